@@ -1,0 +1,14 @@
+# cetcdctl and cetcd-agent link node/base and node/proto only (design.md).
+bin_PROGRAMS += agent/cetcdctl agent/cetcd-agent
+AGENT_LIBS = $(LIBPROTO) $(LIBBASE) $(PROTOBUF_C_LIBS) $(JSONC_LIBS) \
+	$(LIBCURL_LIBS) $(YAML_LIBS) $(LIBCONFIG_LIBS) $(LIBSYSTEMD_LIBS) -lm
+AGENT_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(JSONC_CFLAGS) \
+	$(LIBCURL_CFLAGS) $(YAML_CFLAGS) $(LIBCONFIG_CFLAGS)
+
+agent_cetcdctl_SOURCES = agent/ctl_main.c
+agent_cetcdctl_CFLAGS = $(AGENT_CFLAGS)
+agent_cetcdctl_LDADD = $(AGENT_LIBS)
+
+agent_cetcd_agent_SOURCES = agent/agent_main.c
+agent_cetcd_agent_CFLAGS = $(AGENT_CFLAGS)
+agent_cetcd_agent_LDADD = $(AGENT_LIBS)

@@ -1,0 +1,1 @@
+EXTRA_DIST += deploy/install-deps deploy/test deploy/quickstart

@@ -1,0 +1,1 @@
+# etc/: example manifests and env files (issue 10).

@@ -1,0 +1,3 @@
+noinst_LIBRARIES += node/raft/libraft.a
+node_raft_libraft_a_SOURCES = \
+	node/raft/raft.c

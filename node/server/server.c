@@ -1,0 +1,13 @@
+/*
+ * server.c - placeholder translation unit so that node/server exists as a
+ * convenience library in the layer order of design.md; the layer's code
+ * arrives with its issue.
+ */
+#include "base/err.h"
+
+int server_layer_id(void);
+
+int server_layer_id(void)
+{
+	return ERR_BASE;
+}

@@ -1,0 +1,1 @@
+# systemd/: unit templates (issue 10).

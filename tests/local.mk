@@ -1,0 +1,19 @@
+# Tests: one Check binary per layer (linking only the layers it may use),
+# sharing tests/lib (helpers and the one runner), plus shell integration
+# tests against the built programs.  Every folder adds itself in its local.mk.
+check_LIBRARIES += tests/lib/libtestlib.a
+tests_lib_libtestlib_a_SOURCES = \
+	tests/lib/testlib.c tests/lib/testlib.h tests/lib/check_main.c
+tests_lib_libtestlib_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+
+TESTLIB = tests/lib/libtestlib.a
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+TEST_LIBS = $(TESTLIB) $(CHECK_LIBS)
+EXTRA_DIST += tests/lib/testlib.sh
+
+include tests/base/local.mk
+include tests/proto/local.mk
+include tests/raft/local.mk
+include tests/wal/local.mk
+include tests/mvcc/local.mk
+include tests/integration/local.mk

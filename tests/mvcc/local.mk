@@ -1,0 +1,1 @@
+# tests/mvcc: added with node/mvcc's code.

@@ -1,0 +1,1 @@
+# tests/proto: added with node/proto's code.

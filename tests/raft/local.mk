@@ -1,0 +1,1 @@
+# tests/raft: added with node/raft's code.

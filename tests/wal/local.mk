@@ -1,0 +1,1 @@
+# tests/wal: added with node/wal's code.
