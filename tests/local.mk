@@ -16,4 +16,7 @@ include tests/proto/local.mk
 include tests/raft/local.mk
 include tests/wal/local.mk
 include tests/mvcc/local.mk
+include tests/server/local.mk
+include tests/api/local.mk
+include tests/agent/local.mk
 include tests/integration/local.mk

@@ -1,0 +1,1 @@
+# tests/agent: added with its code.

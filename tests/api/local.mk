@@ -1,0 +1,1 @@
+# tests/api: added with its code.

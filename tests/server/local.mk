@@ -1,0 +1,1 @@
+# tests/server: added with its code.
