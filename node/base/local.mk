@@ -6,5 +6,6 @@ node_base_libbase_a_SOURCES = \
 	node/base/list.h \
 	node/base/log.c node/base/log.h \
 	node/base/mem.c node/base/mem.h \
+	node/base/metrics.c node/base/metrics.h \
 	node/base/timeutil.c node/base/timeutil.h \
 	node/base/version.c node/base/version.h
