@@ -20,3 +20,4 @@ include tests/server/local.mk
 include tests/api/local.mk
 include tests/agent/local.mk
 include tests/integration/local.mk
+include tests/ctl/local.mk

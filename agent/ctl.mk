@@ -1,0 +1,2 @@
+# cetcdctl's own modules (cetcdctl's program is declared in agent/local.mk).
+agent_cetcdctl_SOURCES += agent/ctl_table.c agent/ctl_table.h

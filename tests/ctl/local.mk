@@ -1,0 +1,7 @@
+check_PROGRAMS += tests/ctl/check_ctl
+TESTS += tests/ctl/check_ctl
+tests_ctl_check_ctl_SOURCES = \
+	tests/ctl/test_table.c \
+	agent/ctl_table.c agent/ctl_table.h
+tests_ctl_check_ctl_CFLAGS = $(TEST_CFLAGS)
+tests_ctl_check_ctl_LDADD = $(TEST_LIBS) $(LIBBASE) -lm
