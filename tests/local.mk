@@ -21,3 +21,4 @@ include tests/api/local.mk
 include tests/agent/local.mk
 include tests/integration/local.mk
 include tests/ctl/local.mk
+include tests/grpc/local.mk
