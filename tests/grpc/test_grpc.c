@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "api/grpc.h"
+#include "sys/grpc.h"
 #include "base/mem.h"
 #include "testlib.h"
 

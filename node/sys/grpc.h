@@ -1,5 +1,6 @@
 /*
- * grpc.h - gRPC over HTTP/2 (nghttp2) on accepted client connections.
+ * grpc.h - gRPC over HTTP/2 (nghttp2) on accepted connections: the client
+ * port's gRPC services (node/api) and the peer port's Raft streams (node/peer).
  *
  * The client listener sniffs the HTTP/2 preface and hands the connection
  * here with the bytes it already read.  This module owns the connection

@@ -16,7 +16,7 @@
  *     message (data_read submits them when the queue is empty).
  *  2. on_close runs from on_stream_close or from conn_free, exactly once.
  */
-#include "api/grpc.h"
+#include "sys/grpc.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
