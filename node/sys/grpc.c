@@ -32,6 +32,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "sys/grpc_wire.h"
 
 #define MAX_HEADERS 32
 #define MAX_HEADER_BYTES 16384
@@ -69,8 +70,7 @@ struct grpc_call {
 	size_t n_headers;
 	size_t header_bytes;
 	struct buf in;  /* request bytes not yet framed into messages */
-	struct buf out; /* framed response bytes; out_off already sent */
-	size_t out_off;
+	struct grpc_queue out; /* framed response messages */
 	uint8_t *unary_msg; /* unary / server stream: held until half-close */
 	size_t unary_len;
 	bool have_unary;
@@ -133,29 +133,6 @@ int grpc_parse_timeout(const char *s, uint64_t *out_ns)
 	return 0;
 }
 
-/* grpc-message is percent-encoded outside printable ASCII (and '%'). */
-static char *percent_encode(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s);
-	char *out = mem_alloc(n * 3 + 1), *p = out;
-
-	if (out == NULL) {
-		return NULL;
-	}
-	for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-		if (*q < 0x20 || *q > 0x7e || *q == '%') {
-			*p++ = '%';
-			*p++ = hex[*q >> 4];
-			*p++ = hex[*q & 15];
-		} else {
-			*p++ = (char)*q;
-		}
-	}
-	*p = '\0';
-	return out;
-}
-
 #define NV(n, v)                                                               \
 	{                                                                      \
 		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v),      \
@@ -174,7 +151,7 @@ static void call_free(struct grpc_call *call)
 		event_free(call->deadline_ev);
 	}
 	buf_done(&call->in);
-	buf_done(&call->out);
+	grpc_queue_done(&call->out);
 	mem_free(call->unary_msg);
 	mem_free(call->message);
 	list_remove(&call->node);
@@ -197,25 +174,13 @@ static ssize_t data_read(nghttp2_session *s, int32_t sid, uint8_t *dst,
 			 void *user)
 {
 	struct grpc_call *call = src->ptr;
-	size_t avail = call->out.len - call->out_off;
-	size_t n = avail < length ? avail : length;
+	size_t n = grpc_queue_take(&call->out, dst, length);
 
 	(void)user;
-	if (n > 0) {
-		memcpy(dst, call->out.data + call->out_off, n);
-		call->out_off += n;
-		if (call->out_off == call->out.len) {
-			buf_reset(&call->out);
-			call->out_off = 0;
-		} else if (call->out_off > call->out.len / 2) {
-			buf_consume(&call->out, call->out_off);
-			call->out_off = 0;
-		}
-		if (call->out.len - call->out_off < GRPC_CALL_MAX_QUEUED / 2) {
-			call->want_writable = true;
-		}
+	if (n > 0 && grpc_queue_len(&call->out) < GRPC_CALL_MAX_QUEUED / 2) {
+		call->want_writable = true;
 	}
-	if (call->out.len - call->out_off > 0) {
+	if (grpc_queue_len(&call->out) > 0) {
 		return (ssize_t)n;
 	}
 	if (!call->finished) {
@@ -228,7 +193,7 @@ static ssize_t data_read(nghttp2_session *s, int32_t sid, uint8_t *dst,
 	/* Everything queued is out: end DATA without END_STREAM, then trailers. */
 	{
 		char status[16];
-		char *msg = call->message ? percent_encode(call->message) : NULL;
+		char *msg = call->message ? grpc_percent_encode(call->message) : NULL;
 		nghttp2_nv nv[2] = {NV("grpc-status", status), NV("grpc-message", "")};
 		size_t n_nv = 1;
 
@@ -266,31 +231,15 @@ static int call_start_response(struct grpc_call *call)
 
 int grpc_call_send(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
-	uint8_t hdr[5];
-	size_t queued = call->out.len - call->out_off;
 	int r;
 
 	if (call->finished || call->closed) {
 		return -EPIPE;
 	}
-	if (len > UINT32_MAX) {
-		return -EMSGSIZE;
-	}
-	/* One message larger than the limit may go when nothing is queued. */
-	if (queued > 0 && queued + len + 5 > GRPC_CALL_MAX_QUEUED) {
-		return -ENOBUFS;
-	}
-	hdr[0] = 0; /* not compressed */
-	hdr[1] = (uint8_t)(len >> 24);
-	hdr[2] = (uint8_t)(len >> 16);
-	hdr[3] = (uint8_t)(len >> 8);
-	hdr[4] = (uint8_t)len;
-	r = buf_reserve(&call->out, len + 5);
+	r = grpc_queue_push(&call->out, msg, len, GRPC_CALL_MAX_QUEUED);
 	if (r < 0) {
 		return r;
 	}
-	buf_append(&call->out, hdr, 5);
-	buf_append(&call->out, msg, len);
 	if (!call->headers_sent) {
 		r = call_start_response(call);
 		if (r < 0) {
@@ -318,7 +267,7 @@ int grpc_call_finish(struct grpc_call *call, enum grpc_status status,
 	if (!call->headers_sent) {
 		/* Trailers-only response: one HEADERS frame with END_STREAM. */
 		char st[16];
-		char *msg = message ? percent_encode(message) : NULL;
+		char *msg = message ? grpc_percent_encode(message) : NULL;
 		nghttp2_nv nv[] = {NV(":status", "200"),
 				   NV("content-type", "application/grpc"),
 				   NV("grpc-status", st), NV("grpc-message", "")};
@@ -344,7 +293,7 @@ int grpc_call_finish(struct grpc_call *call, enum grpc_status status,
 
 size_t grpc_call_queued(const struct grpc_call *call)
 {
-	return call->out.len - call->out_off;
+	return grpc_queue_len(&call->out);
 }
 
 const char *grpc_call_header(const struct grpc_call *call, const char *name)
@@ -437,51 +386,47 @@ static void call_dispatch(struct grpc_call *call)
 	}
 }
 
+static int call_take_one(const uint8_t *msg, size_t len, void *arg)
+{
+	struct grpc_call *call = arg;
+
+	if (call->method->kind == GRPC_UNARY || call->method->kind == GRPC_SERVER_STREAM) {
+		if (call->have_unary) {
+			call_reject(call, GRPC_STATUS_INTERNAL,
+				    "more than one request message for a unary method");
+			return 1;
+		}
+		call->unary_msg = mem_dup(msg, len);
+		if (call->unary_msg == NULL) {
+			call_reject(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+			return 1;
+		}
+		call->unary_len = len;
+		call->have_unary = true;
+	} else {
+		call->method->on_message(call, msg, len, call->method->arg);
+	}
+	/* The handler may have finished the call: stop delivering. */
+	return call->finished ? 1 : 0;
+}
+
 /* Frame complete request messages out of call->in and deliver them. */
 static void call_take_messages(struct grpc_call *call)
 {
-	const struct grpc_server_config *cfg = &call->conn->srv->cfg;
-	bool single = call->method->kind == GRPC_UNARY ||
-		      call->method->kind == GRPC_SERVER_STREAM;
+	size_t too_big = 0;
+	int r = grpc_deframe(&call->in, call->conn->srv->cfg.max_recv_msg,
+			     call_take_one, call, &too_big);
 
-	while (!call->finished && call->in.len >= 5) {
-		const uint8_t *p = call->in.data;
-		size_t len = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
-			     (size_t)p[3] << 8 | p[4];
-
-		if (p[0] != 0) {
-			call_reject(call, GRPC_STATUS_UNIMPLEMENTED,
-				    "compressed messages are not supported");
-			return;
-		}
-		if (cfg->max_recv_msg > 0 && len > cfg->max_recv_msg) {
-			char msg[128];
-			snprintf(msg, sizeof(msg),
-				 "grpc: received message larger than max (%zu vs. %zu)",
-				 len, cfg->max_recv_msg);
-			call_reject(call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg);
-			return;
-		}
-		if (call->in.len < 5 + len) {
-			return;
-		}
-		if (single) {
-			if (call->have_unary) {
-				call_reject(call, GRPC_STATUS_INTERNAL,
-					    "more than one request message for a unary method");
-				return;
-			}
-			call->unary_msg = mem_dup(p + 5, len);
-			if (call->unary_msg == NULL) {
-				call_reject(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-				return;
-			}
-			call->unary_len = len;
-			call->have_unary = true;
-		} else {
-			call->method->on_message(call, p + 5, len, call->method->arg);
-		}
-		buf_consume(&call->in, 5 + len);
+	if (r == -ENOTSUP) {
+		call_reject(call, GRPC_STATUS_UNIMPLEMENTED,
+			    "compressed messages are not supported");
+	} else if (r == -EMSGSIZE) {
+		char msg[128];
+		/* etcd compat: grpc-go's wording, which clients show verbatim. */
+		snprintf(msg, sizeof(msg),
+			 "grpc: received message larger than max (%zu vs. %zu)", too_big,
+			 call->conn->srv->cfg.max_recv_msg);
+		call_reject(call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg);
 	}
 }
 
@@ -525,7 +470,6 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *us
 	call->conn = c;
 	call->stream_id = f->hd.stream_id;
 	buf_init(&call->in);
-	buf_init(&call->out);
 	list_push_back(&c->calls, &call->node);
 	nghttp2_session_set_stream_user_data(s, f->hd.stream_id, call);
 	return 0;
