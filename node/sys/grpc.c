@@ -22,9 +22,12 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -729,6 +732,11 @@ int grpc_server_adopt(struct grpc_server *srv, int fd, const uint8_t *prefix,
 	list_init(&c->calls);
 	evutil_make_socket_nonblocking(fd);
 	evutil_make_socket_closeonexec(fd);
+	{
+		/* Small answers must not wait for Nagle (unary latency). */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->flush_ev = event_new(srv->base, -1, 0, flush_cb, c);
 	if (c->bev == NULL || c->flush_ev == NULL ||

@@ -4,5 +4,6 @@
 noinst_LIBRARIES += node/sys/libgrpc.a
 LIBGRPC = node/sys/libgrpc.a
 node_sys_libgrpc_a_SOURCES = node/sys/grpc.c node/sys/grpc.h \
-	node/sys/grpc_wire.c node/sys/grpc_wire.h
+	node/sys/grpc_wire.c node/sys/grpc_wire.h \
+	node/sys/grpc_client.c node/sys/grpc_client.h
 node_sys_libgrpc_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS)
