@@ -10,6 +10,7 @@ PROTO_GEN_H = $(PROTO_FILES:.proto=.pb-c.h)
 
 noinst_LIBRARIES += node/proto/libproto.a
 node_proto_libproto_a_SOURCES = \
+	node/proto/pjson.c node/proto/pjson.h \
 	node/proto/proto.c node/proto/proto.h
 nodist_node_proto_libproto_a_SOURCES = $(PROTO_GEN_C) $(PROTO_GEN_H)
 node_proto_libproto_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(JSONC_CFLAGS)
