@@ -1,8 +1,8 @@
 /*
  * sys.h - the daemon's contact with its service manager.
  *
- * The event loop, timers and deferred frees join this layer with the
- * member (issue 6); what is here now is the sd_notify(3) wrapper.
+ * The sd_notify(3) wrapper; the event loop, timers, signals and deferred
+ * frees are in sys/loop.h.
  */
 #ifndef CETCD_SYS_SYS_H
 #define CETCD_SYS_SYS_H
