@@ -5,6 +5,9 @@ check_LIBRARIES += tests/lib/libtestlib.a
 tests_lib_libtestlib_a_SOURCES = \
 	tests/lib/testlib.c tests/lib/testlib.h tests/lib/check_main.c
 tests_lib_libtestlib_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+# Defaults for running a test binary by hand, outside make check.
+tests_lib_libtestlib_a_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTESTLIB_SRCDIR='"$(abs_top_srcdir)"' -DTESTLIB_BUILDDIR='"$(abs_top_builddir)"'
 
 TESTLIB = tests/lib/libtestlib.a
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -22,3 +25,4 @@ include tests/agent/local.mk
 include tests/integration/local.mk
 include tests/ctl/local.mk
 include tests/grpc/local.mk
+include tests/peer/local.mk

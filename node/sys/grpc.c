@@ -83,6 +83,7 @@ struct grpc_call {
 	bool closed;   /* on_close delivered */
 	bool want_writable;
 	bool rejected; /* request refused before dispatch: ignore its data */
+	bool client_done; /* the client half-closed its side */
 	enum grpc_status status;
 	char *message;
 	uint64_t deadline_ns;
@@ -540,8 +541,32 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
 		call_dispatch(call);
 	}
-	if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && !call->rejected) {
-		call_half_close(call);
+	if (f->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+		call->client_done = true;
+		if (!call->rejected) {
+			call_half_close(call);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Our status went out while the client still has its side open (a stream
+ * refused or ended early): reset the stream with NO_ERROR, as gRPC servers
+ * do, so that it closes on both ends instead of waiting for the client.
+ */
+static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
+{
+	struct grpc_call *call;
+
+	(void)user;
+	if (f->hd.type != NGHTTP2_HEADERS || !(f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+		return 0;
+	}
+	call = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
+	if (call != NULL && !call->client_done) {
+		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id,
+					  NGHTTP2_NO_ERROR);
 	}
 	return 0;
 }
@@ -757,6 +782,7 @@ int grpc_server_adopt(struct grpc_server *srv, int fd, const uint8_t *prefix,
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
 	r = nghttp2_session_server_new3(&c->h2, cbs, c, NULL, &mem);
 	nghttp2_session_callbacks_del(cbs);
 	if (r != 0) {

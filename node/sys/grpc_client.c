@@ -257,6 +257,30 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t sid,
 	return 0;
 }
 
+/*
+ * The server's trailers end the call even if our side is still open (a
+ * refused stream): report the status now and reset our half.
+ */
+static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
+{
+	struct grpc_client_call *call;
+
+	(void)user;
+	if (f->hd.type != NGHTTP2_HEADERS || !(f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+		return 0;
+	}
+	call = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
+	if (call == NULL || !call->have_status) {
+		return 0;
+	}
+	if (!call->half_closed) {
+		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id,
+					  NGHTTP2_NO_ERROR);
+	}
+	call_close(call, call->status, call->message);
+	return 0;
+}
+
 static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t code, void *user)
 {
 	struct grpc_client_call *call = nghttp2_session_get_stream_user_data(s, sid);
@@ -418,6 +442,7 @@ static int session_start(struct grpc_client *c)
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	r = nghttp2_session_client_new3(&c->h2, cbs, c, NULL, &mem);
 	nghttp2_session_callbacks_del(cbs);
 	if (r != 0) {

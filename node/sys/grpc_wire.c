@@ -42,6 +42,9 @@ size_t grpc_queue_take(struct grpc_queue *q, uint8_t *dst, size_t n)
 	if (n > avail) {
 		n = avail;
 	}
+	if (n == 0) {
+		return 0; /* an empty queue has no storage to copy from */
+	}
 	memcpy(dst, q->b.data + q->off, n);
 	q->off += n;
 	if (q->off == q->b.len) {

@@ -310,10 +310,10 @@ static const char *join_path(const char *env, const char *fallback, const char *
 
 const char *testlib_build_path(const char *rel)
 {
-	return join_path("CETCD_BUILDDIR", ".", rel);
+	return join_path("CETCD_BUILDDIR", TESTLIB_BUILDDIR, rel);
 }
 
 const char *testlib_src_path(const char *rel)
 {
-	return join_path("CETCD_SRCDIR", ".", rel);
+	return join_path("CETCD_SRCDIR", TESTLIB_SRCDIR, rel);
 }

@@ -1,0 +1,95 @@
+/*
+ * transport.h - Raft message streams between members over the peer port.
+ *
+ * Each member keeps one long-lived gRPC stream (/cetcd.Peer/Raft, over
+ * HTTP/2) to every other member and writes its messages to it in order;
+ * the receiving side delivers each message to on_message with the sender's
+ * id.  Messages are opaque bytes here (encoded raftpb.Message); the server
+ * layer encodes and decodes.
+ *
+ * Identity check (etcd compat: etcd refuses peers of another cluster): the
+ * stream's request headers carry cetcd-cluster-id, cetcd-from and cetcd-to
+ * (hex); a receiver whose cluster id or member id differs refuses the
+ * stream with FAILED_PRECONDITION naming both ids, and the sender logs it.
+ *
+ * Failure model: Raft tolerates lost messages, so the transport never
+ * blocks or buffers without bound.  A message to a peer that is down, or
+ * whose queue is full, is dropped and the send returns an error the caller
+ * reports to Raft (ReportUnreachable).  A lost stream is reconnected after a
+ * backoff (50 ms doubling to 2 s, reset on success), cycling through the
+ * peer's URLs.  on_unreachable is called from the loop when a stream drops.
+ *
+ * Invariants:
+ *  1. Loop thread only.  No callback runs inside peer_transport_send.
+ *  2. Messages to one peer are delivered in the order sent, or not at all.
+ */
+#ifndef CETCD_PEER_TRANSPORT_H
+#define CETCD_PEER_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "raft/types.h"
+
+struct event_base;
+struct evdns_base;
+struct peer_transport;
+
+#define PEER_RAFT_PATH "/cetcd.Peer/Raft"
+
+struct peer_transport_config {
+	raft_id local_id;
+	uint64_t cluster_id;
+	/* A message from peer `from` (borrowed for the call). */
+	void (*on_message)(void *arg, raft_id from, const uint8_t *msg, size_t len);
+	/* The stream to `to` dropped; messages may have been lost. May be NULL. */
+	void (*on_unreachable)(void *arg, raft_id to);
+	void *arg;
+	/* Largest message accepted from a peer; 0 for 512 MiB. */
+	size_t max_msg;
+};
+
+struct peer_stats {
+	uint64_t sent_msgs, sent_bytes, dropped_msgs;
+	uint64_t recv_msgs, recv_bytes;
+	bool active; /* stream connected now */
+};
+
+struct peer_transport *peer_transport_new(struct event_base *base,
+					  struct evdns_base *dns,
+					  const struct peer_transport_config *cfg);
+/* Closes every stream and connection; no callbacks after it returns. */
+void peer_transport_free(struct peer_transport *t);
+
+/*
+ * Serve peers on an accepted socket (the peer listener sniffed nothing: the
+ * peer port speaks only HTTP/2).  0 or -errno.
+ */
+int peer_transport_adopt(struct peer_transport *t, int fd);
+/* Listen on host:port (numeric) and adopt every connection.  0 or -errno. */
+int peer_transport_listen(struct peer_transport *t, const char *host, int port);
+
+/*
+ * Add (or replace the URLs of) a peer: urls like "http://10.0.0.2:2380"
+ * (copied).  The stream is opened at once.  0, -EINVAL for a URL without a
+ * host or port, -ENOMEM.
+ */
+int peer_transport_add(struct peer_transport *t, raft_id id,
+		       const char *const *urls, size_t n_urls);
+void peer_transport_remove(struct peer_transport *t, raft_id id);
+
+/*
+ * Send one message to peer `to` (copied).  0 when queued; -ENOENT for an
+ * unknown peer; -ENOTCONN while the peer is down (backoff); -ENOBUFS when
+ * its queue is full.  On error the message is dropped.
+ */
+int peer_transport_send(struct peer_transport *t, raft_id to, const uint8_t *msg,
+			size_t len);
+int peer_transport_stats(const struct peer_transport *t, raft_id id,
+			 struct peer_stats *out);
+
+/* Split "http://host:port[/]" into host (out, size) and port. 0 or -EINVAL. */
+int peer_parse_url(const char *url, char *host, size_t size, int *port);
+
+#endif
