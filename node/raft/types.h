@@ -72,4 +72,31 @@ struct raft_snapshot {
 	size_t len;
 };
 
+/*
+ * Helpers for the types above (node/raft/types.c).  "done" frees what the
+ * struct owns and leaves it zeroed; "copy" makes a deep copy into *dst,
+ * written only on success (0 or -ENOMEM).
+ */
+
+/* Bytes an entry counts for the size limits: data plus a fixed overhead. */
+uint64_t raft_entry_size(const struct raft_entry *e);
+int raft_entry_copy(struct raft_entry *dst, const struct raft_entry *src);
+void raft_entry_done(struct raft_entry *e);
+/* Free n entries and the array itself (ents may be NULL). */
+void raft_entries_free(struct raft_entry *ents, size_t n);
+/* Deep copy of n entries into a new array (*out NULL when n == 0). */
+int raft_entries_copy(const struct raft_entry *ents, size_t n,
+		      struct raft_entry **out);
+
+int raft_conf_state_copy(struct raft_conf_state *dst,
+			 const struct raft_conf_state *src);
+void raft_conf_state_done(struct raft_conf_state *cs);
+/* Same members in the same roles (order ignored), same auto_leave. */
+bool raft_conf_state_equal(const struct raft_conf_state *a,
+			   const struct raft_conf_state *b);
+
+int raft_snapshot_copy(struct raft_snapshot *dst,
+		       const struct raft_snapshot *src);
+void raft_snapshot_done(struct raft_snapshot *s);
+
 #endif
