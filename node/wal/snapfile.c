@@ -99,65 +99,6 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static int ids_dup(raft_id **dst, size_t *n_dst, const raft_id *src, size_t n)
-{
-	*dst = NULL;
-	*n_dst = 0;
-	if (n == 0) {
-		return 0;
-	}
-	*dst = mem_dup(src, n * sizeof(*src));
-	if (*dst == NULL) {
-		return -ENOMEM;
-	}
-	*n_dst = n;
-	return 0;
-}
-
-void snapfile_conf_done(struct raft_conf_state *c)
-{
-	if (c == NULL) {
-		return;
-	}
-	mem_free(c->voters);
-	mem_free(c->learners);
-	mem_free(c->voters_outgoing);
-	mem_free(c->learners_next);
-	memset(c, 0, sizeof(*c));
-}
-
-int snapfile_conf_copy(struct raft_conf_state *dst,
-		       const struct raft_conf_state *src)
-{
-	struct raft_conf_state c;
-
-	memset(&c, 0, sizeof(c));
-	c.auto_leave = src->auto_leave;
-	if (ids_dup(&c.voters, &c.n_voters, src->voters, src->n_voters) < 0 ||
-	    ids_dup(&c.learners, &c.n_learners, src->learners,
-		    src->n_learners) < 0 ||
-	    ids_dup(&c.voters_outgoing, &c.n_voters_outgoing,
-		    src->voters_outgoing, src->n_voters_outgoing) < 0 ||
-	    ids_dup(&c.learners_next, &c.n_learners_next, src->learners_next,
-		    src->n_learners_next) < 0) {
-		snapfile_conf_done(&c);
-		return -ENOMEM;
-	}
-	*dst = c;
-	return 0;
-}
-
-void snapfile_snapshot_done(struct raft_snapshot *s)
-{
-	if (s == NULL) {
-		return;
-	}
-	snapfile_conf_done(&s->meta.conf);
-	mem_free(s->data);
-	s->data = NULL;
-	s->len = 0;
-}
-
 static char *snap_name(const char *dir, raft_term term, raft_index index)
 {
 	struct buf b = BUF_INIT;
@@ -302,7 +243,7 @@ static int decode(const uint8_t *p, size_t size, struct raft_snapshot *out,
 		c.learners_next = cs->learners_next;
 		c.n_learners_next = cs->n_learners_next;
 		c.auto_leave = cs->auto_leave;
-		r = snapfile_conf_copy(&s.meta.conf, &c);
+		r = raft_conf_state_copy(&s.meta.conf, &c);
 		if (r < 0) {
 			goto out;
 		}
@@ -310,7 +251,7 @@ static int decode(const uint8_t *p, size_t size, struct raft_snapshot *out,
 	if (m->data.len > 0) {
 		s.data = mem_dup(m->data.data, m->data.len);
 		if (s.data == NULL) {
-			snapfile_conf_done(&s.meta.conf);
+			raft_conf_state_done(&s.meta.conf);
 			r = -ENOMEM;
 			goto out;
 		}
@@ -452,6 +393,13 @@ static void free_names(char **names, size_t n)
 int snapfile_load_newest(const char *dir, struct raft_snapshot *out,
 			 struct snapfile_report *rep)
 {
+	return snapfile_load_newest_upto(dir, UINT64_MAX, out, rep);
+}
+
+int snapfile_load_newest_upto(const char *dir, raft_index max_index,
+			      struct raft_snapshot *out,
+			      struct snapfile_report *rep)
+{
 	char **names = NULL;
 	size_t n = 0;
 	int r;
@@ -474,6 +422,9 @@ int snapfile_load_newest(const char *dir, struct raft_snapshot *out,
 		struct buf b = BUF_INIT;
 		int e;
 
+		if (strtoull(names[i] + 17, NULL, 16) > max_index) {
+			continue;
+		}
 		if (buf_printf(&b, "%s/%s", dir, names[i]) < 0) {
 			r = -ENOMEM;
 			break;

@@ -43,11 +43,16 @@ int snapfile_save(const char *dir, const struct raft_snapshot *snap);
 
 /*
  * Load the newest valid snapshot in dir into *out (owned; release with
- * snapfile_snapshot_done).  Corrupt files are renamed .broken and listed in
+ * raft_snapshot_done).  Corrupt files are renamed .broken and listed in
  * rep.  0, -ENOENT (none valid), -errno, -ENOMEM.
  */
 int snapfile_load_newest(const char *dir, struct raft_snapshot *out,
 			 struct snapfile_report *rep);
+
+/* The same among the snapshots whose index is at most max_index. */
+int snapfile_load_newest_upto(const char *dir, raft_index max_index,
+			      struct raft_snapshot *out,
+			      struct snapfile_report *rep);
 
 /* Load one file.  0, -ERR_CORRUPT (rep->msg says why), -errno, -ENOMEM. */
 int snapfile_load(const char *path, struct raft_snapshot *out,
@@ -56,13 +61,5 @@ int snapfile_load(const char *path, struct raft_snapshot *out,
 /* Keep the newest keep snapshot files, delete the older ones (etcd's
  * --max-snapshots).  0 or -errno. */
 int snapfile_purge(const char *dir, size_t keep);
-
-/* Free what a loaded snapshot owns (conf arrays, data); NULL ok. */
-void snapfile_snapshot_done(struct raft_snapshot *s);
-
-/* Deep copies and frees of a configuration (shared with the storage). */
-int snapfile_conf_copy(struct raft_conf_state *dst,
-		       const struct raft_conf_state *src);
-void snapfile_conf_done(struct raft_conf_state *c);
 
 #endif

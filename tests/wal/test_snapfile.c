@@ -69,7 +69,7 @@ START_TEST(test_snapfile_round_trips_metadata_configuration_and_data)
 	ck_assert(got.meta.conf.auto_leave);
 	ck_assert_uint_eq(got.len, sizeof(data));
 	ck_assert_mem_eq(got.data, data, sizeof(data));
-	snapfile_snapshot_done(&got);
+	raft_snapshot_done(&got);
 
 	/* An empty snapshot (no data, no configuration) too. */
 	memset(&s, 0, sizeof(s));
@@ -80,7 +80,7 @@ START_TEST(test_snapfile_round_trips_metadata_configuration_and_data)
 	ck_assert_uint_eq(got.meta.index, 50);
 	ck_assert_ptr_null(got.data);
 	ck_assert_uint_eq(got.meta.conf.n_voters, 0);
-	snapfile_snapshot_done(&got);
+	raft_snapshot_done(&got);
 }
 END_TEST
 
@@ -108,7 +108,7 @@ START_TEST(test_snapfile_corrupt_newest_is_renamed_broken_and_older_used)
 	ck_assert_str_eq(rep.broken[0], broken);
 	ck_assert_int_eq(access(broken, F_OK), 0);
 	ck_assert_int_ne(access(path, F_OK), 0);
-	snapfile_snapshot_done(&got);
+	raft_snapshot_done(&got);
 
 	/* With every file broken there is no snapshot at all. */
 	snap_path(path, sizeof(path), dir, 1, 10);
@@ -142,7 +142,7 @@ START_TEST(test_snapfile_every_single_bit_flip_is_detected)
 	}
 	waltest_write_file(path, p, n);
 	ck_assert_int_eq(snapfile_load(path, &got, &rep), 0);
-	snapfile_snapshot_done(&got);
+	raft_snapshot_done(&got);
 	mem_free(p);
 }
 END_TEST
@@ -175,7 +175,7 @@ START_TEST(test_snapfile_fault_on_each_call_keeps_the_previous_snapshot)
 		ck_assert(got.meta.index == 10 ||
 			  (got.meta.index == 20 && k == total - 1));
 		ck_assert_uint_eq(rep.n_broken, 0);
-		snapfile_snapshot_done(&got);
+		raft_snapshot_done(&got);
 	}
 }
 END_TEST
@@ -198,7 +198,7 @@ START_TEST(test_snapfile_purge_keeps_the_newest)
 	ck_assert_int_eq(access(path, F_OK), 0);
 	ck_assert_int_eq(snapfile_load_newest(dir, &got, &rep), 0);
 	ck_assert_uint_eq(got.meta.index, 60);
-	snapfile_snapshot_done(&got);
+	raft_snapshot_done(&got);
 }
 END_TEST
 
