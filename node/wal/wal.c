@@ -801,6 +801,9 @@ int wal_open(const struct wal_options *o, const struct wal_snap_marker *from,
 		}
 	}
 	if (from->index > 0 && !rr.found_marker) {
+		if (rep != NULL) {
+			rep->marker_missing = true;
+		}
 		r = report(rep, -ERR_CORRUPT,
 			   "wal: %s: no snapshot marker for index %" PRIu64
 			   " term %" PRIu64

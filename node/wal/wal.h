@@ -54,6 +54,7 @@ struct wal_report {
 	bool repaired;
 	char repaired_file[512];
 	uint64_t repaired_offset;
+	bool marker_missing; /* -ERR_CORRUPT because from is not in the log */
 };
 
 /* What wal_open read back (owned; release with wal_read_done). */

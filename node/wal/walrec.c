@@ -117,15 +117,19 @@ static int fail(struct walrec_reader *r, const char *why, bool torn)
 
 int walrec_next(struct walrec_reader *r, struct walrec *out)
 {
-	const uint8_t *h = r->p + r->offset;
 	size_t left = r->size - r->offset;
+	const uint8_t *h;
 	uint32_t len, stored, crc;
 	uint8_t type;
 
 	if (left == 0) {
-		return 0;
+		return 0; /* before any pointer arithmetic: p may be NULL */
 	}
+	h = r->p + r->offset;
 	if (left < WALREC_HEADER_SIZE) {
+		if (all_zero(h, left)) {
+			return 0; /* the end of a file cut inside zeros */
+		}
 		return fail(r, "frame header cut short by the end of the file",
 			    true);
 	}
