@@ -1,1 +1,8 @@
-# tests/mvcc: added with node/mvcc's code.
+check_PROGRAMS += tests/mvcc/check_mvcc
+TESTS += tests/mvcc/check_mvcc
+tests_mvcc_check_mvcc_SOURCES = \
+	tests/mvcc/helpers.h \
+	tests/mvcc/test_mvcc.c
+tests_mvcc_check_mvcc_CFLAGS = $(TEST_CFLAGS) $(LMDB_CFLAGS)
+tests_mvcc_check_mvcc_LDADD = $(TEST_LIBS) $(LIBMVCC) $(LIBPROTO) $(LIBBASE) \
+	$(LMDB_LIBS) -lm
