@@ -1172,10 +1172,18 @@ static int collect(struct ctx *x, char *const envp[])
 			if (opts[i].type == T_BOOL && get_bool(x, i, &b) < 0) {
 				return -ERR_CONFIG;
 			}
-			r = warn(x,
-				 "%s=%s is accepted but ignored: cetcd does "
-				 "not implement it yet",
-				 lb, v);
+			if (x->src[i] == SRC_FILE) {
+				r = warn(x,
+					 "%s: %s in config file %s is accepted "
+					 "but ignored: cetcd does not "
+					 "implement it yet",
+					 opts[i].name, v, x->file);
+			} else {
+				r = warn(x,
+					 "%s=%s is accepted but ignored: cetcd "
+					 "does not implement it yet",
+					 lb, v);
+			}
 			break;
 		case U_REFUSED:
 			if (opts[i].type == T_BOOL) {
