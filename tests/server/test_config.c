@@ -143,154 +143,156 @@ static const struct bad {
 	const char *env;
 	const char *want;
 } bad[] = {
-	/* Go's flag package */
-	{"--name", NULL, "flag needs an argument: -name"},
-	{"--foo", NULL, "flag provided but not defined: -foo"},
-	{"-foo=1", NULL, "flag provided but not defined: -foo"},
-	{"somearg", NULL, "'somearg' is not a valid flag"},
-	{"---name x", NULL, "bad flag syntax: ---name"},
-	{"--name x -- y", NULL, "'y' is not a valid flag"},
-	{"--enable-v2 false", NULL, "'false' is not a valid flag"},
-	{"--enable-v2=maybe", NULL, "invalid boolean value \"maybe\" for -enable-v2"},
-	{"-v x", NULL, "'x' is not a valid flag"},
-	/* values */
-	{NULL, "ETCD_ENABLE_V2=maybe",
-	 "invalid value \"maybe\" for ETCD_ENABLE_V2: parse error"},
-	{"--heartbeat-interval abc", NULL,
-	 "invalid value \"abc\" for flag -heartbeat-interval: parse error"},
-	{NULL, "ETCD_HEARTBEAT_INTERVAL=abc",
-	 "invalid value \"abc\" for ETCD_HEARTBEAT_INTERVAL: parse error"},
-	{"--heartbeat-interval 99999999999", NULL, "value out of range"},
-	{"--election-timeout 1e3", NULL,
-	 "invalid value \"1e3\" for flag -election-timeout"},
-	{"--snapshot-count -1", NULL,
-	 "invalid value \"-1\" for flag -snapshot-count: parse error"},
-	{"--max-txn-ops many", NULL, "invalid value \"many\" for flag -max-txn-ops"},
-	{"--max-request-bytes 1.5", NULL,
-	 "invalid value \"1.5\" for flag -max-request-bytes"},
-	{"--quota-backend-bytes 8G", NULL,
-	 "invalid value \"8G\" for flag -quota-backend-bytes"},
-	{"--initial-cluster-state old", NULL,
-	 "invalid value \"old\" for flag -initial-cluster-state: valid values "
-	 "are \"new\" or \"existing\""},
-	{"--auto-compaction-mode daily", NULL,
-	 "unknown auto-compaction-mode \"daily\""},
-	{"--auto-compaction-retention 1y", NULL,
-	 "invalid value \"1y\" for flag -auto-compaction-retention"},
-	{"--auto-compaction-mode revision --auto-compaction-retention 1h", NULL,
-	 "invalid value \"1h\" for flag -auto-compaction-retention"},
-	{"--log-level loud", NULL, "invalid value \"loud\" for flag -log-level"},
-	{"--logger json", NULL, "invalid value \"json\" for flag -logger"},
-	/* timing, etcd's rules */
-	{"--election-timeout 400 --heartbeat-interval 100", NULL,
-	 "--election-timeout[400ms] should be at least as 5 times as "
-	 "--heartbeat-interval[100ms]"},
-	{"--election-timeout 60000 --heartbeat-interval 1000", NULL,
-	 "--election-timeout[60000ms] is too long, and should be set less "
-	 "than 50000ms"},
-	{"--heartbeat-interval 0", NULL, "--heartbeat-interval must be >0"},
-	{"--election-timeout 0", NULL, "--election-timeout must be >0"},
-	/* URLs */
-	{"--listen-client-urls http://localhost --advertise-client-urls "
-	 "http://localhost:2379",
-	 NULL,
-	 "invalid value \"http://localhost\" for flag -listen-client-urls: URL "
-	 "address does not have the form \"host:port\": http://localhost (add "
-	 "the port, e.g. http://localhost:2379)"},
-	{NULL, "ETCD_LISTEN_PEER_URLS=http://127.0.0.1",
-	 "invalid value \"http://127.0.0.1\" for ETCD_LISTEN_PEER_URLS: URL "
-	 "address does not have the form \"host:port\""},
-	{"--listen-peer-urls ftp://127.0.0.1:2380", NULL,
-	 "URL scheme must be http, https, unix, or unixs: ftp://127.0.0.1:2380"},
-	{"--listen-peer-urls 127.0.0.1:2380", NULL,
-	 "URL scheme must be http, https, unix, or unixs: 127.0.0.1:2380 "
-	 "(write URLs as http://host:port"},
-	{"--advertise-client-urls http://127.0.0.1:2379/v3", NULL,
-	 "URL must not contain a path: http://127.0.0.1:2379/v3 (remove "
-	 "\"/v3\")"},
-	{"--advertise-client-urls http://127.0.0.1:2379/", NULL,
-	 "URL must not contain a path"},
-	{"--listen-peer-urls http://127.0.0.1:99999", NULL,
-	 "URL port must be a number from 1 to 65535"},
-	{"--listen-peer-urls http://127.0.0.1:", NULL,
-	 "does not have the form \"host:port\""},
-	{"--listen-peer-urls http://::1:2380", NULL,
-	 "does not have the form \"host:port\""},
-	{"--listen-client-urls https://127.0.0.1:2379 --advertise-client-urls "
-	 "https://127.0.0.1:2379",
-	 NULL, "https://127.0.0.1:2379: TLS is not supported yet"},
-	{"--listen-client-urls unix://sock:0 --advertise-client-urls "
-	 "http://127.0.0.1:2379",
-	 NULL, "unix sockets are not supported yet"},
-	{"--listen-peer-urls http://myhost:2380", NULL,
-	 "--listen-peer-urls \"http://myhost:2380\": expected IP in URL for "
-	 "binding (http://myhost:2380)"},
-	{"--initial-advertise-peer-urls http://:2380", NULL,
-	 "--initial-advertise-peer-urls \"http://:2380\" must be \"host:port\""},
-	{"--listen-client-urls http://127.0.0.1:2379", NULL,
-	 "--advertise-client-urls is required when --listen-client-urls is set "
-	 "explicitly"},
-	{NULL, "ETCD_LISTEN_CLIENT_URLS=http://127.0.0.1:2379",
-	 "--advertise-client-urls is required when --listen-client-urls is set "
-	 "explicitly (ETCD_LISTEN_CLIENT_URLS is"},
-	/* the initial cluster */
-	{"--name n1 --initial-cluster n2=http://127.0.0.1:2380", NULL,
-	 "couldn't find local name \"n1\" in the initial cluster "
-	 "configuration (--initial-cluster is \"n2=http://127.0.0.1:2380\": "
-	 "add n1=<this member's peer URL> to it, or fix --name)"},
-	{NULL,
-	 "ETCD_NAME=n1 ETCD_INITIAL_ADVERTISE_PEER_URLS=http://127.0.0.1:2380 "
-	 "ETCD_INITIAL_CLUSTER=n1=http://127.0.0.2:2380",
-	 "--initial-cluster has n1=http://127.0.0.2:2380 but missing from "
-	 "--initial-advertise-peer-urls=http://127.0.0.1:2380 (make "
-	 "ETCD_INITIAL_CLUSTER and ETCD_INITIAL_ADVERTISE_PEER_URLS list the "
-	 "same URLs for \"n1\")"},
-	{"--name n1 --initial-advertise-peer-urls "
-	 "http://127.0.0.1:2380,http://127.0.0.2:2380 --initial-cluster "
-	 "n1=http://127.0.0.1:2380",
-	 NULL,
-	 "--initial-advertise-peer-urls has http://127.0.0.2:2380 but missing "
-	 "from --initial-cluster=n1=http://127.0.0.1:2380"},
-	{"--initial-cluster "
-	 "default=http://localhost:2380,n2=http://localhost:2380",
-	 NULL, "has duplicate url http://localhost:2380"},
-	{"--name n1 --initial-cluster n1", NULL,
-	 "entry \"n1\" is not name=URL (write it as n1=http://host:2380)"},
-	{"--name n1 --initial-cluster n1=http://127.0.0.1", NULL,
-	 "invalid value \"n1=http://127.0.0.1\" for flag -initial-cluster: URL "
-	 "address does not have the form \"host:port\""},
-	/* both ways */
-	{"--name y", "ETCD_NAME=x",
-	 "conflicting environment variable \"ETCD_NAME\" is shadowed by "
-	 "corresponding command-line flag --name (either unset environment "
-	 "variable or disable flag)"},
-	{"--heartbeat-interval=50", "ETCD_HEARTBEAT_INTERVAL=50",
-	 "conflicting environment variable \"ETCD_HEARTBEAT_INTERVAL\" is "
-	 "shadowed by corresponding command-line flag --heartbeat-interval"},
-	/* not supported yet */
-	{"--cert-file /x.pem", NULL,
-	 "--cert-file \"/x.pem\": TLS is not supported yet"},
-	{"--client-cert-auth", NULL,
-	 "--client-cert-auth \"true\": TLS is not supported yet"},
-	{"--peer-auto-tls=true", NULL, "TLS is not supported yet"},
-	{"--trusted-ca-file ca.pem", NULL, "TLS is not supported yet"},
-	{NULL, "ETCD_PEER_CERT_FILE=/p.pem",
-	 "ETCD_PEER_CERT_FILE \"/p.pem\": TLS is not supported yet"},
-	{"--auth-token jwt", NULL,
-	 "--auth-token \"jwt\": authentication is not supported yet"},
-	{"--bcrypt-cost 12", NULL, "authentication is not supported yet"},
-	{"--discovery https://discovery.etcd.io/x", NULL,
-	 "discovery is not supported yet"},
-	{"--discovery-srv example.com", NULL, "discovery is not supported yet"},
-	{"--proxy on", NULL, "the v2 proxy is not supported yet"},
-	{"--force-new-cluster", NULL, "force-new-cluster is not supported yet"},
-	{"--client-cert-auth=maybe", NULL,
-	 "invalid boolean value \"maybe\" for -client-cert-auth"},
-	/* config file */
-	{"--config-file /nonexistent/etcd.yaml", NULL,
-	 "cannot read config file \"/nonexistent/etcd.yaml\""},
-	{NULL, "ETCD_CONFIG_FILE=/nonexistent/x.yaml",
-	 "cannot read config file \"/nonexistent/x.yaml\""},
+    /* Go's flag package */
+    {"--name", NULL, "flag needs an argument: -name"},
+    {"--foo", NULL, "flag provided but not defined: -foo"},
+    {"-foo=1", NULL, "flag provided but not defined: -foo"},
+    {"somearg", NULL, "'somearg' is not a valid flag"},
+    {"---name x", NULL, "bad flag syntax: ---name"},
+    {"--name x -- y", NULL, "'y' is not a valid flag"},
+    {"--enable-v2 false", NULL, "'false' is not a valid flag"},
+    {"--enable-v2=maybe", NULL,
+     "invalid boolean value \"maybe\" for -enable-v2"},
+    {"-v x", NULL, "'x' is not a valid flag"},
+    /* values */
+    {NULL, "ETCD_ENABLE_V2=maybe",
+     "invalid value \"maybe\" for ETCD_ENABLE_V2: parse error"},
+    {"--heartbeat-interval abc", NULL,
+     "invalid value \"abc\" for flag -heartbeat-interval: parse error"},
+    {NULL, "ETCD_HEARTBEAT_INTERVAL=abc",
+     "invalid value \"abc\" for ETCD_HEARTBEAT_INTERVAL: parse error"},
+    {"--heartbeat-interval 99999999999", NULL, "value out of range"},
+    {"--election-timeout 1e3", NULL,
+     "invalid value \"1e3\" for flag -election-timeout"},
+    {"--snapshot-count -1", NULL,
+     "invalid value \"-1\" for flag -snapshot-count: parse error"},
+    {"--max-txn-ops many", NULL,
+     "invalid value \"many\" for flag -max-txn-ops"},
+    {"--max-request-bytes 1.5", NULL,
+     "invalid value \"1.5\" for flag -max-request-bytes"},
+    {"--quota-backend-bytes 8G", NULL,
+     "invalid value \"8G\" for flag -quota-backend-bytes"},
+    {"--initial-cluster-state old", NULL,
+     "invalid value \"old\" for flag -initial-cluster-state: valid values "
+     "are \"new\" or \"existing\""},
+    {"--auto-compaction-mode daily", NULL,
+     "unknown auto-compaction-mode \"daily\""},
+    {"--auto-compaction-retention 1y", NULL,
+     "invalid value \"1y\" for flag -auto-compaction-retention"},
+    {"--auto-compaction-mode revision --auto-compaction-retention 1h", NULL,
+     "invalid value \"1h\" for flag -auto-compaction-retention"},
+    {"--log-level loud", NULL, "invalid value \"loud\" for flag -log-level"},
+    {"--logger json", NULL, "invalid value \"json\" for flag -logger"},
+    /* timing, etcd's rules */
+    {"--election-timeout 400 --heartbeat-interval 100", NULL,
+     "--election-timeout[400ms] should be at least as 5 times as "
+     "--heartbeat-interval[100ms]"},
+    {"--election-timeout 60000 --heartbeat-interval 1000", NULL,
+     "--election-timeout[60000ms] is too long, and should be set less "
+     "than 50000ms"},
+    {"--heartbeat-interval 0", NULL, "--heartbeat-interval must be >0"},
+    {"--election-timeout 0", NULL, "--election-timeout must be >0"},
+    /* URLs */
+    {"--listen-client-urls http://localhost --advertise-client-urls "
+     "http://localhost:2379",
+     NULL,
+     "invalid value \"http://localhost\" for flag -listen-client-urls: URL "
+     "address does not have the form \"host:port\": http://localhost (add "
+     "the port, e.g. http://localhost:2379)"},
+    {NULL, "ETCD_LISTEN_PEER_URLS=http://127.0.0.1",
+     "invalid value \"http://127.0.0.1\" for ETCD_LISTEN_PEER_URLS: URL "
+     "address does not have the form \"host:port\""},
+    {"--listen-peer-urls ftp://127.0.0.1:2380", NULL,
+     "URL scheme must be http, https, unix, or unixs: ftp://127.0.0.1:2380"},
+    {"--listen-peer-urls 127.0.0.1:2380", NULL,
+     "URL scheme must be http, https, unix, or unixs: 127.0.0.1:2380 "
+     "(write URLs as http://host:port"},
+    {"--advertise-client-urls http://127.0.0.1:2379/v3", NULL,
+     "URL must not contain a path: http://127.0.0.1:2379/v3 (remove "
+     "\"/v3\")"},
+    {"--advertise-client-urls http://127.0.0.1:2379/", NULL,
+     "URL must not contain a path"},
+    {"--listen-peer-urls http://127.0.0.1:99999", NULL,
+     "URL port must be a number from 1 to 65535"},
+    {"--listen-peer-urls http://127.0.0.1:", NULL,
+     "does not have the form \"host:port\""},
+    {"--listen-peer-urls http://::1:2380", NULL,
+     "does not have the form \"host:port\""},
+    {"--listen-client-urls https://127.0.0.1:2379 --advertise-client-urls "
+     "https://127.0.0.1:2379",
+     NULL, "https://127.0.0.1:2379: TLS is not supported yet"},
+    {"--listen-client-urls unix://sock:0 --advertise-client-urls "
+     "http://127.0.0.1:2379",
+     NULL, "unix sockets are not supported yet"},
+    {"--listen-peer-urls http://myhost:2380", NULL,
+     "--listen-peer-urls \"http://myhost:2380\": expected IP in URL for "
+     "binding (http://myhost:2380)"},
+    {"--initial-advertise-peer-urls http://:2380", NULL,
+     "--initial-advertise-peer-urls \"http://:2380\" must be \"host:port\""},
+    {"--listen-client-urls http://127.0.0.1:2379", NULL,
+     "--advertise-client-urls is required when --listen-client-urls is set "
+     "explicitly"},
+    {NULL, "ETCD_LISTEN_CLIENT_URLS=http://127.0.0.1:2379",
+     "--advertise-client-urls is required when --listen-client-urls is set "
+     "explicitly (ETCD_LISTEN_CLIENT_URLS is"},
+    /* the initial cluster */
+    {"--name n1 --initial-cluster n2=http://127.0.0.1:2380", NULL,
+     "couldn't find local name \"n1\" in the initial cluster "
+     "configuration (--initial-cluster is \"n2=http://127.0.0.1:2380\": "
+     "add n1=<this member's peer URL> to it, or fix --name)"},
+    {NULL,
+     "ETCD_NAME=n1 ETCD_INITIAL_ADVERTISE_PEER_URLS=http://127.0.0.1:2380 "
+     "ETCD_INITIAL_CLUSTER=n1=http://127.0.0.2:2380",
+     "--initial-cluster has n1=http://127.0.0.2:2380 but missing from "
+     "--initial-advertise-peer-urls=http://127.0.0.1:2380 (make "
+     "ETCD_INITIAL_CLUSTER and ETCD_INITIAL_ADVERTISE_PEER_URLS list the "
+     "same URLs for \"n1\")"},
+    {"--name n1 --initial-advertise-peer-urls "
+     "http://127.0.0.1:2380,http://127.0.0.2:2380 --initial-cluster "
+     "n1=http://127.0.0.1:2380",
+     NULL,
+     "--initial-advertise-peer-urls has http://127.0.0.2:2380 but missing "
+     "from --initial-cluster=n1=http://127.0.0.1:2380"},
+    {"--initial-cluster "
+     "default=http://localhost:2380,n2=http://localhost:2380",
+     NULL, "has duplicate url http://localhost:2380"},
+    {"--name n1 --initial-cluster n1", NULL,
+     "entry \"n1\" is not name=URL (write it as n1=http://host:2380)"},
+    {"--name n1 --initial-cluster n1=http://127.0.0.1", NULL,
+     "invalid value \"n1=http://127.0.0.1\" for flag -initial-cluster: URL "
+     "address does not have the form \"host:port\""},
+    /* both ways */
+    {"--name y", "ETCD_NAME=x",
+     "conflicting environment variable \"ETCD_NAME\" is shadowed by "
+     "corresponding command-line flag --name (either unset environment "
+     "variable or disable flag)"},
+    {"--heartbeat-interval=50", "ETCD_HEARTBEAT_INTERVAL=50",
+     "conflicting environment variable \"ETCD_HEARTBEAT_INTERVAL\" is "
+     "shadowed by corresponding command-line flag --heartbeat-interval"},
+    /* not supported yet */
+    {"--cert-file /x.pem", NULL,
+     "--cert-file \"/x.pem\": TLS is not supported yet"},
+    {"--client-cert-auth", NULL,
+     "--client-cert-auth \"true\": TLS is not supported yet"},
+    {"--peer-auto-tls=true", NULL, "TLS is not supported yet"},
+    {"--trusted-ca-file ca.pem", NULL, "TLS is not supported yet"},
+    {NULL, "ETCD_PEER_CERT_FILE=/p.pem",
+     "ETCD_PEER_CERT_FILE \"/p.pem\": TLS is not supported yet"},
+    {"--auth-token jwt", NULL,
+     "--auth-token \"jwt\": authentication is not supported yet"},
+    {"--bcrypt-cost 12", NULL, "authentication is not supported yet"},
+    {"--discovery https://discovery.etcd.io/x", NULL,
+     "discovery is not supported yet"},
+    {"--discovery-srv example.com", NULL, "discovery is not supported yet"},
+    {"--proxy on", NULL, "the v2 proxy is not supported yet"},
+    {"--force-new-cluster", NULL, "force-new-cluster is not supported yet"},
+    {"--client-cert-auth=maybe", NULL,
+     "invalid boolean value \"maybe\" for -client-cert-auth"},
+    /* config file */
+    {"--config-file /nonexistent/etcd.yaml", NULL,
+     "cannot read config file \"/nonexistent/etcd.yaml\""},
+    {NULL, "ETCD_CONFIG_FILE=/nonexistent/x.yaml",
+     "cannot read config file \"/nonexistent/x.yaml\""},
 };
 
 START_TEST(test_config_refuses_each_bad_configuration_with_its_message)
@@ -323,6 +325,10 @@ START_TEST(test_config_defaults_are_etcds)
 	ck_assert_str_eq(c->name, "default");
 	ck_assert_str_eq(c->data_dir, "default.etcd");
 	ck_assert_ptr_null(c->wal_dir);
+	ck_assert_str_eq(c->member_dir, "default.etcd/member");
+	ck_assert_str_eq(c->wal_path, "default.etcd/member/wal");
+	ck_assert_str_eq(c->snap_dir, "default.etcd/member/snap");
+	ck_assert_uint_eq(c->election_ticks, 10);
 	assert_urls(&c->listen_client_urls, "http://localhost:2379");
 	assert_urls(&c->advertise_client_urls, "http://localhost:2379");
 	assert_urls(&c->listen_peer_urls, "http://localhost:2380");
@@ -374,10 +380,10 @@ START_TEST(test_config_accepts_go_boolean_spellings)
 	static const struct {
 		const char *args;
 		bool want;
-	} t[] = {{"--enable-v2", true},       {"-enable-v2", true},
-		 {"--enable-v2=true", true},  {"--enable-v2=1", true},
-		 {"--enable-v2=T", true},     {"--enable-v2=false", false},
-		 {"-enable-v2=0", false},     {"--enable-v2 --", true}};
+	} t[] = {{"--enable-v2", true},	     {"-enable-v2", true},
+		 {"--enable-v2=true", true}, {"--enable-v2=1", true},
+		 {"--enable-v2=T", true},    {"--enable-v2=false", false},
+		 {"-enable-v2=0", false},    {"--enable-v2 --", true}};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct config *c = ok(t[i].args, NULL);
@@ -406,7 +412,8 @@ START_TEST(test_config_reads_scenario_a_env_file_unchanged)
 	memset(&argv, 0, sizeof(argv));
 	memset(&env, 0, sizeof(env));
 	vec_add(&argv, "cetcd", 5);
-	vec_load_env(&env, testlib_src_path("tests/server/data/scenario-a.env"));
+	vec_load_env(&env,
+		     testlib_src_path("tests/server/data/scenario-a.env"));
 	ck_assert_int_eq(run_vec(&argv, &env, &c, &msg), 0);
 	ck_assert_str_eq(c->name, "apisix");
 	ck_assert_str_eq(c->data_dir, "/opt/etcd/data");
@@ -435,8 +442,9 @@ START_TEST(test_config_reads_scenario_b_literal_node01_with_its_ids)
 	memset(&argv, 0, sizeof(argv));
 	memset(&env, 0, sizeof(env));
 	vec_add(&argv, "cetcd", 5);
-	vec_load_env(&env, testlib_src_path(
-				   "tests/server/data/scenario-b-literal-node01.env"));
+	vec_load_env(&env,
+		     testlib_src_path(
+			 "tests/server/data/scenario-b-literal-node01.env"));
 	ck_assert_int_eq(run_vec(&argv, &env, &c, &msg), 0);
 	ck_assert_uint_eq(c->n_members, 3);
 	ck_assert_str_eq(c->members[0].name, "etcd-node01");
@@ -496,9 +504,8 @@ START_TEST(test_config_warns_about_unknown_etcd_variables_only)
 				    "ETCDCTL_ENDPOINTS=x HOME=/root");
 
 	ck_assert_uint_eq(c->n_warnings, 1);
-	ck_assert_str_eq(c->warnings[0],
-			 "unrecognized environment variable "
-			 "ETCD_UNKNOWN_THING=foo");
+	ck_assert_str_eq(c->warnings[0], "unrecognized environment variable "
+					 "ETCD_UNKNOWN_THING=foo");
 	config_free(c);
 	/* Spellings other than upper snake case are not the option. */
 	c = ok(NULL, "ETCD_name=x");
@@ -523,24 +530,28 @@ END_TEST
 START_TEST(test_config_takes_variables_for_every_supported_option)
 {
 	struct config *c = ok(
-		NULL,
-		"ETCD_NAME=n1 ETCD_DATA_DIR=/d ETCD_WAL_DIR=/w "
-		"ETCD_LISTEN_CLIENT_URLS=http://127.0.0.1:1 "
-		"ETCD_ADVERTISE_CLIENT_URLS=http://127.0.0.1:1 "
-		"ETCD_LISTEN_PEER_URLS=http://127.0.0.1:2 "
-		"ETCD_INITIAL_ADVERTISE_PEER_URLS=http://127.0.0.1:2 "
-		"ETCD_INITIAL_CLUSTER=n1=http://127.0.0.1:2,n2=http://127.0.0.2:2 "
-		"ETCD_INITIAL_CLUSTER_TOKEN=tok ETCD_INITIAL_CLUSTER_STATE=existing "
-		"ETCD_HEARTBEAT_INTERVAL=10 ETCD_ELECTION_TIMEOUT=50 "
-		"ETCD_SNAPSHOT_COUNT=7 ETCD_QUOTA_BACKEND_BYTES=-1 "
-		"ETCD_MAX_REQUEST_BYTES=0x100 ETCD_MAX_TXN_OPS=3 "
-		"ETCD_AUTO_COMPACTION_MODE=revision "
-		"ETCD_AUTO_COMPACTION_RETENTION=1000 ETCD_ENABLE_V2=false "
-		"ETCD_LOG_LEVEL=debug ETCD_LOGGER=zap ETCD_LOG_OUTPUTS=stderr");
+	    NULL,
+	    "ETCD_NAME=n1 ETCD_DATA_DIR=/d ETCD_WAL_DIR=/w "
+	    "ETCD_LISTEN_CLIENT_URLS=http://127.0.0.1:1 "
+	    "ETCD_ADVERTISE_CLIENT_URLS=http://127.0.0.1:1 "
+	    "ETCD_LISTEN_PEER_URLS=http://127.0.0.1:2 "
+	    "ETCD_INITIAL_ADVERTISE_PEER_URLS=http://127.0.0.1:2 "
+	    "ETCD_INITIAL_CLUSTER=n1=http://127.0.0.1:2,n2=http://127.0.0.2:2 "
+	    "ETCD_INITIAL_CLUSTER_TOKEN=tok "
+	    "ETCD_INITIAL_CLUSTER_STATE=existing "
+	    "ETCD_HEARTBEAT_INTERVAL=10 ETCD_ELECTION_TIMEOUT=50 "
+	    "ETCD_SNAPSHOT_COUNT=7 ETCD_QUOTA_BACKEND_BYTES=-1 "
+	    "ETCD_MAX_REQUEST_BYTES=0x100 ETCD_MAX_TXN_OPS=3 "
+	    "ETCD_AUTO_COMPACTION_MODE=revision "
+	    "ETCD_AUTO_COMPACTION_RETENTION=1000 ETCD_ENABLE_V2=false "
+	    "ETCD_LOG_LEVEL=debug ETCD_LOGGER=zap ETCD_LOG_OUTPUTS=stderr");
 
 	ck_assert_str_eq(c->name, "n1");
 	ck_assert_str_eq(c->data_dir, "/d");
 	ck_assert_str_eq(c->wal_dir, "/w");
+	ck_assert_str_eq(c->wal_path, "/w");
+	ck_assert_str_eq(c->snap_dir, "/d/member/snap");
+	ck_assert_uint_eq(c->election_ticks, 5);
 	ck_assert_str_eq(c->initial_cluster_token, "tok");
 	ck_assert_int_eq(c->initial_cluster_state, CONFIG_CLUSTER_EXISTING);
 	ck_assert_uint_eq(c->heartbeat_ms, 10);
@@ -597,10 +608,10 @@ START_TEST(test_config_sorts_and_dedups_url_lists)
 		    "http://[::1]:2379");
 	ck_assert_str_eq(c->listen_client_urls.v[2].host, "::1");
 	assert_urls(&c->advertise_client_urls, "http://127.0.0.1:2379");
-	ck_assert_ptr_nonnull(config_urls_find(&c->listen_client_urls,
-					       "http://127.0.0.2:2379"));
-	ck_assert_ptr_null(config_urls_find(&c->listen_client_urls,
-					    "http://127.0.0.3:2379"));
+	ck_assert_ptr_nonnull(
+	    config_urls_find(&c->listen_client_urls, "http://127.0.0.2:2379"));
+	ck_assert_ptr_null(
+	    config_urls_find(&c->listen_client_urls, "http://127.0.0.3:2379"));
 	config_free(c);
 }
 END_TEST
@@ -620,9 +631,10 @@ END_TEST
 
 START_TEST(test_config_warns_for_each_flag_it_ignores)
 {
-	struct config *c = ok("--max-wals 3 --pre-vote --v "
-			      "--experimental-watch-progress-notify-interval=5s",
-			      "ETCD_MAX_SNAPSHOTS=2");
+	struct config *c =
+	    ok("--max-wals 3 --pre-vote --v "
+	       "--experimental-watch-progress-notify-interval=5s",
+	       "ETCD_MAX_SNAPSHOTS=2");
 
 	ck_assert(has_warning(c, "--max-wals=3 is accepted but ignored"));
 	ck_assert(has_warning(c, "--pre-vote=true is accepted but ignored"));
@@ -703,28 +715,28 @@ static const char *write_file(const char *name, const char *text)
 }
 
 static const char yaml_good[] =
-	"# etcd's configuration file format\n"
-	"name: 'n1'\n"
-	"data-dir: /var/lib/etcd\n"
-	"listen-client-urls: http://127.0.0.1:2379,http://127.0.0.2:2379\n"
-	"advertise-client-urls: http://127.0.0.2:2379\n"
-	"listen-peer-urls: http://127.0.0.2:2380\n"
-	"initial-advertise-peer-urls: http://127.0.0.2:2380\n"
-	"initial-cluster: n1=http://127.0.0.2:2380,n2=http://127.0.0.3:2380\n"
-	"initial-cluster-token: tok\n"
-	"initial-cluster-state: 'new'\n"
-	"heartbeat-interval: 50\n"
-	"election-timeout: 500\n"
-	"snapshot-count: 10000\n"
-	"quota-backend-bytes: 8589934592\n"
-	"enable-v2: yes\n"
-	"wal-dir:\n"
-	"log-outputs: [stderr]\n"
-	"max-wals: 3\n"
-	"client-transport-security:\n"
-	"  cert-file:\n"
-	"  client-cert-auth: false\n"
-	"no-such-key: 1\n";
+    "# etcd's configuration file format\n"
+    "name: 'n1'\n"
+    "data-dir: /var/lib/etcd\n"
+    "listen-client-urls: http://127.0.0.1:2379,http://127.0.0.2:2379\n"
+    "advertise-client-urls: http://127.0.0.2:2379\n"
+    "listen-peer-urls: http://127.0.0.2:2380\n"
+    "initial-advertise-peer-urls: http://127.0.0.2:2380\n"
+    "initial-cluster: n1=http://127.0.0.2:2380,n2=http://127.0.0.3:2380\n"
+    "initial-cluster-token: tok\n"
+    "initial-cluster-state: 'new'\n"
+    "heartbeat-interval: 50\n"
+    "election-timeout: 500\n"
+    "snapshot-count: 10000\n"
+    "quota-backend-bytes: 8589934592\n"
+    "enable-v2: yes\n"
+    "wal-dir:\n"
+    "log-outputs: [stderr]\n"
+    "max-wals: 3\n"
+    "client-transport-security:\n"
+    "  cert-file:\n"
+    "  client-cert-auth: false\n"
+    "no-such-key: 1\n";
 
 START_TEST(test_config_reads_etcds_yaml_file_and_ignores_flags_and_env)
 {
@@ -763,8 +775,8 @@ START_TEST(test_config_finds_the_file_through_etcd_config_file)
 	char env[600];
 	struct config *c;
 
-	snprintf(env, sizeof(env), "ETCD_CONFIG_FILE=%s ETCD_HEARTBEAT_INTERVAL=x",
-		 path);
+	snprintf(env, sizeof(env),
+		 "ETCD_CONFIG_FILE=%s ETCD_HEARTBEAT_INTERVAL=x", path);
 	c = ok(NULL, env);
 	ck_assert_str_eq(c->name, "fromfile");
 	ck_assert_uint_eq(c->heartbeat_ms, 100);
@@ -779,20 +791,20 @@ START_TEST(test_config_refuses_bad_yaml_files)
 		const char *text;
 		const char *want;
 	} t[] = {
-		{"name: [unclosed\n", "line 2 column 1"},
-		{"- a\n- b\n", "expected a mapping of option names"},
-		{"heartbeat-interval: fast\n",
-		 "invalid value \"fast\" for heartbeat-interval in config "
-		 "file"},
-		{"client-transport-security:\n  cert-file: /c.pem\n",
-		 "client-transport-security.cert-file \"/c.pem\""},
-		{"peer-transport-security:\n  auto-tls: true\n",
-		 "TLS is not supported yet"},
-		{"auth-token: jwt\n", "authentication is not supported yet"},
-		{"name: {a: 1}\n", "name (line 1) must be a value, not a mapping"},
-		{"name: n1\ninitial-cluster: n2=http://127.0.0.1:2380\n",
-		 "couldn't find local name \"n1\" in the initial cluster "
-		 "configuration (initial-cluster (config file"},
+	    {"name: [unclosed\n", "line 2 column 1"},
+	    {"- a\n- b\n", "expected a mapping of option names"},
+	    {"heartbeat-interval: fast\n",
+	     "invalid value \"fast\" for heartbeat-interval in config "
+	     "file"},
+	    {"client-transport-security:\n  cert-file: /c.pem\n",
+	     "client-transport-security.cert-file \"/c.pem\""},
+	    {"peer-transport-security:\n  auto-tls: true\n",
+	     "TLS is not supported yet"},
+	    {"auth-token: jwt\n", "authentication is not supported yet"},
+	    {"name: {a: 1}\n", "name (line 1) must be a value, not a mapping"},
+	    {"name: n1\ninitial-cluster: n2=http://127.0.0.1:2380\n",
+	     "couldn't find local name \"n1\" in the initial cluster "
+	     "configuration (initial-cluster (config file"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -870,31 +882,34 @@ static Suite *config_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_loop_test(
-		tc, test_config_refuses_each_bad_configuration_with_its_message,
-		0, (int)(sizeof(bad) / sizeof(bad[0])));
+	    tc, test_config_refuses_each_bad_configuration_with_its_message, 0,
+	    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_config_defaults_are_etcds);
 	tcase_add_test(tc, test_config_accepts_go_flag_spellings);
 	tcase_add_test(tc, test_config_accepts_go_boolean_spellings);
 	tcase_add_test(tc, test_config_later_flag_wins_as_in_go);
 	tcase_add_test(tc, test_config_reads_scenario_a_env_file_unchanged);
+	tcase_add_test(
+	    tc, test_config_reads_scenario_b_literal_node01_with_its_ids);
 	tcase_add_test(tc,
-		       test_config_reads_scenario_b_literal_node01_with_its_ids);
-	tcase_add_test(tc, test_config_reads_the_three_loopback_scenario_b_files);
+		       test_config_reads_the_three_loopback_scenario_b_files);
 	tcase_add_test(tc, test_config_warns_about_unknown_etcd_variables_only);
 	tcase_add_test(tc, test_config_ignores_empty_variables_as_etcd);
 	tcase_add_test(tc,
 		       test_config_takes_variables_for_every_supported_option);
-	tcase_add_test(tc, test_config_existing_cluster_skips_the_advertise_match);
-	tcase_add_test(tc, test_config_derives_cluster_from_etcds_default_string);
+	tcase_add_test(tc,
+		       test_config_existing_cluster_skips_the_advertise_match);
+	tcase_add_test(tc,
+		       test_config_derives_cluster_from_etcds_default_string);
 	tcase_add_test(tc, test_config_sorts_and_dedups_url_lists);
 	tcase_add_test(tc, test_config_parses_periodic_retention_like_etcd);
 	tcase_add_test(tc, test_config_warns_for_each_flag_it_ignores);
 	tcase_add_test(tc, test_config_allows_refused_flags_at_their_defaults);
 	tcase_add_test(tc, test_config_reports_help_and_version);
-	tcase_add_test(tc,
-		       test_config_help_lists_supported_ignored_and_refused_flags);
-	tcase_add_test(tc,
-		       test_config_reads_etcds_yaml_file_and_ignores_flags_and_env);
+	tcase_add_test(
+	    tc, test_config_help_lists_supported_ignored_and_refused_flags);
+	tcase_add_test(
+	    tc, test_config_reads_etcds_yaml_file_and_ignores_flags_and_env);
 	tcase_add_test(tc, test_config_finds_the_file_through_etcd_config_file);
 	tcase_add_test(tc, test_config_refuses_bad_yaml_files);
 	tcase_add_test(tc, test_config_describe_names_the_ids);

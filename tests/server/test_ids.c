@@ -74,6 +74,23 @@ START_TEST(test_ids_match_a_live_etcd_cluster)
 }
 END_TEST
 
+/*
+ * Checked against /usr/bin/etcd 3.4.23 on 2026-11-23: started with
+ * --name n1 --initial-advertise-peer-urls
+ * http://127.0.0.77:12380,http://127.0.0.1:12381 --initial-cluster-token
+ * tokx (initial cluster derived), `etcdctl member list` reported these.
+ */
+START_TEST(test_ids_match_a_live_etcd_member_with_two_peer_urls)
+{
+	const char *u[] = {"http://127.0.0.77:12380", "http://127.0.0.1:12381"};
+	uint64_t id = member(u, 2, "tokx"), cid = 0;
+
+	assert_hex(id, "d916f55478b6a858");
+	ck_assert_int_eq(ids_cluster_id(&id, 1, &cid), 0);
+	assert_hex(cid, "9b4b8c275acc78c");
+}
+END_TEST
+
 /* etcd's well-known IDs of a member started with no flags at all. */
 START_TEST(test_ids_of_etcd_default_member)
 {
@@ -135,6 +152,8 @@ static Suite *ids_suite(void)
 	tcase_add_test(tc, test_ids_reproduce_scenario_a_member_id);
 	tcase_add_test(tc, test_ids_reproduce_scenario_b_member_ids);
 	tcase_add_test(tc, test_ids_match_a_live_etcd_cluster);
+	tcase_add_test(tc,
+		       test_ids_match_a_live_etcd_member_with_two_peer_urls);
 	tcase_add_test(tc, test_ids_of_etcd_default_member);
 	tcase_add_test(tc, test_ids_member_add_appends_unix_seconds);
 	tcase_add_test(tc, test_ids_format_and_parse_round_trip);

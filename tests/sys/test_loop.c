@@ -256,8 +256,7 @@ START_TEST(test_loop_delivers_signals_as_loop_callbacks)
 		g = guard(&s);
 		for (size_t j = 0; j < 3; j++) {
 			ck_assert_int_eq(
-				sys_loop_on_signal(s.loop, sigs[j], on_sig, &s),
-				0);
+			    sys_loop_on_signal(s.loop, sigs[j], on_sig, &s), 0);
 		}
 		ck_assert_int_eq(sys_timer_new(s.loop, on_raise, &signo, &t),
 				 0);
@@ -398,7 +397,8 @@ static Suite *loop_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_loop_one_shot_timer_fires_exactly_once);
 	tcase_add_test(tc, test_loop_periodic_timer_repeats_until_stopped);
-	tcase_add_test(tc, test_loop_periodic_timer_with_a_different_first_delay);
+	tcase_add_test(tc,
+		       test_loop_periodic_timer_with_a_different_first_delay);
 	tcase_add_test(tc, test_loop_stopped_timer_does_not_fire);
 	tcase_add_test(tc, test_loop_restart_replaces_the_schedule);
 	tcase_add_test(tc, test_loop_timer_may_free_itself_in_its_callback);
