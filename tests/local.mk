@@ -15,6 +15,7 @@ TEST_LIBS = $(TESTLIB) $(CHECK_LIBS)
 EXTRA_DIST += tests/lib/testlib.sh
 
 include tests/base/local.mk
+include tests/sys/local.mk
 include tests/proto/local.mk
 include tests/raft/local.mk
 include tests/wal/local.mk

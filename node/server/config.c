@@ -46,149 +46,181 @@ enum opt_type {
 };
 
 enum opt_use {
-	U_OK,      /* implemented */
+	U_OK,	   /* implemented */
 	U_IGNORED, /* accepted with a warning: not implemented */
 	U_REFUSED, /* a non-default value is an error: "not supported yet" */
 	U_LEGACY,  /* etcd's own ignored legacy flags: warned as etcd does */
 	U_VERSION, /* --version */
 };
 
-#define TLS_NO "TLS is not supported yet; remove it (cetcd serves plain http for now)"
+#define TLS_NO                                                              \
+	"TLS is not supported yet; remove it (cetcd serves plain http for " \
+	"now)"
 #define AUTH_NO "authentication is not supported yet; remove it"
-#define DISC_NO "discovery is not supported yet; bootstrap with --initial-cluster instead"
+#define DISC_NO                                                             \
+	"discovery is not supported yet; bootstrap with --initial-cluster " \
+	"instead"
 #define PROXY_NO "the v2 proxy is not supported yet; remove it"
 
 /* X(id, name, type, use, default, group, help) */
 #define OPTS(X)                                                                \
-	X(O_NAME, "name", T_STR, U_OK, "default", "Member",                   \
+	X(O_NAME, "name", T_STR, U_OK, "default", "Member",                    \
 	  "Human-readable name for this member.")                              \
-	X(O_DATA_DIR, "data-dir", T_STR, U_OK, "", "Member",                  \
+	X(O_DATA_DIR, "data-dir", T_STR, U_OK, "", "Member",                   \
 	  "Path to the data directory (default '${name}.etcd').")              \
-	X(O_WAL_DIR, "wal-dir", T_STR, U_OK, "", "Member",                    \
+	X(O_WAL_DIR, "wal-dir", T_STR, U_OK, "", "Member",                     \
 	  "Path to the dedicated wal directory.")                              \
 	X(O_SNAPSHOT_COUNT, "snapshot-count", T_STR, U_OK, "100000", "Member", \
 	  "Number of committed transactions to trigger a snapshot to disk.")   \
-	X(O_HEARTBEAT, "heartbeat-interval", T_STR, U_OK, "100", "Member",    \
+	X(O_HEARTBEAT, "heartbeat-interval", T_STR, U_OK, "100", "Member",     \
 	  "Time (in milliseconds) of a heartbeat interval.")                   \
-	X(O_ELECTION, "election-timeout", T_STR, U_OK, "1000", "Member",      \
+	X(O_ELECTION, "election-timeout", T_STR, U_OK, "1000", "Member",       \
 	  "Time (in milliseconds) for an election to timeout.")                \
-	X(O_LPU, "listen-peer-urls", T_STR, U_OK, "http://localhost:2380",    \
+	X(O_LPU, "listen-peer-urls", T_STR, U_OK, "http://localhost:2380",     \
 	  "Member", "List of URLs to listen on for peer traffic.")             \
-	X(O_LCU, "listen-client-urls", T_STR, U_OK, "http://localhost:2379",  \
+	X(O_LCU, "listen-client-urls", T_STR, U_OK, "http://localhost:2379",   \
 	  "Member", "List of URLs to listen on for client traffic.")           \
-	X(O_QUOTA, "quota-backend-bytes", T_STR, U_OK, "0", "Member",         \
+	X(O_QUOTA, "quota-backend-bytes", T_STR, U_OK, "0", "Member",          \
 	  "Raise alarms when backend size exceeds the given quota "            \
 	  "(0 defaults to low space quota).")                                  \
-	X(O_MAX_TXN_OPS, "max-txn-ops", T_STR, U_OK, "128", "Member",         \
+	X(O_MAX_TXN_OPS, "max-txn-ops", T_STR, U_OK, "128", "Member",          \
 	  "Maximum number of operations permitted in a transaction.")          \
-	X(O_MAX_REQ, "max-request-bytes", T_STR, U_OK, "1572864", "Member",   \
+	X(O_MAX_REQ, "max-request-bytes", T_STR, U_OK, "1572864", "Member",    \
 	  "Maximum client request size in bytes the server will accept.")      \
 	X(O_APU, "initial-advertise-peer-urls", T_STR, U_OK,                   \
 	  "http://localhost:2380", "Clustering",                               \
 	  "List of this member's peer URLs to advertise to the rest of the "   \
 	  "cluster.")                                                          \
-	X(O_IC, "initial-cluster", T_STR, U_OK, "", "Clustering",             \
+	X(O_IC, "initial-cluster", T_STR, U_OK, "", "Clustering",              \
 	  "Initial cluster configuration for bootstrapping (default: "         \
 	  "${name}=each of --initial-advertise-peer-urls).")                   \
-	X(O_IC_STATE, "initial-cluster-state", T_STR, U_OK, "new",            \
+	X(O_IC_STATE, "initial-cluster-state", T_STR, U_OK, "new",             \
 	  "Clustering", "Initial cluster state ('new' or 'existing').")        \
-	X(O_IC_TOKEN, "initial-cluster-token", T_STR, U_OK, "etcd-cluster",   \
+	X(O_IC_TOKEN, "initial-cluster-token", T_STR, U_OK, "etcd-cluster",    \
 	  "Clustering",                                                        \
 	  "Initial cluster token for the etcd cluster during bootstrap.")      \
-	X(O_ACU, "advertise-client-urls", T_STR, U_OK, "http://localhost:2379", \
-	  "Clustering",                                                        \
+	X(O_ACU, "advertise-client-urls", T_STR, U_OK,                         \
+	  "http://localhost:2379", "Clustering",                               \
 	  "List of this member's client URLs to advertise to the public.")     \
-	X(O_AC_RETENTION, "auto-compaction-retention", T_STR, U_OK, "0",      \
+	X(O_AC_RETENTION, "auto-compaction-retention", T_STR, U_OK, "0",       \
 	  "Clustering",                                                        \
 	  "Auto compaction retention length. 0 means disable auto "            \
 	  "compaction.")                                                       \
-	X(O_AC_MODE, "auto-compaction-mode", T_STR, U_OK, "periodic",         \
+	X(O_AC_MODE, "auto-compaction-mode", T_STR, U_OK, "periodic",          \
 	  "Clustering",                                                        \
 	  "Interpret 'auto-compaction-retention' one of: periodic|revision.")  \
-	X(O_ENABLE_V2, "enable-v2", T_BOOL, U_OK, "false", "Clustering",      \
+	X(O_ENABLE_V2, "enable-v2", T_BOOL, U_OK, "false", "Clustering",       \
 	  "Accepted for compatibility; the v2 API answers 404 (not "           \
 	  "available in cetcd).")                                              \
-	X(O_LOGGER, "logger", T_STR, U_OK, "capnslog", "Logging",             \
+	X(O_LOGGER, "logger", T_STR, U_OK, "capnslog", "Logging",              \
 	  "Accepted: 'zap' or 'capnslog'; cetcd writes one line per event.")   \
-	X(O_LOG_OUTPUTS, "log-outputs", T_STR, U_OK, "default", "Logging",    \
+	X(O_LOG_OUTPUTS, "log-outputs", T_STR, U_OK, "default", "Logging",     \
 	  "Accepted; cetcd logs to stderr (journald under systemd).")          \
-	X(O_LOG_LEVEL, "log-level", T_STR, U_OK, "info", "Logging",           \
+	X(O_LOG_LEVEL, "log-level", T_STR, U_OK, "info", "Logging",            \
 	  "Configures log level: debug, info, warn, error, panic, or fatal.")  \
-	X(O_CONFIG_FILE, "config-file", T_STR, U_OK, "", "Other",             \
+	X(O_CONFIG_FILE, "config-file", T_STR, U_OK, "", "Other",              \
 	  "Path to the server configuration file. Note that if a "             \
 	  "configuration file is provided, other command line flags and "      \
 	  "environment variables will be ignored.")                            \
-	X(O_VERSION, "version", T_BOOL, U_VERSION, "false", "Other",          \
+	X(O_VERSION, "version", T_BOOL, U_VERSION, "false", "Other",           \
 	  "Print the version and exit.")                                       \
 	/* accepted, not implemented: a warning each */                        \
-	X(O_I1, "initial-election-tick-advance", T_BOOL, U_IGNORED, "true", "", "") \
-	X(O_I2, "max-snapshots", T_STR, U_IGNORED, "5", "", "")               \
-	X(O_I3, "max-wals", T_STR, U_IGNORED, "5", "", "")                    \
-	X(O_I4, "backend-batch-interval", T_STR, U_IGNORED, "", "", "")       \
-	X(O_I5, "backend-batch-limit", T_STR, U_IGNORED, "0", "", "")         \
-	X(O_I6, "backend-bbolt-freelist-type", T_STR, U_IGNORED, "map", "", "") \
-	X(O_I7, "max-concurrent-streams", T_STR, U_IGNORED, "", "", "")       \
-	X(O_I8, "grpc-keepalive-min-time", T_STR, U_IGNORED, "5s", "", "")    \
-	X(O_I9, "grpc-keepalive-interval", T_STR, U_IGNORED, "2h", "", "")    \
-	X(O_I10, "grpc-keepalive-timeout", T_STR, U_IGNORED, "20s", "", "")   \
-	X(O_I11, "socket-reuse-port", T_BOOL, U_IGNORED, "false", "", "")     \
-	X(O_I12, "socket-reuse-address", T_BOOL, U_IGNORED, "false", "", "")  \
-	X(O_I13, "raft-read-timeout", T_STR, U_IGNORED, "5s", "", "")         \
-	X(O_I14, "raft-write-timeout", T_STR, U_IGNORED, "5s", "", "")        \
-	X(O_I15, "listen-client-http-urls", T_STR, U_IGNORED, "", "", "")     \
-	X(O_I16, "listen-metrics-urls", T_STR, U_IGNORED, "", "", "")         \
-	X(O_I17, "strict-reconfig-check", T_BOOL, U_IGNORED, "true", "", "")  \
-	X(O_I18, "pre-vote", T_BOOL, U_IGNORED, "false", "", "")              \
-	X(O_I19, "v2-deprecation", T_STR, U_IGNORED, "not-yet", "", "")       \
-	X(O_I20, "enable-grpc-gateway", T_BOOL, U_IGNORED, "true", "", "")    \
-	X(O_I21, "cors", T_STR, U_IGNORED, "*", "", "")                       \
-	X(O_I22, "host-whitelist", T_STR, U_IGNORED, "*", "", "")             \
-	X(O_I23, "enable-pprof", T_BOOL, U_IGNORED, "false", "", "")          \
-	X(O_I24, "metrics", T_STR, U_IGNORED, "basic", "", "")                \
-	X(O_I25, "enable-log-rotation", T_BOOL, U_IGNORED, "false", "", "")   \
-	X(O_I26, "log-rotation-config-json", T_STR, U_IGNORED, "", "", "")    \
-	X(O_I27, "debug", T_BOOL, U_IGNORED, "false", "", "")                 \
-	X(O_I28, "log-package-levels", T_STR, U_IGNORED, "", "", "")          \
-	X(O_I29, "log-output", T_STR, U_IGNORED, "default", "", "")           \
-	X(O_I30, "unsafe-no-fsync", T_BOOL, U_IGNORED, "false", "", "")       \
-	X(O_I31, "experimental-initial-corrupt-check", T_BOOL, U_IGNORED, "false", "", "") \
-	X(O_I32, "experimental-corrupt-check-time", T_STR, U_IGNORED, "0s", "", "") \
-	X(O_I33, "experimental-compact-hash-check-enabled", T_BOOL, U_IGNORED, "false", "", "") \
-	X(O_I34, "experimental-compact-hash-check-time", T_STR, U_IGNORED, "1m", "", "") \
-	X(O_I35, "experimental-enable-lease-checkpoint", T_BOOL, U_IGNORED, "false", "", "") \
-	X(O_I36, "experimental-enable-lease-checkpoint-persist", T_BOOL, U_IGNORED, "false", "", "") \
-	X(O_I37, "experimental-compaction-batch-limit", T_STR, U_IGNORED, "1000", "", "") \
-	X(O_I38, "experimental-compaction-sleep-interval", T_STR, U_IGNORED, "10ms", "", "") \
-	X(O_I39, "experimental-watch-progress-notify-interval", T_STR, U_IGNORED, "10m", "", "") \
-	X(O_I40, "experimental-downgrade-check-time", T_STR, U_IGNORED, "5s", "", "") \
-	X(O_I41, "experimental-memory-mlock", T_BOOL, U_IGNORED, "false", "", "") \
-	X(O_I42, "experimental-warning-apply-duration", T_STR, U_IGNORED, "100ms", "", "") \
-	X(O_I43, "experimental-warning-unary-request-duration", T_STR, U_IGNORED, "300ms", "", "") \
-	X(O_I44, "experimental-txn-mode-write-with-shared-buffer", T_BOOL, U_IGNORED, "true", "", "") \
-	X(O_I45, "experimental-bootstrap-defrag-threshold-megabytes", T_STR, U_IGNORED, "0", "", "") \
-	X(O_I46, "experimental-stop-grpc-service-on-defrag", T_BOOL, U_IGNORED, "false", "", "") \
-	X(O_I47, "experimental-snapshot-catchup-entries", T_STR, U_IGNORED, "5000", "", "") \
-	X(O_I48, "experimental-max-learners", T_STR, U_IGNORED, "1", "", "") \
-	X(O_I49, "experimental-backend-bbolt-freelist-type", T_STR, U_IGNORED, "array", "", "") \
-	X(O_I50, "experimental-enable-distributed-tracing", T_BOOL, U_IGNORED, "false", "", "") \
-	X(O_I51, "experimental-distributed-tracing-address", T_STR, U_IGNORED, "localhost:4317", "", "") \
-	X(O_I52, "experimental-distributed-tracing-service-name", T_STR, U_IGNORED, "etcd", "", "") \
-	X(O_I53, "experimental-distributed-tracing-instance-id", T_STR, U_IGNORED, "", "", "") \
-	X(O_I54, "experimental-distributed-tracing-sampling-rate", T_STR, U_IGNORED, "0", "", "") \
+	X(O_I1, "initial-election-tick-advance", T_BOOL, U_IGNORED, "true",    \
+	  "", "")                                                              \
+	X(O_I2, "max-snapshots", T_STR, U_IGNORED, "5", "", "")                \
+	X(O_I3, "max-wals", T_STR, U_IGNORED, "5", "", "")                     \
+	X(O_I4, "backend-batch-interval", T_STR, U_IGNORED, "", "", "")        \
+	X(O_I5, "backend-batch-limit", T_STR, U_IGNORED, "0", "", "")          \
+	X(O_I6, "backend-bbolt-freelist-type", T_STR, U_IGNORED, "map", "",    \
+	  "")                                                                  \
+	X(O_I7, "max-concurrent-streams", T_STR, U_IGNORED, "", "", "")        \
+	X(O_I8, "grpc-keepalive-min-time", T_STR, U_IGNORED, "5s", "", "")     \
+	X(O_I9, "grpc-keepalive-interval", T_STR, U_IGNORED, "2h", "", "")     \
+	X(O_I10, "grpc-keepalive-timeout", T_STR, U_IGNORED, "20s", "", "")    \
+	X(O_I11, "socket-reuse-port", T_BOOL, U_IGNORED, "false", "", "")      \
+	X(O_I12, "socket-reuse-address", T_BOOL, U_IGNORED, "false", "", "")   \
+	X(O_I13, "raft-read-timeout", T_STR, U_IGNORED, "5s", "", "")          \
+	X(O_I14, "raft-write-timeout", T_STR, U_IGNORED, "5s", "", "")         \
+	X(O_I15, "listen-client-http-urls", T_STR, U_IGNORED, "", "", "")      \
+	X(O_I16, "listen-metrics-urls", T_STR, U_IGNORED, "", "", "")          \
+	X(O_I17, "strict-reconfig-check", T_BOOL, U_IGNORED, "true", "", "")   \
+	X(O_I18, "pre-vote", T_BOOL, U_IGNORED, "false", "", "")               \
+	X(O_I19, "v2-deprecation", T_STR, U_IGNORED, "not-yet", "", "")        \
+	X(O_I20, "enable-grpc-gateway", T_BOOL, U_IGNORED, "true", "", "")     \
+	X(O_I21, "cors", T_STR, U_IGNORED, "*", "", "")                        \
+	X(O_I22, "host-whitelist", T_STR, U_IGNORED, "*", "", "")              \
+	X(O_I23, "enable-pprof", T_BOOL, U_IGNORED, "false", "", "")           \
+	X(O_I24, "metrics", T_STR, U_IGNORED, "basic", "", "")                 \
+	X(O_I25, "enable-log-rotation", T_BOOL, U_IGNORED, "false", "", "")    \
+	X(O_I26, "log-rotation-config-json", T_STR, U_IGNORED, "", "", "")     \
+	X(O_I27, "debug", T_BOOL, U_IGNORED, "false", "", "")                  \
+	X(O_I28, "log-package-levels", T_STR, U_IGNORED, "", "", "")           \
+	X(O_I29, "log-output", T_STR, U_IGNORED, "default", "", "")            \
+	X(O_I30, "unsafe-no-fsync", T_BOOL, U_IGNORED, "false", "", "")        \
+	X(O_I31, "experimental-initial-corrupt-check", T_BOOL, U_IGNORED,      \
+	  "false", "", "")                                                     \
+	X(O_I32, "experimental-corrupt-check-time", T_STR, U_IGNORED, "0s",    \
+	  "", "")                                                              \
+	X(O_I33, "experimental-compact-hash-check-enabled", T_BOOL, U_IGNORED, \
+	  "false", "", "")                                                     \
+	X(O_I34, "experimental-compact-hash-check-time", T_STR, U_IGNORED,     \
+	  "1m", "", "")                                                        \
+	X(O_I35, "experimental-enable-lease-checkpoint", T_BOOL, U_IGNORED,    \
+	  "false", "", "")                                                     \
+	X(O_I36, "experimental-enable-lease-checkpoint-persist", T_BOOL,       \
+	  U_IGNORED, "false", "", "")                                          \
+	X(O_I37, "experimental-compaction-batch-limit", T_STR, U_IGNORED,      \
+	  "1000", "", "")                                                      \
+	X(O_I38, "experimental-compaction-sleep-interval", T_STR, U_IGNORED,   \
+	  "10ms", "", "")                                                      \
+	X(O_I39, "experimental-watch-progress-notify-interval", T_STR,         \
+	  U_IGNORED, "10m", "", "")                                            \
+	X(O_I40, "experimental-downgrade-check-time", T_STR, U_IGNORED, "5s",  \
+	  "", "")                                                              \
+	X(O_I41, "experimental-memory-mlock", T_BOOL, U_IGNORED, "false", "",  \
+	  "")                                                                  \
+	X(O_I42, "experimental-warning-apply-duration", T_STR, U_IGNORED,      \
+	  "100ms", "", "")                                                     \
+	X(O_I43, "experimental-warning-unary-request-duration", T_STR,         \
+	  U_IGNORED, "300ms", "", "")                                          \
+	X(O_I44, "experimental-txn-mode-write-with-shared-buffer", T_BOOL,     \
+	  U_IGNORED, "true", "", "")                                           \
+	X(O_I45, "experimental-bootstrap-defrag-threshold-megabytes", T_STR,   \
+	  U_IGNORED, "0", "", "")                                              \
+	X(O_I46, "experimental-stop-grpc-service-on-defrag", T_BOOL,           \
+	  U_IGNORED, "false", "", "")                                          \
+	X(O_I47, "experimental-snapshot-catchup-entries", T_STR, U_IGNORED,    \
+	  "5000", "", "")                                                      \
+	X(O_I48, "experimental-max-learners", T_STR, U_IGNORED, "1", "", "")   \
+	X(O_I49, "experimental-backend-bbolt-freelist-type", T_STR, U_IGNORED, \
+	  "array", "", "")                                                     \
+	X(O_I50, "experimental-enable-distributed-tracing", T_BOOL, U_IGNORED, \
+	  "false", "", "")                                                     \
+	X(O_I51, "experimental-distributed-tracing-address", T_STR, U_IGNORED, \
+	  "localhost:4317", "", "")                                            \
+	X(O_I52, "experimental-distributed-tracing-service-name", T_STR,       \
+	  U_IGNORED, "etcd", "", "")                                           \
+	X(O_I53, "experimental-distributed-tracing-instance-id", T_STR,        \
+	  U_IGNORED, "", "", "")                                               \
+	X(O_I54, "experimental-distributed-tracing-sampling-rate", T_STR,      \
+	  U_IGNORED, "0", "", "")                                              \
 	/* features not built yet: refused unless left at the default */       \
 	X(O_R1, "cert-file", T_STR, U_REFUSED, "", "", TLS_NO)                 \
 	X(O_R2, "key-file", T_STR, U_REFUSED, "", "", TLS_NO)                  \
 	X(O_R3, "client-cert-auth", T_BOOL, U_REFUSED, "false", "", TLS_NO)    \
 	X(O_R4, "client-crl-file", T_STR, U_REFUSED, "", "", TLS_NO)           \
-	X(O_R5, "client-cert-allowed-hostname", T_STR, U_REFUSED, "", "", TLS_NO) \
+	X(O_R5, "client-cert-allowed-hostname", T_STR, U_REFUSED, "", "",      \
+	  TLS_NO)                                                              \
 	X(O_R6, "trusted-ca-file", T_STR, U_REFUSED, "", "", TLS_NO)           \
 	X(O_R7, "auto-tls", T_BOOL, U_REFUSED, "false", "", TLS_NO)            \
 	X(O_R8, "peer-cert-file", T_STR, U_REFUSED, "", "", TLS_NO)            \
 	X(O_R9, "peer-key-file", T_STR, U_REFUSED, "", "", TLS_NO)             \
-	X(O_R10, "peer-client-cert-auth", T_BOOL, U_REFUSED, "false", "", TLS_NO) \
+	X(O_R10, "peer-client-cert-auth", T_BOOL, U_REFUSED, "false", "",      \
+	  TLS_NO)                                                              \
 	X(O_R11, "peer-trusted-ca-file", T_STR, U_REFUSED, "", "", TLS_NO)     \
 	X(O_R12, "peer-cert-allowed-cn", T_STR, U_REFUSED, "", "", TLS_NO)     \
-	X(O_R13, "peer-cert-allowed-hostname", T_STR, U_REFUSED, "", "", TLS_NO) \
+	X(O_R13, "peer-cert-allowed-hostname", T_STR, U_REFUSED, "", "",       \
+	  TLS_NO)                                                              \
 	X(O_R14, "peer-auto-tls", T_BOOL, U_REFUSED, "false", "", TLS_NO)      \
 	X(O_R15, "peer-crl-file", T_STR, U_REFUSED, "", "", TLS_NO)            \
 	X(O_R16, "cipher-suites", T_STR, U_REFUSED, "", "", TLS_NO)            \
@@ -196,10 +228,12 @@ enum opt_use {
 	X(O_R18, "client-key-file", T_STR, U_REFUSED, "", "", TLS_NO)          \
 	X(O_R19, "peer-client-cert-file", T_STR, U_REFUSED, "", "", TLS_NO)    \
 	X(O_R20, "peer-client-key-file", T_STR, U_REFUSED, "", "", TLS_NO)     \
-	X(O_R21, "self-signed-cert-validity", T_STR, U_REFUSED, "1", "", TLS_NO) \
+	X(O_R21, "self-signed-cert-validity", T_STR, U_REFUSED, "1", "",       \
+	  TLS_NO)                                                              \
 	X(O_R22, "tls-min-version", T_STR, U_REFUSED, "", "", TLS_NO)          \
 	X(O_R23, "tls-max-version", T_STR, U_REFUSED, "", "", TLS_NO)          \
-	X(O_R24, "experimental-peer-skip-client-san-verification", T_BOOL, U_REFUSED, "false", "", TLS_NO) \
+	X(O_R24, "experimental-peer-skip-client-san-verification", T_BOOL,     \
+	  U_REFUSED, "false", "", TLS_NO)                                      \
 	X(O_R25, "auth-token", T_STR, U_REFUSED, "simple", "", AUTH_NO)        \
 	X(O_R26, "bcrypt-cost", T_STR, U_REFUSED, "10", "", AUTH_NO)           \
 	X(O_R27, "auth-token-ttl", T_STR, U_REFUSED, "300", "", AUTH_NO)       \
@@ -210,34 +244,36 @@ enum opt_use {
 	X(O_R32, "discovery-srv-name", T_STR, U_REFUSED, "", "", DISC_NO)      \
 	X(O_R33, "proxy", T_STR, U_REFUSED, "off", "", PROXY_NO)               \
 	X(O_R34, "proxy-failure-wait", T_STR, U_REFUSED, "5000", "", PROXY_NO) \
-	X(O_R35, "proxy-refresh-interval", T_STR, U_REFUSED, "30000", "", PROXY_NO) \
+	X(O_R35, "proxy-refresh-interval", T_STR, U_REFUSED, "30000", "",      \
+	  PROXY_NO)                                                            \
 	X(O_R36, "proxy-dial-timeout", T_STR, U_REFUSED, "1000", "", PROXY_NO) \
-	X(O_R37, "proxy-write-timeout", T_STR, U_REFUSED, "5000", "", PROXY_NO) \
+	X(O_R37, "proxy-write-timeout", T_STR, U_REFUSED, "5000", "",          \
+	  PROXY_NO)                                                            \
 	X(O_R38, "proxy-read-timeout", T_STR, U_REFUSED, "0", "", PROXY_NO)    \
-	X(O_R39, "force-new-cluster", T_BOOL, U_REFUSED, "false", "",         \
+	X(O_R39, "force-new-cluster", T_BOOL, U_REFUSED, "false", "",          \
 	  "force-new-cluster is not supported yet; remove it")                 \
-	X(O_R40, "experimental-enable-v2v3", T_STR, U_REFUSED, "", "",        \
+	X(O_R40, "experimental-enable-v2v3", T_STR, U_REFUSED, "", "",         \
 	  "the v2 emulation is not supported yet; remove it")                  \
 	/* etcd compat: legacy flags etcd itself accepts and ignores */        \
-	X(O_L1, "cluster-active-size", T_BOOL, U_LEGACY, "", "", "")          \
-	X(O_L2, "cluster-remove-delay", T_BOOL, U_LEGACY, "", "", "")         \
-	X(O_L3, "cluster-sync-interval", T_BOOL, U_LEGACY, "", "", "")        \
-	X(O_L4, "config", T_BOOL, U_LEGACY, "", "", "")                       \
-	X(O_L5, "force", T_BOOL, U_LEGACY, "", "", "")                        \
-	X(O_L6, "max-result-buffer", T_BOOL, U_LEGACY, "", "", "")            \
-	X(O_L7, "max-retry-attempts", T_BOOL, U_LEGACY, "", "", "")           \
-	X(O_L8, "peer-heartbeat-interval", T_BOOL, U_LEGACY, "", "", "")      \
-	X(O_L9, "peer-election-timeout", T_BOOL, U_LEGACY, "", "", "")        \
-	X(O_L10, "retry-interval", T_BOOL, U_LEGACY, "", "", "")              \
-	X(O_L11, "snapshot", T_BOOL, U_LEGACY, "", "", "")                    \
-	X(O_L12, "v", T_BOOL, U_LEGACY, "", "", "")                           \
+	X(O_L1, "cluster-active-size", T_BOOL, U_LEGACY, "", "", "")           \
+	X(O_L2, "cluster-remove-delay", T_BOOL, U_LEGACY, "", "", "")          \
+	X(O_L3, "cluster-sync-interval", T_BOOL, U_LEGACY, "", "", "")         \
+	X(O_L4, "config", T_BOOL, U_LEGACY, "", "", "")                        \
+	X(O_L5, "force", T_BOOL, U_LEGACY, "", "", "")                         \
+	X(O_L6, "max-result-buffer", T_BOOL, U_LEGACY, "", "", "")             \
+	X(O_L7, "max-retry-attempts", T_BOOL, U_LEGACY, "", "", "")            \
+	X(O_L8, "peer-heartbeat-interval", T_BOOL, U_LEGACY, "", "", "")       \
+	X(O_L9, "peer-election-timeout", T_BOOL, U_LEGACY, "", "", "")         \
+	X(O_L10, "retry-interval", T_BOOL, U_LEGACY, "", "", "")               \
+	X(O_L11, "snapshot", T_BOOL, U_LEGACY, "", "", "")                     \
+	X(O_L12, "v", T_BOOL, U_LEGACY, "", "", "")                            \
 	X(O_L13, "vv", T_BOOL, U_LEGACY, "", "", "")
 
 enum opt_id {
 #define OPT_ENUM_(id, name, type, use, def, group, help) id,
 	OPTS(OPT_ENUM_)
 #undef OPT_ENUM_
-	O_COUNT_
+	    O_COUNT_
 };
 
 struct opt {
@@ -250,9 +286,9 @@ struct opt {
 };
 
 static const struct opt opts[O_COUNT_] = {
-#define OPT_ROW_(id, name, type, use, def, group, help)                        \
+#define OPT_ROW_(id, name, type, use, def, group, help) \
 	{name, type, use, def, group, help},
-	OPTS(OPT_ROW_)
+    OPTS(OPT_ROW_)
 #undef OPT_ROW_
 };
 
@@ -267,7 +303,7 @@ struct ctx {
 	enum src src[O_COUNT_];
 	char *owned[O_COUNT_]; /* YAML values (raw points here) */
 	const char *file;      /* the config file, in file mode */
-	char *err;             /* the one message */
+	char *err;	       /* the one message */
 	bool nomem;
 	struct config *c;
 };
@@ -315,7 +351,7 @@ static void label(const struct ctx *x, int id, char *out, size_t size)
 }
 
 static int fail(struct ctx *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static int fail(struct ctx *x, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
@@ -341,10 +377,9 @@ static int fail(struct ctx *x, const char *fmt, ...)
  * "invalid value "V" for <where>: <why>" in etcd's wording for each source
  * (Go's flag package for flags, pkg/flags for variables).
  */
-static int bad_value(struct ctx *x, int id, const char *v, const char *fmt,
-		     ...) __attribute__((format(printf, 4, 5)));
-static int bad_value(struct ctx *x, int id, const char *v, const char *fmt,
-		     ...)
+static int bad_value(struct ctx *x, int id, const char *v, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int bad_value(struct ctx *x, int id, const char *v, const char *fmt, ...)
 {
 	char why[1024];
 	char where[512];
@@ -370,7 +405,7 @@ static int bad_value(struct ctx *x, int id, const char *v, const char *fmt,
 }
 
 static int warn(struct ctx *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static int warn(struct ctx *x, const char *fmt, ...)
 {
 	struct config *c = x->c;
@@ -406,10 +441,10 @@ static const char *val(const struct ctx *x, int id)
 /* Go's strconv.ParseBool. */
 static int parse_bool(const char *s, bool *out)
 {
-	static const char *const yes[] = {"1", "t", "T", "TRUE", "true",
-					  "True"};
-	static const char *const no[] = {"0", "f", "F", "FALSE", "false",
-					 "False"};
+	static const char *const yes[] = {"1",	  "t",	  "T",
+					  "TRUE", "true", "True"};
+	static const char *const no[] = {"0",	  "f",	   "F",
+					 "FALSE", "false", "False"};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcmp(s, yes[i]) == 0) {
@@ -593,7 +628,8 @@ static int url_parse(const char *in, unsigned port_hint, struct config_url *out,
 		colon = rb && rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
 	} else {
 		colon = memchr(auth, ':', alen);
-		if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
+		if (colon &&
+		    memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
 			colon = NULL; /* too many colons: IPv6 needs [] */
 		}
 	}
@@ -751,11 +787,12 @@ static int check_bind(struct ctx *x, int id, const struct config_urls *l)
 			continue;
 		}
 		label(x, id, lb, sizeof(lb));
-		return fail(x,
-			    "%s \"%s\": expected IP in URL for binding (%s) "
-			    "(listen URLs take an IP address or localhost, e.g. "
-			    "http://0.0.0.0:%u)",
-			    lb, val(x, id), l->v[i].url, l->v[i].port);
+		return fail(
+		    x,
+		    "%s \"%s\": expected IP in URL for binding (%s) "
+		    "(listen URLs take an IP address or localhost, e.g. "
+		    "http://0.0.0.0:%u)",
+		    lb, val(x, id), l->v[i].url, l->v[i].port);
 	}
 	return 0;
 }
@@ -899,9 +936,10 @@ static int scan_env(struct ctx *x, char *const envp[])
 			for (k = 0; k < n - 5; k++) {
 				char ch = e[5 + k];
 
-				name[k] = ch == '_' ? '-'
-						    : (char)tolower(
-							      (unsigned char)ch);
+				name[k] =
+				    ch == '_'
+					? '-'
+					: (char)tolower((unsigned char)ch);
 			}
 			/* Only exact upper-case spellings map to a flag. */
 			id = find_opt(name, k);
@@ -916,8 +954,8 @@ static int scan_env(struct ctx *x, char *const envp[])
 			}
 		}
 		if (id < 0) {
-			if (warn(x, "unrecognized environment variable %s",
-				 e) < 0) {
+			if (warn(x, "unrecognized environment variable %s", e) <
+			    0) {
 				return -ENOMEM;
 			}
 			continue;
@@ -978,11 +1016,12 @@ static int yaml_scalar_of(struct ctx *x, yaml_document_t *doc,
 
 			if (!item || item->type != YAML_SCALAR_NODE) {
 				buf_done(&b);
-				return fail(x,
-					    "config file %s: %s (line %zu) must "
-					    "be a value or a list of values",
-					    x->file, opts[id].name,
-					    node->start_mark.line + 1);
+				return fail(
+				    x,
+				    "config file %s: %s (line %zu) must "
+				    "be a value or a list of values",
+				    x->file, opts[id].name,
+				    node->start_mark.line + 1);
 			}
 			r = buf_printf(&b, "%s%s", b.len ? "," : "",
 				       (const char *)item->data.scalar.value);
@@ -1025,8 +1064,7 @@ static int yaml_security(struct ctx *x, yaml_document_t *doc, const char *key,
 		    strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0) {
 			continue;
 		}
-		return fail(x,
-			    "%s.%s \"%s\" (config file %s): " TLS_NO, key,
+		return fail(x, "%s.%s \"%s\" (config file %s): " TLS_NO, key,
 			    (const char *)k->data.scalar.value, s, x->file);
 	}
 	return 0;
@@ -1071,9 +1109,8 @@ static int read_yaml(struct ctx *x, const char *path)
 			 "to values (e.g. \"name: n1\")",
 			 path);
 	}
-	for (yaml_node_pair_t *p = root && r == 0
-					   ? root->data.mapping.pairs.start
-					   : NULL;
+	for (yaml_node_pair_t *p =
+		 root && r == 0 ? root->data.mapping.pairs.start : NULL;
 	     p && p < root->data.mapping.pairs.top && r == 0; p++) {
 		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
@@ -1093,10 +1130,11 @@ static int read_yaml(struct ctx *x, const char *path)
 		id = find_opt(key, strlen(key));
 		if (id < 0 || id == O_CONFIG_FILE || id == O_VERSION) {
 			/* etcd ignores unknown keys silently; say so. */
-			r = warn(x,
-				 "config file %s: unknown key \"%s\" (line %zu) "
-				 "ignored",
-				 path, key, k->start_mark.line + 1);
+			r = warn(
+			    x,
+			    "config file %s: unknown key \"%s\" (line %zu) "
+			    "ignored",
+			    path, key, k->start_mark.line + 1);
 			continue;
 		}
 		r = yaml_scalar_of(x, &doc, v, id, &s);
@@ -1172,10 +1210,18 @@ static int collect(struct ctx *x, char *const envp[])
 			if (opts[i].type == T_BOOL && get_bool(x, i, &b) < 0) {
 				return -ERR_CONFIG;
 			}
-			r = warn(x,
-				 "%s=%s is accepted but ignored: cetcd does "
-				 "not implement it yet",
-				 lb, v);
+			if (x->src[i] == SRC_FILE) {
+				r = warn(x,
+					 "%s: %s in config file %s is accepted "
+					 "but ignored: cetcd does not "
+					 "implement it yet",
+					 opts[i].name, v, x->file);
+			} else {
+				r = warn(x,
+					 "%s=%s is accepted but ignored: cetcd "
+					 "does not implement it yet",
+					 lb, v);
+			}
 			break;
 		case U_REFUSED:
 			if (opts[i].type == T_BOOL) {
@@ -1376,9 +1422,9 @@ static int parse_members(struct ctx *x, struct config *c, const char *ic)
 			m->name = TAKE_PTR(name);
 		}
 		{
-			struct config_url *v = mem_realloc(
-				m->peer_urls.v,
-				(m->peer_urls.n + one.n) * sizeof(*v));
+			struct config_url *v =
+			    mem_realloc(m->peer_urls.v,
+					(m->peer_urls.n + one.n) * sizeof(*v));
 
 			if (!v) {
 				urls_done(&one);
@@ -1417,8 +1463,8 @@ static int check_cluster(struct ctx *x, struct config *c)
 				for (size_t l = k == i ? j + 1 : 0;
 				     l < c->members[k].peer_urls.n; l++) {
 					if (strcmp(u, c->members[k]
-							      .peer_urls.v[l]
-							      .url) != 0) {
+							  .peer_urls.v[l]
+							  .url) != 0) {
 						continue;
 					}
 					return fail(x,
@@ -1451,8 +1497,8 @@ static int check_cluster(struct ctx *x, struct config *c)
 	for (size_t i = 0; i < self->peer_urls.n; i++) {
 		if (!config_urls_find(&c->initial_advertise_peer_urls,
 				      self->peer_urls.v[i].url)) {
-			r = buf_printf(&a, "%s%s=%s", a.len ? "," : "",
-				       c->name, self->peer_urls.v[i].url);
+			r = buf_printf(&a, "%s%s=%s", a.len ? "," : "", c->name,
+				       self->peer_urls.v[i].url);
 		}
 	}
 	for (size_t i = 0; i < c->initial_advertise_peer_urls.n && r >= 0;
@@ -1543,6 +1589,17 @@ nomem:
 	return -ENOMEM;
 }
 
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = mem_alloc(n);
+
+	if (p) {
+		snprintf(p, n, "%s/%s", dir, name);
+	}
+	return p;
+}
+
 static int resolve(struct ctx *x, struct config *c)
 {
 	const char *v;
@@ -1569,10 +1626,19 @@ static int resolve(struct ctx *x, struct config *c)
 	if (v[0] != '\0' && set_str(x, &c->wal_dir, v) < 0) {
 		return -ENOMEM;
 	}
+	c->member_dir = path_join(c->data_dir, "member");
+	c->snap_dir = c->member_dir ? path_join(c->member_dir, "snap") : NULL;
+	c->wal_path = c->wal_dir      ? mem_strdup(c->wal_dir)
+		      : c->member_dir ? path_join(c->member_dir, "wal")
+				      : NULL;
+	if (!c->member_dir || !c->snap_dir || !c->wal_path) {
+		x->nomem = true;
+		return -ENOMEM;
+	}
 	if ((r = get_urls(x, O_LPU, 2380, &c->listen_peer_urls)) < 0 ||
 	    (r = get_urls(x, O_LCU, 2379, &c->listen_client_urls)) < 0 ||
 	    (r = get_urls(x, O_APU, 2380, &c->initial_advertise_peer_urls)) <
-		    0 ||
+		0 ||
 	    (r = get_urls(x, O_ACU, 2379, &c->advertise_client_urls)) < 0) {
 		return r;
 	}
@@ -1648,6 +1714,7 @@ static int resolve(struct ctx *x, struct config *c)
 			    c->election_ms, c->heartbeat_ms, lb2,
 			    (unsigned long long)c->heartbeat_ms * 5, lb);
 	}
+	c->election_ticks = c->election_ms / c->heartbeat_ms;
 	if (c->election_ms > MAX_ELECTION_MS) {
 		return fail(x,
 			    "--election-timeout[%ums] is too long, and should "
@@ -1727,7 +1794,8 @@ int config_parse(int argc, char *const argv[], char *const envp[],
 	}
 	if (r == 0 && c->action == CONFIG_RUN) {
 		r = resolve(&x, c);
-		if (r == 0 && x.file && set_str(&x, &c->config_file, x.file) < 0) {
+		if (r == 0 && x.file &&
+		    set_str(&x, &c->config_file, x.file) < 0) {
 			r = -ENOMEM;
 		}
 	}
@@ -1760,6 +1828,9 @@ void config_free(struct config *c)
 	mem_free(c->name);
 	mem_free(c->data_dir);
 	mem_free(c->wal_dir);
+	mem_free(c->member_dir);
+	mem_free(c->wal_path);
+	mem_free(c->snap_dir);
 	urls_done(&c->listen_client_urls);
 	urls_done(&c->advertise_client_urls);
 	urls_done(&c->listen_peer_urls);
@@ -1805,13 +1876,12 @@ int config_help(struct buf *out)
 	int r;
 
 	r = buf_append_str(
-		out,
-		"Usage:\n\n  cetcd [flags]\n    Start a cetcd member.\n\n"
-		"  cetcd --version\n    Show the version of cetcd.\n\n"
-		"  cetcd -h | --help\n    Show this help.\n\n"
-		"Every flag is also read from ETCD_<FLAG> (upper case, - as "
-		"_),\ne.g. --initial-cluster-state as "
-		"ETCD_INITIAL_CLUSTER_STATE.\n");
+	    out, "Usage:\n\n  cetcd [flags]\n    Start a cetcd member.\n\n"
+		 "  cetcd --version\n    Show the version of cetcd.\n\n"
+		 "  cetcd -h | --help\n    Show this help.\n\n"
+		 "Every flag is also read from ETCD_<FLAG> (upper case, - as "
+		 "_),\ne.g. --initial-cluster-state as "
+		 "ETCD_INITIAL_CLUSTER_STATE.\n");
 	for (int i = 0; i < O_COUNT_ && r >= 0; i++) {
 		if (opts[i].use != U_OK && opts[i].use != U_VERSION) {
 			continue;
@@ -1821,8 +1891,8 @@ int config_help(struct buf *out)
 			r = buf_printf(out, "\n%s:\n", group);
 		}
 		if (r >= 0) {
-			r = buf_printf(out, "  --%s '%s'\n    %s\n", opts[i].name,
-				       opts[i].def, opts[i].help);
+			r = buf_printf(out, "  --%s '%s'\n    %s\n",
+				       opts[i].name, opts[i].def, opts[i].help);
 		}
 	}
 	if (r >= 0) {
@@ -1873,19 +1943,24 @@ int config_describe(const struct config *c, struct buf *out)
 {
 	char id[IDS_HEX_LEN], cid[IDS_HEX_LEN];
 	static const char *const fields[] = {
-		"listen-client-urls", "advertise-client-urls",
-		"listen-peer-urls", "initial-advertise-peer-urls"};
+	    "listen-client-urls", "advertise-client-urls", "listen-peer-urls",
+	    "initial-advertise-peer-urls"};
+	/* A joining member gets its IDs from the cluster (MemberAdd). */
+	const char *boot = c->initial_cluster_state == CONFIG_CLUSTER_NEW
+			       ? ""
+			       : " (bootstrap value; a joining member "
+				 "gets its ID from the cluster)";
 	const struct config_urls *lists[] = {
-		&c->listen_client_urls, &c->advertise_client_urls,
-		&c->listen_peer_urls, &c->initial_advertise_peer_urls};
+	    &c->listen_client_urls, &c->advertise_client_urls,
+	    &c->listen_peer_urls, &c->initial_advertise_peer_urls};
 	int r;
 
 	r = buf_printf(out,
-		       "name: %s\nmember-id: %s\ncluster-id: %s\n"
+		       "name: %s\nmember-id: %s%s\ncluster-id: %s%s\n"
 		       "data-dir: %s\nwal-dir: %s\n",
-		       c->name, ids_format(c->member_id, id),
-		       ids_format(c->cluster_id, cid), c->data_dir,
-		       c->wal_dir ? c->wal_dir : "(in data-dir)");
+		       c->name, ids_format(c->member_id, id), boot,
+		       ids_format(c->cluster_id, cid), boot, c->data_dir,
+		       c->wal_path);
 	for (size_t i = 0; i < 4 && r >= 0; i++) {
 		r = buf_printf(out, "%s: ", fields[i]);
 		if (r >= 0) {
@@ -1897,28 +1972,27 @@ int config_describe(const struct config *c, struct buf *out)
 	}
 	if (r >= 0) {
 		r = buf_printf(
-			out,
-			"initial-cluster: %s%s\ninitial-cluster-token: %s\n"
-			"initial-cluster-state: %s\n"
-			"heartbeat-interval: %ums\nelection-timeout: %ums\n"
-			"snapshot-count: %" PRIu64 "\n"
-			"quota-backend-bytes: %" PRId64 "\n"
-			"max-request-bytes: %u\nmax-txn-ops: %u\n"
-			"auto-compaction: %s %s\nenable-v2: %s\n",
-			c->initial_cluster,
-			c->initial_cluster_derived ? " (derived)" : "",
-			c->initial_cluster_token,
-			c->initial_cluster_state == CONFIG_CLUSTER_NEW
-				? "new"
-				: "existing",
-			c->heartbeat_ms, c->election_ms, c->snapshot_count,
-			c->quota_backend_bytes, c->max_request_bytes,
-			c->max_txn_ops,
-			c->auto_compaction_mode == CONFIG_COMPACT_PERIODIC
-				? "periodic"
-				: "revision",
-			c->auto_compaction_retention,
-			c->enable_v2 ? "true" : "false");
+		    out,
+		    "initial-cluster: %s%s\ninitial-cluster-token: %s\n"
+		    "initial-cluster-state: %s\n"
+		    "heartbeat-interval: %ums\nelection-timeout: %ums\n"
+		    "snapshot-count: %" PRIu64 "\n"
+		    "quota-backend-bytes: %" PRId64 "\n"
+		    "max-request-bytes: %u\nmax-txn-ops: %u\n"
+		    "auto-compaction: %s %s\nenable-v2: %s\n",
+		    c->initial_cluster,
+		    c->initial_cluster_derived ? " (derived)" : "",
+		    c->initial_cluster_token,
+		    c->initial_cluster_state == CONFIG_CLUSTER_NEW ? "new"
+								   : "existing",
+		    c->heartbeat_ms, c->election_ms, c->snapshot_count,
+		    c->quota_backend_bytes, c->max_request_bytes,
+		    c->max_txn_ops,
+		    c->auto_compaction_mode == CONFIG_COMPACT_PERIODIC
+			? "periodic"
+			: "revision",
+		    c->auto_compaction_retention,
+		    c->enable_v2 ? "true" : "false");
 	}
 	for (size_t i = 0; i < c->n_members && r >= 0; i++) {
 		r = buf_printf(out, "member %s: %s ", c->members[i].name,

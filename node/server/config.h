@@ -40,8 +40,8 @@
 #include "base/log.h"
 
 enum config_action {
-	CONFIG_RUN,     /* run the member */
-	CONFIG_HELP,    /* -h / --help was given: print config_help() */
+	CONFIG_RUN,	/* run the member */
+	CONFIG_HELP,	/* -h / --help was given: print config_help() */
 	CONFIG_VERSION, /* --version was given */
 };
 
@@ -70,7 +70,7 @@ struct config_urls {
 struct config_member {
 	char *name;
 	struct config_urls peer_urls; /* sorted; no URL in two members */
-	uint64_t id;                  /* bootstrap ID (ids_member_id) */
+	uint64_t id;		      /* bootstrap ID (ids_member_id) */
 };
 
 struct config {
@@ -78,7 +78,11 @@ struct config {
 
 	char *name;
 	char *data_dir; /* "${name}.etcd" unless given */
-	char *wal_dir;  /* NULL: the default place inside data_dir */
+	char *wal_dir;	/* NULL: the default place inside data_dir */
+	/* etcd's data-dir layout (design.md, WAL): */
+	char *member_dir; /* data_dir/member */
+	char *wal_path;	  /* wal_dir when given, else member_dir/wal */
+	char *snap_dir;	  /* member_dir/snap (snapshots and the LMDB file) */
 
 	struct config_urls listen_client_urls;
 	struct config_urls advertise_client_urls;
@@ -96,19 +100,20 @@ struct config {
 
 	unsigned heartbeat_ms;
 	unsigned election_ms;
+	unsigned election_ticks; /* election_ms / heartbeat_ms, as etcd */
 	uint64_t snapshot_count;
 	int64_t quota_backend_bytes; /* 0: etcd's default 2 GiB; < 0: none */
 	unsigned max_request_bytes;
 	unsigned max_txn_ops;
 
 	enum config_compaction_mode auto_compaction_mode;
-	char *auto_compaction_retention; /* as given ("0", "1h", "1000") */
+	char *auto_compaction_retention;    /* as given ("0", "1h", "1000") */
 	uint64_t auto_compaction_period_ns; /* periodic mode; 0: off */
 	uint64_t auto_compaction_revisions; /* revision mode; 0: off */
 
 	bool enable_v2; /* accepted; the v2 API answers 404 (not available) */
 	enum log_level log_level;
-	char *logger;      /* "capnslog" or "zap": accepted, one format */
+	char *logger;	   /* "capnslog" or "zap": accepted, one format */
 	char *log_outputs; /* accepted; cetcd logs to stderr */
 
 	char *config_file; /* NULL unless a YAML file was read */

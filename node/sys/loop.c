@@ -45,9 +45,8 @@ static void run_deferred(struct sys_loop *l)
 {
 	/* A free may queue further frees: take them until none are left. */
 	while (!list_is_empty(&l->deferred)) {
-		struct sys_defer *d =
-			list_entry(list_first(&l->deferred), struct sys_defer,
-				   node);
+		struct sys_defer *d = list_entry(list_first(&l->deferred),
+						 struct sys_defer, node);
 
 		list_remove(&d->node);
 		d->queued = false;
@@ -184,8 +183,7 @@ int sys_timer_new(struct sys_loop *l, sys_timer_fn fn, void *arg,
 	return 0;
 }
 
-int sys_timer_start(struct sys_timer *t, uint64_t delay_ms,
-		    uint64_t period_ms)
+int sys_timer_start(struct sys_timer *t, uint64_t delay_ms, uint64_t period_ms)
 {
 	struct timeval tv;
 	bool persist = period_ms && delay_ms == period_ms;

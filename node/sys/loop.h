@@ -62,8 +62,7 @@ int sys_timer_new(struct sys_loop *l, sys_timer_fn fn, void *arg,
  * period_ms > 0 (one-shot when 0).  Replaces any earlier schedule.  May be
  * called from t's own callback.  0 or -EIO.
  */
-int sys_timer_start(struct sys_timer *t, uint64_t delay_ms,
-		    uint64_t period_ms);
+int sys_timer_start(struct sys_timer *t, uint64_t delay_ms, uint64_t period_ms);
 /* Cancel; the callback will not run until started again. */
 void sys_timer_stop(struct sys_timer *t);
 /* True while a call is scheduled. */

@@ -1,3 +1,3 @@
 # Shell integration tests against the built programs.
-TESTS += tests/integration/version.sh
-dist_check_SCRIPTS += tests/integration/version.sh
+TESTS += tests/integration/version.sh tests/integration/config.sh
+dist_check_SCRIPTS += tests/integration/version.sh tests/integration/config.sh

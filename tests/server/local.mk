@@ -1,1 +1,16 @@
-# tests/server: added with its code.
+# tests/server: the member's configuration and IDs (the server layer's
+# other parts join with the member loop).
+check_PROGRAMS += tests/server/check_server
+TESTS += tests/server/check_server
+tests_server_check_server_SOURCES = \
+	tests/server/test_config.c \
+	tests/server/test_ids.c
+tests_server_check_server_CFLAGS = $(TEST_CFLAGS)
+tests_server_check_server_LDADD = $(TEST_LIBS) $(LIBSERVER) $(LIBSYS) \
+	$(LIBBASE) $(YAML_LIBS) $(OPENSSL_LIBS) -lm
+EXTRA_DIST += \
+	tests/server/data/scenario-a.env \
+	tests/server/data/scenario-b-literal-node01.env \
+	tests/server/data/scenario-b-node01.env \
+	tests/server/data/scenario-b-node02.env \
+	tests/server/data/scenario-b-node03.env
