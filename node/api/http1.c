@@ -1196,12 +1196,16 @@ int http1_reply(struct http1_req *req, int status, const char *content_type,
 	struct http1_conn *c = req->conn;
 	int r;
 
-	if (req->finished || req->streaming) {
+	if (req->finished) {
 		return -EALREADY;
 	}
 	if (c->closed) {
+		/* Any finishing call releases a request of a dead client. */
 		req_drop_closed(req);
 		return -EPIPE;
+	}
+	if (req->streaming) {
+		return -EALREADY;
 	}
 	conn_hold(c);
 	req->finished = true;
@@ -1368,12 +1372,15 @@ int http1_stream_end(struct http1_req *req)
 	struct http1_conn *c = req->conn;
 	int r = 0;
 
-	if (!req->streaming || req->finished) {
+	if (req->finished) {
 		return -EINVAL;
 	}
 	if (c->closed) {
 		req_drop_closed(req);
 		return -EPIPE;
+	}
+	if (!req->streaming) {
+		return -EINVAL;
 	}
 	conn_hold(c);
 	req->finished = true;

@@ -163,7 +163,11 @@ int http1_stream_result(struct http1_req *req, const char *json, size_t len);
 /* Send err as the gateway's stream error object in one chunk. */
 int http1_stream_error(struct http1_req *req, int err);
 
-/* End the stream (the last chunk) and finish req.  req is invalid after. */
+/*
+ * End the stream (the last chunk) and finish req.  req is invalid after.
+ * Once the client is gone, this and http1_reply() both just release req,
+ * whether or not the stream had started.
+ */
 int http1_stream_end(struct http1_req *req);
 
 /*

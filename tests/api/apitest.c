@@ -63,10 +63,26 @@ static void route_echo(struct http1_req *req, void *ctx)
 	struct apitest_srv *s = ctx;
 	size_t len;
 	const uint8_t *body = http1_req_body(req, &len);
+	const char *v;
 
 	s->n_calls++;
 	ck_assert_int_eq(
 	    http1_req_add_header(req, "X-Path", http1_req_path(req)), 0);
+	ck_assert_int_eq(
+	    http1_req_add_header(req, "X-Query", http1_req_query(req)), 0);
+	/* Request headers read back: X-Test and an empty one. */
+	v = http1_req_header(req, "x-test");
+	ck_assert_int_eq(
+	    http1_req_add_header(req, "X-Seen-Test", v != NULL ? v : "-"), 0);
+	v = http1_req_header(req, "X-Empty");
+	if (v == NULL) {
+		v = "absent";
+	} else if (*v == '\0') {
+		v = "empty";
+	}
+	ck_assert_int_eq(http1_req_add_header(req, "X-Seen-Empty", v), 0);
+	ck_assert_int_eq(http1_req_add_header(req, "Bad\r\nName", "x"),
+			 -EINVAL);
 	http1_reply(req, 200, "application/json", body, len);
 }
 

@@ -261,6 +261,30 @@ START_TEST(test_v3beta_and_v3alpha_prefixes_reach_v3_handlers)
 }
 END_TEST
 
+START_TEST(test_handler_reads_query_and_headers_including_empty_ones)
+{
+	struct apitest_srv s;
+	struct apitest_client c;
+
+	apitest_srv_start(&s, NULL);
+	apitest_connect(&c, &s, 0);
+	apitest_send_str(&c, "POST /v3/kv/range?a=1&b HTTP/1.1\r\nHost: t\r\n"
+			     "X-Empty:\r\nx-tEST: v1\r\nX-Test: v2\r\n"
+			     "Content-Length: 0\r\n\r\n");
+	apitest_send_str(&c, "POST /v3/kv/range HTTP/1.1\r\nHost: t\r\n"
+			     "X-Empty: \r\nContent-Length: 0\r\n\r\n");
+	ck_assert(apitest_wait_responses(&c, &s, 2));
+	ck_assert_str_eq(apitest_header(&c, 0, "X-Query"), "a=1&b");
+	ck_assert_str_eq(apitest_header(&c, 0, "X-Seen-Test"), "v1");
+	ck_assert_str_eq(apitest_header(&c, 0, "X-Seen-Empty"), "empty");
+	ck_assert_str_eq(apitest_header(&c, 1, "X-Query"), "");
+	ck_assert_str_eq(apitest_header(&c, 1, "X-Seen-Test"), "-");
+	ck_assert_str_eq(apitest_header(&c, 1, "X-Seen-Empty"), "empty");
+	apitest_close(&c);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
 START_TEST(test_head_sends_headers_without_body)
 {
 	struct apitest_srv s;
@@ -460,6 +484,57 @@ START_TEST(test_slow_reader_pauses_reading_instead_of_buffering)
 }
 END_TEST
 
+static void on_drain(struct http1_req *req, void *arg)
+{
+	(void)req;
+	(*(int *)arg)++;
+}
+
+START_TEST(test_stream_is_told_to_slow_down_and_when_to_go_on)
+{
+	struct apitest_srv s;
+	struct apitest_client c;
+	struct http1_limits lim;
+	struct http1_req *w;
+	char msg[8192];
+	int r = 0, sent = 0, drained = 0;
+	size_t want;
+
+	http1_limits_default(&lim);
+	lim.out_limit = 32 * 1024;
+	apitest_srv_start(&s, &lim);
+	apitest_connect(&c, &s, 8 * 1024);
+	apitest_send_str(&c, post("/v3/watch", "{}", NULL));
+	for (int i = 0; i < 500 && s.n_held == 0; i++) {
+		apitest_pump(&s, 2);
+	}
+	ck_assert_int_eq(s.n_held, 1);
+	w = s.held[0];
+	http1_req_on_drain(w, on_drain, &drained);
+	memset(msg, '1', sizeof(msg));
+	/* The client reads nothing: sooner or later the server says 1. */
+	while (r == 0 && sent < 10000) {
+		r = http1_stream_result(w, msg, sizeof(msg));
+		sent++;
+	}
+	ck_assert_int_eq(r, 1);
+	ck_assert_int_eq(drained, 0);
+	/* {"result":<msg>}\n per message, after the created message. */
+	want = 28 + (size_t)sent * (sizeof(msg) + 12);
+	for (int i = 0; i < 2000 && drained == 0; i++) {
+		apitest_read_some(&c);
+		apitest_pump(&s, 1);
+	}
+	ck_assert_int_eq(drained, 1);
+	s.n_held = 0;
+	ck_assert_int_eq(http1_stream_end(w), 0);
+	ck_assert(apitest_wait_responses(&c, &s, 1));
+	ck_assert_uint_eq(c.resp[0].body.len, want);
+	apitest_close(&c);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
 START_TEST(test_request_not_completed_in_time_gets_408)
 {
 	struct apitest_srv s;
@@ -626,6 +701,8 @@ static Suite *http1_suite(void)
 	tcase_add_test(
 	    tc, test_wrong_method_gets_405_with_allow_and_unknown_path_404);
 	tcase_add_test(tc, test_v3beta_and_v3alpha_prefixes_reach_v3_handlers);
+	tcase_add_test(
+	    tc, test_handler_reads_query_and_headers_including_empty_ones);
 	tcase_add_test(tc, test_head_sends_headers_without_body);
 	tcase_add_test(tc,
 		       test_connection_close_and_http10_close_after_the_answer);
@@ -637,6 +714,7 @@ static Suite *http1_suite(void)
 	    tc, test_held_request_of_a_vanished_client_is_released_on_reply);
 	tcase_add_test(tc,
 		       test_slow_reader_pauses_reading_instead_of_buffering);
+	tcase_add_test(tc, test_stream_is_told_to_slow_down_and_when_to_go_on);
 	tcase_add_test(tc, test_request_not_completed_in_time_gets_408);
 	tcase_add_test(tc, test_idle_keep_alive_connection_is_closed);
 	tcase_add_test(tc, test_h2_preface_goes_to_the_h2_hook);
