@@ -73,6 +73,8 @@ struct http1_server {
 	http_parser_settings settings;
 	time_t date_sec;
 	char date[40];
+	/* Every socket read lands here first (one read at a time). */
+	uint8_t rbuf[HTTP1_READ_SIZE];
 };
 
 struct http1_conn {
@@ -472,6 +474,10 @@ static void conn_flush(struct http1_conn *c)
 			return;
 		}
 	}
+	if (c->out.len == 0 && c->out.cap > HTTP1_READ_SIZE) {
+		/* Give a large response's buffer back once it is sent. */
+		buf_done(&c->out);
+	}
 	if (c->out.len > 0 && !c->wr_armed) {
 		event_add(c->ev_write, NULL);
 		c->wr_armed = true;
@@ -852,16 +858,24 @@ static int conn_fail(struct http1_conn *c, int status)
 	}
 }
 
-static void conn_parse(struct http1_conn *c)
+/*
+ * Parse requests from data and dispatch each as it completes; returns the
+ * bytes consumed.  Less than len only when parsing must pause (invariant
+ * 3) or stop.
+ */
+static size_t conn_parse_bytes(struct http1_conn *c, const uint8_t *data,
+			       size_t len)
 {
-	while (!c->closed && !c->read_done && c->in.len > 0 &&
+	size_t off = 0;
+
+	while (!c->closed && !c->read_done && off < len &&
 	       !conn_must_pause(c)) {
 		size_t n =
 		    http_parser_execute(&c->parser, &c->srv->settings,
-					(const char *)c->in.data, c->in.len);
+					(const char *)data + off, len - off);
 		enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
 
-		buf_consume(&c->in, n);
+		off += n;
 		if (e == HPE_PAUSED) {
 			struct http1_req *req = c->ready;
 
@@ -882,8 +896,27 @@ static void conn_parse(struct http1_conn *c)
 			break;
 		}
 	}
-	if (!c->closed && c->read_done) {
-		buf_reset(&c->in);
+	return off;
+}
+
+/* Parse the bytes left over from an earlier pause. */
+static void conn_parse(struct http1_conn *c)
+{
+	size_t n;
+
+	if (c->in.len == 0 || c->read_done) {
+		return;
+	}
+	/* Handlers never touch `in`, and the parser calls none (invariant
+	 * 1), so c->in.data stays valid until the connection closes. */
+	n = conn_parse_bytes(c, c->in.data, c->in.len);
+	if (c->closed) {
+		return;
+	}
+	if (c->read_done || n == c->in.len) {
+		buf_done(&c->in); /* idle connections keep no input buffer */
+	} else {
+		buf_consume(&c->in, n);
 	}
 }
 
@@ -911,30 +944,27 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->in.len > 0 && !c->read_done) {
 		conn_parse(c);
 	}
-	if (!c->closed && (c->read_done || !conn_must_pause(c))) {
-		if (c->read_done) {
-			uint8_t scratch[4096];
+	/* Read only when all earlier input is parsed: then `in` is empty
+	 * and the bytes are parsed straight from the server's buffer. */
+	if (!c->closed && c->in.len == 0 &&
+	    (c->read_done || !conn_must_pause(c))) {
+		uint8_t *rb = c->srv->rbuf;
 
-			n = recv(fd, scratch, sizeof(scratch), 0);
-		} else if (buf_reserve(&c->in, HTTP1_READ_SIZE) < 0) {
-			conn_close(c);
-			n = -2;
-		} else {
-			n = recv(fd, c->in.data + c->in.len, HTTP1_READ_SIZE,
-				 0);
-			if (n > 0) {
-				c->in.len += (size_t)n;
-				c->in.data[c->in.len] = '\0';
-			}
-		}
+		n = recv(fd, rb, HTTP1_READ_SIZE, 0);
 		if (n == 0) {
 			conn_on_eof(c);
-		} else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		} else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 			   errno != EINTR) {
 			log_debug("http1: read failed: %s", strerror(errno));
 			conn_close(c);
 		} else if (n > 0 && !c->read_done) {
-			conn_parse(c);
+			size_t used = conn_parse_bytes(c, rb, (size_t)n);
+
+			if (!c->closed && !c->read_done && used < (size_t)n &&
+			    buf_append(&c->in, rb + used, (size_t)n - used) <
+				0) {
+				conn_close(c);
+			}
 		}
 	}
 	conn_service(c);
@@ -1238,6 +1268,33 @@ int http1_reply_error(struct http1_req *req, int err)
 	return r;
 }
 
+int http1_reply_json(struct http1_req *req, const void *body, size_t len)
+{
+	/* etcd compat: the gateway forwards gRPC's content type as metadata. */
+	if (!req->finished && !req->conn->closed && !req->streaming &&
+	    http1_req_add_header(req, "Grpc-Metadata-Content-Type",
+				 "application/grpc") < 0) {
+		return http1_reply(req, 503, NULL, NULL, 0);
+	}
+	return http1_reply(req, 200, "application/json", body, len);
+}
+
+int http1_reply_error_msg(struct http1_req *req, enum grpc_code code,
+			  const char *message)
+{
+	struct buf body = BUF_INIT;
+	int status = errmap_render_json_msg(code, message, &body);
+	int r;
+
+	if (status < 0) {
+		buf_done(&body);
+		return http1_reply(req, 503, NULL, NULL, 0);
+	}
+	r = http1_reply(req, status, "application/json", body.data, body.len);
+	buf_done(&body);
+	return r;
+}
+
 int http1_stream_start(struct http1_req *req, const char *content_type)
 {
 	struct http1_conn *c = req->conn;
@@ -1410,8 +1467,13 @@ static void fuzz_echo(struct http1_req *req, void *ctx)
 	const uint8_t *body = http1_req_body(req, &len);
 
 	(void)ctx;
-	(void)http1_req_header(req, "content-type");
-	http1_reply(req, 200, "application/json", body, len);
+	if (http1_req_header(req, "content-type") == NULL) {
+		http1_reply_json(req, body, len);
+	} else {
+		http1_reply_error_msg(req, GRPC_INVALID_ARGUMENT,
+				      "invalid character 'x' looking for "
+				      "beginning of value");
+	}
 }
 
 static void fuzz_forget(struct http1_req *req, void *arg)

@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/errmap.h"
 #include "api/route.h"
 
 struct event_base;
@@ -139,6 +140,20 @@ int http1_reply(struct http1_req *req, int status, const char *content_type,
  * status from the gRPC code, body {"error","code","message"}.
  */
 int http1_reply_error(struct http1_req *req, int err);
+
+/*
+ * Finish req with a gateway success body: 200, Content-Type
+ * application/json and Grpc-Metadata-Content-Type: application/grpc, as
+ * etcd's gateway sends (reference §1.9).
+ */
+int http1_reply_json(struct http1_req *req, const void *body, size_t len);
+
+/*
+ * Finish req with a gateway error whose message is not in the table (the
+ * JSON decoder's "invalid character ..." errors, code InvalidArgument).
+ */
+int http1_reply_error_msg(struct http1_req *req, enum grpc_code code,
+			  const char *message);
 
 /*
  * Start a 200 chunked response (Transfer-Encoding: chunked; for an

@@ -8,6 +8,8 @@
  *   POST /v3/watch        stream: {"result":{"created":true}} now, held
  *   GET  /big             s->big_size bytes of one letter per call
  *   POST /v3/lease/revoke the gateway error for ERR_LEASE_NOT_FOUND
+ *   POST /v3/maintenance/status  http1_reply_json of {"version":"3.5.13"}
+ *   POST /v3/kv/txn       a gateway error with a message of its own
  */
 #include "apitest.h"
 
@@ -134,6 +136,24 @@ static void route_revoke(struct http1_req *req, void *ctx)
 	http1_reply_error(req, -ERR_LEASE_NOT_FOUND);
 }
 
+static void route_status(struct http1_req *req, void *ctx)
+{
+	struct apitest_srv *s = ctx;
+
+	s->n_calls++;
+	http1_reply_json(req, "{\"version\":\"3.5.13\"}", 20);
+}
+
+static void route_badjson(struct http1_req *req, void *ctx)
+{
+	struct apitest_srv *s = ctx;
+
+	s->n_calls++;
+	http1_reply_error_msg(req, GRPC_INVALID_ARGUMENT,
+			      "invalid character 'b' looking for beginning of "
+			      "object key string");
+}
+
 static void h2_hook(int fd, const uint8_t *pre, size_t n, void *arg)
 {
 	struct apitest_srv *s = arg;
@@ -169,6 +189,13 @@ void apitest_srv_start(struct apitest_srv *s, const struct http1_limits *lim)
 	ck_assert_int_eq(http1_route_add(s->http, "POST", "/v3/lease/revoke",
 					 route_revoke, s),
 			 0);
+	ck_assert_int_eq(http1_route_add(s->http, "POST",
+					 "/v3/maintenance/status", route_status,
+					 s),
+			 0);
+	ck_assert_int_eq(
+	    http1_route_add(s->http, "POST", "/v3/kv/txn", route_badjson, s),
+	    0);
 	ck_assert_int_eq(listener_new(s->base, s->http, &s->lis), 0);
 	ck_assert_int_eq(testlib_loopback_addr(s->addr, sizeof(s->addr)), 0);
 	ck_assert_int_eq(listener_add(s->lis, s->addr, 0), 0);

@@ -21,3 +21,10 @@ tests_api_fuzz_http1_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_api_fuzz_http1_LDADD = $(LIBAPI) $(LIBBASE) $(LIBEVENT_LIBS) \
 	$(HTTP_PARSER_LIBS) -lm
 endif
+
+# A bare transport server for wrk (see the file); not run by make check.
+noinst_PROGRAMS += tests/api/bench_http1
+tests_api_bench_http1_SOURCES = tests/api/bench_http1.c
+tests_api_bench_http1_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_api_bench_http1_LDADD = $(LIBAPI) $(LIBBASE) $(LIBEVENT_LIBS) \
+	$(HTTP_PARSER_LIBS) -lm

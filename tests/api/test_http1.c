@@ -346,6 +346,21 @@ START_TEST(test_gateway_error_reply_uses_errmap)
 			 "{\"error\":\"etcdserver: requested lease not found\","
 			 "\"code\":5,\"message\":\"etcdserver: requested lease "
 			 "not found\"}");
+	apitest_send_str(&c, post("/v3/maintenance/status", "{}", NULL));
+	apitest_send_str(&c, post("/v3/kv/txn", "{bad", NULL));
+	ck_assert(apitest_wait_responses(&c, &s, 3));
+	ck_assert_int_eq(c.resp[1].status, 200);
+	ck_assert_str_eq(apitest_header(&c, 1, "Content-Type"),
+			 "application/json");
+	ck_assert_str_eq(apitest_header(&c, 1, "Grpc-Metadata-Content-Type"),
+			 "application/grpc");
+	ck_assert_str_eq(body_str(&c, 1), "{\"version\":\"3.5.13\"}");
+	ck_assert_int_eq(c.resp[2].status, 400);
+	ck_assert_str_eq(body_str(&c, 2),
+			 "{\"error\":\"invalid character 'b' looking for "
+			 "beginning of object key string\",\"code\":3,"
+			 "\"message\":\"invalid character 'b' looking for "
+			 "beginning of object key string\"}");
 	apitest_close(&c);
 	apitest_srv_stop(&s);
 }
