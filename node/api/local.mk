@@ -1,4 +1,9 @@
+# node/api: the client port (HTTP/1.1 gateway transport, sniffing, the
+# error table shared with gRPC).
 noinst_LIBRARIES += node/api/libapi.a
 node_api_libapi_a_SOURCES = \
-	node/api/api.c
+	node/api/errmap.c node/api/errmap.h \
+	node/api/http1.c node/api/http1.h \
+	node/api/listener.c node/api/listener.h \
+	node/api/route.c node/api/route.h
 node_api_libapi_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(JSONC_CFLAGS) $(PROTOBUF_C_CFLAGS)

@@ -48,7 +48,24 @@
 	X(ERR_NOT_SUPPORTED, "not supported")                                  \
 	X(ERR_INVALID, "invalid argument")                                     \
 	X(ERR_PARSE, "parse error")                                            \
-	X(ERR_CONFIG, "configuration error")
+	X(ERR_CONFIG, "configuration error")                                   \
+	X(ERR_LEARNER_NOT_SUPPORTED, "rpc not supported for learner")          \
+	X(ERR_INVALID_PEER_URLS, "given member URLs are invalid")              \
+	X(ERR_CLUSTER_ID_MISMATCH, "cluster ID mismatch")                      \
+	X(ERR_NOT_ENOUGH_STARTED,                                              \
+	  "re-configuration failed due to not enough started members")         \
+	X(ERR_BAD_TRANSFEREE, "bad leader transferee")                         \
+	X(ERR_TIMEOUT_LEADER_FAIL,                                             \
+	  "request timed out, possibly due to previous leader failure")        \
+	X(ERR_TIMEOUT_LOST_CONN,                                               \
+	  "request timed out, possibly due to connection lost")                \
+	X(ERR_TIMEOUT_WAIT_APPLIED,                                            \
+	  "request timed out, waiting for the applied index took too long")    \
+	X(ERR_CANCELED, "request canceled")                                    \
+	X(ERR_DEADLINE_EXCEEDED, "context deadline exceeded")                  \
+	X(ERR_WATCH_CANCELED, "watch canceled")                                \
+	X(ERR_AUTH_NOT_ENABLED, "authentication is not enabled")               \
+	X(ERR_NOT_CAPABLE, "not capable")
 
 enum err_code {
 	ERR_FIRST_ = ERR_BASE,
