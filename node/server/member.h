@@ -1,0 +1,108 @@
+/*
+ * member.h - the cetcd member: Raft (node/raft), the WAL (node/wal) and the
+ * MVCC store (node/mvcc) driven by one loop (node/sys), talking to its peers
+ * (node/peer).  This header is the contract between the member core and the
+ * etcd services in node/api, which decode gRPC and JSON requests into the
+ * etcdserverpb messages below, call member_request(), and encode the
+ * response they get back.  One implementation serves both protocols.
+ *
+ * The path of a write (design.md): member_request() wraps the request with
+ * an id into an internal Raft request and proposes it (a follower's Raft
+ * forwards it to the leader); the Ready cycle makes entries durable, sends,
+ * applies committed entries to MVCC; the waiter with that id is called with
+ * the response.  Reads: a linearizable Range waits for a ReadIndex round
+ * (batched) and for applied >= read index, then reads locally; a
+ * serializable Range (RangeRequest.serializable) reads at once.
+ *
+ * Threading: loop thread only; every callback runs on the loop, never
+ * inside member_request() itself (an answer ready at once is delivered from
+ * the loop's next turn), so callers may hold state across the call.
+ *
+ * Errors are node/base/err.h codes, mapped to gRPC status, etcd's message
+ * and HTTP status by node/api/errmap: -ERR_NO_LEADER, -ERR_TIMEOUT (request
+ * timed out), -ERR_LEADER_CHANGED, -ERR_TOO_MANY_REQUESTS (backlog full),
+ * -ERR_NO_SPACE, -ERR_COMPACTED, -ERR_FUTURE_REV, -ERR_REQUEST_TOO_LARGE,
+ * -ERR_STOPPED, and the request validation codes (-ERR_EMPTY_KEY, ...).
+ */
+#ifndef CETCD_SERVER_MEMBER_H
+#define CETCD_SERVER_MEMBER_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/config.h"
+
+struct sys_loop;
+struct member;
+struct member_req;
+
+/* The requests member_request() accepts (the etcd v3 unary RPCs). */
+enum member_op {
+	MEMBER_OP_RANGE,	   /* Etcdserverpb__RangeRequest */
+	MEMBER_OP_PUT,		   /* Etcdserverpb__PutRequest */
+	MEMBER_OP_DELETE_RANGE,	   /* Etcdserverpb__DeleteRangeRequest */
+	MEMBER_OP_TXN,		   /* Etcdserverpb__TxnRequest */
+	MEMBER_OP_COMPACT,	   /* Etcdserverpb__CompactionRequest */
+	MEMBER_OP_MEMBER_LIST,	   /* Etcdserverpb__MemberListRequest */
+	MEMBER_OP_MEMBER_ADD,	   /* Etcdserverpb__MemberAddRequest */
+	MEMBER_OP_MEMBER_REMOVE,   /* Etcdserverpb__MemberRemoveRequest */
+	MEMBER_OP_MEMBER_UPDATE,   /* Etcdserverpb__MemberUpdateRequest */
+	MEMBER_OP_MEMBER_PROMOTE,  /* Etcdserverpb__MemberPromoteRequest */
+	MEMBER_OP_STATUS,	   /* Etcdserverpb__StatusRequest */
+	MEMBER_OP_ALARM,	   /* Etcdserverpb__AlarmRequest */
+	MEMBER_OP_HASH_KV,	   /* Etcdserverpb__HashKVRequest */
+	MEMBER_OP_DEFRAGMENT,	   /* Etcdserverpb__DefragmentRequest */
+	MEMBER_OP_MOVE_LEADER,	   /* Etcdserverpb__MoveLeaderRequest */
+	MEMBER_OP_COUNT_
+};
+
+/*
+ * The answer to one request: err == 0 and resp the response message of the
+ * op's type (ResponseHeader filled in; borrowed for the duration of the
+ * call), or err < 0 and resp NULL.
+ */
+typedef void (*member_done_fn)(void *arg, int err, const ProtobufCMessage *resp);
+
+/*
+ * Open or create the member described by cfg (borrowed for the member's
+ * life): a new data dir bootstraps from the initial cluster; an existing
+ * one restarts from its WAL, snapshot and store and ignores the initial
+ * cluster flags.  Binds the peer and client listeners.  On failure *errmsg
+ * (owned by the caller, mem_free) names the input and the fix.
+ */
+int member_new(struct sys_loop *loop, const struct config *cfg, struct member **out,
+	       char **errmsg);
+/*
+ * Stop: a leader first hands leadership to an up-to-date follower, then
+ * pending requests fail with -ERR_STOPPED and done(arg) runs.
+ */
+void member_stop(struct member *m, void (*done)(void *arg), void *arg);
+void member_free(struct member *m);
+
+/*
+ * Submit a request (req borrowed for the call; its type must match op).
+ * done runs exactly once, later, unless the request is cancelled first.
+ * *handle (may be NULL) lets a caller whose client went away cancel it.
+ * Returns 0, or an error without calling done (invalid op or message).
+ */
+int member_request(struct member *m, enum member_op op, const ProtobufCMessage *req,
+		   member_done_fn done, void *arg, struct member_req **handle);
+/* The client is gone: done will not run; the request may still apply. */
+void member_request_cancel(struct member_req *h);
+
+/* What /health and the status table need. */
+struct member_info {
+	uint64_t id;
+	uint64_t cluster_id;
+	uint64_t leader; /* 0: none known */
+	uint64_t term;
+	uint64_t commit_index;
+	uint64_t applied_index;
+	int64_t revision;
+	bool is_learner;
+	bool nospace; /* NOSPACE alarm raised */
+};
+void member_info(const struct member *m, struct member_info *out);
+
+#endif
