@@ -848,7 +848,11 @@ static int scan_argv(struct ctx *x, int argc, char *const argv[])
 		}
 		name = s + dashes;
 		if (name[0] == '-' || name[0] == '=') {
-			return fail(x, "bad flag syntax: %s", s);
+			return fail(x,
+				    "bad flag syntax: %s (write flags as "
+				    "-name value, --name value or "
+				    "--name=value)",
+				    s);
 		}
 		eq = strchr(name, '=');
 		nlen = eq ? (size_t)(eq - name) : strlen(name);

@@ -26,6 +26,17 @@
  *     implement are listed in warnings, flags of features not built yet
  *     (TLS, auth, discovery, proxy) make config_parse fail.
  *
+ * Deliberate differences from etcd (each friendlier, none accepts a
+ * configuration etcd would run differently):
+ *  - the initial cluster is derived from name and advertised peer URLs
+ *    whenever it is not given (etcd skips that for the name "default" and
+ *    then fails on the mismatch with custom advertised URLs);
+ *  - etcd's substitution of the machine's hostname into the default
+ *    advertised URLs when listening on 0.0.0.0 is not done;
+ *  - messages add the fix in parentheses after etcd's own wording, and
+ *    name the variable or file key when the value came from there;
+ *  - whether a listen URL can be bound is checked when the member binds it.
+ *
  * config_parse neither prints nor exits: errors come back as one message,
  * warnings as lines in struct config, and node/main.c reports them.
  */

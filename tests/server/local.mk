@@ -4,6 +4,7 @@ check_PROGRAMS += tests/server/check_server
 TESTS += tests/server/check_server
 tests_server_check_server_SOURCES = \
 	tests/server/test_config.c \
+	tests/server/test_etcd_ids.c \
 	tests/server/test_ids.c
 tests_server_check_server_CFLAGS = $(TEST_CFLAGS)
 tests_server_check_server_LDADD = $(TEST_LIBS) $(LIBSERVER) $(LIBSYS) \

@@ -297,6 +297,7 @@ struct defer_state {
 	int freed_at;
 	int freed_seen_in_callback;
 	int later_at;
+	struct sys_timer *later;
 };
 
 static void on_defer_now(struct sys_timer *t, void *arg)
@@ -308,6 +309,11 @@ static void on_defer_now(struct sys_timer *t, void *arg)
 	sys_loop_defer(d->s.loop, &d->o->defer, obj_release); /* no-op */
 	/* Still alive here: the free waits for the safe point. */
 	d->freed_seen_in_callback = d->freed;
+	/*
+	 * Scheduled from here, so that it cannot already be active: the free
+	 * must come before it however busy the machine is.
+	 */
+	ck_assert_int_eq(sys_timer_start(d->later, 0, 0), 0);
 }
 
 static void on_later(struct sys_timer *t, void *arg)
@@ -334,8 +340,8 @@ START_TEST(test_loop_defers_frees_past_the_current_callback)
 	d.o->seq = &d.seq;
 	ck_assert_int_eq(sys_timer_new(d.s.loop, on_defer_now, &d, &t), 0);
 	ck_assert_int_eq(sys_timer_new(d.s.loop, on_later, &d, &later), 0);
+	d.later = later;
 	ck_assert_int_eq(sys_timer_start(t, 1, 0), 0);
-	ck_assert_int_eq(sys_timer_start(later, 20, 0), 0);
 	ck_assert_int_eq(sys_loop_run(d.s.loop), 0);
 	ck_assert_int_eq(d.freed_seen_in_callback, 0);
 	ck_assert_int_eq(d.freed, 1);
