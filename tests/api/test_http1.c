@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -646,6 +647,40 @@ START_TEST(test_listener_reports_a_port_in_use)
 }
 END_TEST
 
+START_TEST(test_out_of_descriptors_pauses_accepting_instead_of_spinning)
+{
+	struct apitest_srv s;
+	struct apitest_client c;
+	struct rlimit rl;
+	int fds[64], n = 0, fd;
+
+	apitest_srv_start(&s, NULL);
+	apitest_connect(&c, &s, 0);
+	/* Leave no descriptor for accept(). */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	fd = dup(0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	rl.rlim_cur = (rlim_t)fd + 16;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (n < 64 && (fd = dup(0)) >= 0) {
+		fds[n++] = fd;
+	}
+	ck_assert_int_lt(n, 64);
+	apitest_pump(&s, 300);
+	ck_assert_uint_gt(listener_accept_errors(s.lis), 0);
+	ck_assert_uint_lt(listener_accept_errors(s.lis), 20);
+	while (n > 0) {
+		close(fds[--n]);
+	}
+	apitest_send_str(&c, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert(apitest_wait_responses(&c, &s, 1));
+	ck_assert_int_eq(c.resp[0].status, 200);
+	apitest_close(&c);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
 START_TEST(test_curl_posts_a_large_body_with_expect_continue)
 {
 	struct apitest_srv s;
@@ -734,6 +769,8 @@ static Suite *http1_suite(void)
 	tcase_add_test(tc, test_idle_keep_alive_connection_is_closed);
 	tcase_add_test(tc, test_h2_preface_goes_to_the_h2_hook);
 	tcase_add_test(tc, test_listener_reports_a_port_in_use);
+	tcase_add_test(
+	    tc, test_out_of_descriptors_pauses_accepting_instead_of_spinning);
 	tcase_add_test(tc, test_curl_posts_a_large_body_with_expect_continue);
 	suite_add_tcase(s, tc);
 	return s;
