@@ -96,7 +96,7 @@ struct http1_conn {
 	uint64_t cur_start_ms, progress_ms, idle_since_ms, linger_until_ms;
 	enum conn_timer_kind timer_kind;
 	uint64_t timer_deadline_ms;
-	bool read_done, lingering, closed, peer_eof;
+	bool read_done, lingering, closed, peer_eof, draining;
 	unsigned depth;
 };
 
@@ -393,7 +393,7 @@ static int req_build_head(struct http1_req *req, int status,
 	} else if (r >= 0 && req->chunked) {
 		r = buf_append_str(b, "Transfer-Encoding: chunked\r\n");
 	}
-	if (r >= 0 && req->close_after) {
+	if (r >= 0 && (req->close_after || req->conn->draining)) {
 		r = buf_append_str(b, "Connection: close\r\n");
 	}
 	if (r >= 0) {
@@ -1111,6 +1111,28 @@ void http1_server_free(struct http1_server *s)
 	}
 	route_table_free(s->routes);
 	mem_free(s);
+}
+
+void http1_server_drain(struct http1_server *s)
+{
+	struct list_node *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &s->conns)
+	{
+		struct http1_conn *c = list_entry(pos, struct http1_conn, node);
+
+		if (c->closed) {
+			continue;
+		}
+		conn_hold(c);
+		c->draining = true;
+		c->read_done = true;
+		req_free(c->cur);
+		c->cur = NULL;
+		buf_done(&c->in);
+		conn_service(c);
+		conn_release(c); /* may free c; tmp is another connection */
+	}
 }
 
 int http1_route_add(struct http1_server *s, const char *method,

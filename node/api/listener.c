@@ -255,6 +255,9 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	/* Small responses must not wait for Nagle. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A vanished watcher is noticed even when nothing is sent (etcd's
+	 * Go listener enables keep-alive too). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	s = mem_alloc(sizeof(*s));
 	if (s == NULL) {
 		close(fd);

@@ -647,6 +647,43 @@ START_TEST(test_listener_reports_a_port_in_use)
 }
 END_TEST
 
+START_TEST(test_drain_closes_idle_connections_and_answers_busy_ones_last)
+{
+	struct apitest_srv s;
+	struct apitest_client idle, busy;
+
+	apitest_srv_start(&s, NULL);
+	apitest_connect(&idle, &s, 0);
+	apitest_connect(&busy, &s, 0);
+	apitest_send_str(&idle, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert(apitest_wait_responses(&idle, &s, 1));
+	apitest_send_str(&busy, post("/v3/kv/put", "{}", NULL));
+	for (int i = 0; i < 500 && s.n_held == 0; i++) {
+		apitest_pump(&s, 2);
+	}
+	ck_assert_int_eq(s.n_held, 1);
+	listener_free(s.lis);
+	s.lis = NULL;
+	http1_server_drain(s.http);
+	ck_assert(apitest_wait_eof(&idle, &s));
+	apitest_pump(&s, 5);
+	apitest_read_some(&busy);
+	ck_assert(!busy.eof);
+	ck_assert_int_eq(http1_reply_json(s.held[0], "{}", 2), 0);
+	s.n_held = 0;
+	ck_assert(apitest_wait_eof(&busy, &s));
+	ck_assert_int_eq(busy.n_complete, 1);
+	ck_assert_str_eq(apitest_header(&busy, 0, "Connection"), "close");
+	apitest_close(&idle);
+	apitest_close(&busy);
+	for (int i = 0; i < 500 && http1_server_conn_count(s.http) > 0; i++) {
+		apitest_pump(&s, 2);
+	}
+	ck_assert_uint_eq(http1_server_conn_count(s.http), 0);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
 START_TEST(test_out_of_descriptors_pauses_accepting_instead_of_spinning)
 {
 	struct apitest_srv s;
@@ -769,6 +806,8 @@ static Suite *http1_suite(void)
 	tcase_add_test(tc, test_idle_keep_alive_connection_is_closed);
 	tcase_add_test(tc, test_h2_preface_goes_to_the_h2_hook);
 	tcase_add_test(tc, test_listener_reports_a_port_in_use);
+	tcase_add_test(
+	    tc, test_drain_closes_idle_connections_and_answers_busy_ones_last);
 	tcase_add_test(
 	    tc, test_out_of_descriptors_pauses_accepting_instead_of_spinning);
 	tcase_add_test(tc, test_curl_posts_a_large_body_with_expect_continue);
