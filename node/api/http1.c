@@ -1198,9 +1198,13 @@ const uint8_t *http1_req_body(const struct http1_req *req, size_t *len)
 const char *http1_req_header(const struct http1_req *req, const char *name)
 {
 	const char *p = (const char *)req->hdrs.data;
-	const char *end = p + req->hdrs.len;
+	const char *end;
 
-	while (p != NULL && p < end) {
+	if (p == NULL) {
+		return NULL; /* no headers at all (HTTP/1.0) */
+	}
+	end = p + req->hdrs.len;
+	while (p < end) {
 		const char *v = p + strlen(p) + 1;
 
 		if (v >= end) {
