@@ -410,6 +410,30 @@ START_TEST(test_stream_sends_one_chunk_per_result_and_ends)
 }
 END_TEST
 
+START_TEST(test_stream_to_an_http10_client_is_raw_and_ends_with_close)
+{
+	struct apitest_srv s;
+	struct apitest_client c;
+
+	apitest_srv_start(&s, NULL);
+	apitest_connect(&c, &s, 0);
+	apitest_send_str(&c, "POST /v3/watch HTTP/1.0\r\nContent-Length: 2\r\n"
+			     "\r\n{}");
+	ck_assert(apitest_wait_raw(&c, &s, "{\"created\":true}"));
+	ck_assert_int_eq(s.n_held, 1);
+	ck_assert_int_eq(http1_stream_result(s.held[0], "{\"n\":1}", 7), 0);
+	ck_assert_int_eq(http1_stream_end(s.held[0]), 0);
+	s.n_held = 0;
+	ck_assert(apitest_wait_eof(&c, &s));
+	ck_assert_int_eq(c.n_complete, 1);
+	ck_assert_str_eq(apitest_header(&c, 0, "Transfer-Encoding"), "");
+	ck_assert_str_eq(body_str(&c, 0), "{\"result\":{\"created\":true}}\n"
+					  "{\"result\":{\"n\":1}}\n");
+	apitest_close(&c);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
 START_TEST(test_stream_handler_learns_when_the_client_goes_away)
 {
 	struct apitest_srv s;
@@ -839,6 +863,8 @@ static Suite *http1_suite(void)
 		       test_connection_close_and_http10_close_after_the_answer);
 	tcase_add_test(tc, test_gateway_error_reply_uses_errmap);
 	tcase_add_test(tc, test_stream_sends_one_chunk_per_result_and_ends);
+	tcase_add_test(
+	    tc, test_stream_to_an_http10_client_is_raw_and_ends_with_close);
 	tcase_add_test(tc,
 		       test_stream_handler_learns_when_the_client_goes_away);
 	tcase_add_test(
