@@ -96,7 +96,7 @@ struct http1_conn {
 	uint64_t cur_start_ms, progress_ms, idle_since_ms, linger_until_ms;
 	enum conn_timer_kind timer_kind;
 	uint64_t timer_deadline_ms;
-	bool read_done, lingering, closed, peer_eof;
+	bool read_done, lingering, closed, peer_eof, draining;
 	unsigned depth;
 };
 
@@ -393,7 +393,7 @@ static int req_build_head(struct http1_req *req, int status,
 	} else if (r >= 0 && req->chunked) {
 		r = buf_append_str(b, "Transfer-Encoding: chunked\r\n");
 	}
-	if (r >= 0 && req->close_after) {
+	if (r >= 0 && (req->close_after || req->conn->draining)) {
 		r = buf_append_str(b, "Connection: close\r\n");
 	}
 	if (r >= 0) {
@@ -1113,6 +1113,28 @@ void http1_server_free(struct http1_server *s)
 	mem_free(s);
 }
 
+void http1_server_drain(struct http1_server *s)
+{
+	struct list_node *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &s->conns)
+	{
+		struct http1_conn *c = list_entry(pos, struct http1_conn, node);
+
+		if (c->closed) {
+			continue;
+		}
+		conn_hold(c);
+		c->draining = true;
+		c->read_done = true;
+		req_free(c->cur);
+		c->cur = NULL;
+		buf_done(&c->in);
+		conn_service(c);
+		conn_release(c); /* may free c; tmp is another connection */
+	}
+}
+
 int http1_route_add(struct http1_server *s, const char *method,
 		    const char *path, route_handler_fn fn, void *ctx)
 {
@@ -1176,9 +1198,13 @@ const uint8_t *http1_req_body(const struct http1_req *req, size_t *len)
 const char *http1_req_header(const struct http1_req *req, const char *name)
 {
 	const char *p = (const char *)req->hdrs.data;
-	const char *end = p + req->hdrs.len;
+	const char *end;
 
-	while (p != NULL && p < end) {
+	if (p == NULL) {
+		return NULL; /* no headers at all (HTTP/1.0) */
+	}
+	end = p + req->hdrs.len;
+	while (p < end) {
 		const char *v = p + strlen(p) + 1;
 
 		if (v >= end) {

@@ -79,6 +79,15 @@ int http1_server_new(struct event_base *base, const struct http1_limits *limits,
 /* Close every connection (invariant 3) and free the server. */
 void http1_server_free(struct http1_server *s);
 
+/*
+ * Graceful shutdown (SIGTERM): stop reading requests on every connection.
+ * Idle connections close now; the others answer what they already
+ * dispatched, with Connection: close, then close.  Streams go on until
+ * their owners end them.  Connections adopted later are not affected:
+ * stop the listener first.
+ */
+void http1_server_drain(struct http1_server *s);
+
 /* Register a handler (route_add on the server's table). */
 int http1_route_add(struct http1_server *s, const char *method,
 		    const char *path, route_handler_fn fn, void *ctx);

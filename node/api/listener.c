@@ -41,6 +41,9 @@ struct listener {
 	void *h2_arg;
 	unsigned sniff_timeout_ms;
 	struct list_node sniffing;
+	/* Re-enables accepting after running out of descriptors. */
+	struct event *backoff;
+	unsigned long accept_errors;
 };
 
 struct sniff {
@@ -51,6 +54,17 @@ struct sniff {
 	size_t n;
 	uint8_t buf[SNIFF_BUF];
 };
+
+static void backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < l->n; i++) {
+		evconnlistener_enable(l->lev[i]);
+	}
+}
 
 int listener_new(struct event_base *base, struct http1_server *http1,
 		 struct listener **out)
@@ -64,6 +78,11 @@ int listener_new(struct event_base *base, struct http1_server *http1,
 	l->http1 = http1;
 	l->sniff_timeout_ms = 10000;
 	list_init(&l->sniffing);
+	l->backoff = evtimer_new(base, backoff_cb, l);
+	if (l->backoff == NULL) {
+		mem_free(l);
+		return -ENOMEM;
+	}
 	*out = l;
 	return 0;
 }
@@ -88,6 +107,7 @@ void listener_free(struct listener *l)
 	for (size_t i = 0; i < l->n; i++) {
 		evconnlistener_free(l->lev[i]);
 	}
+	event_free(l->backoff);
 	while ((n = list_first(&l->sniffing)) != NULL) {
 		sniff_free(list_entry(n, struct sniff, node), true);
 	}
@@ -105,6 +125,11 @@ void listener_set_h2(struct listener *l, listener_h2_fn fn, void *arg)
 void listener_set_sniff_timeout(struct listener *l, unsigned ms)
 {
 	l->sniff_timeout_ms = ms;
+}
+
+unsigned long listener_accept_errors(const struct listener *l)
+{
+	return l->accept_errors;
 }
 
 size_t listener_count(const struct listener *l)
@@ -230,6 +255,9 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	/* Small responses must not wait for Nagle. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A vanished watcher is noticed even when nothing is sent (etcd's
+	 * Go listener enables keep-alive too). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	s = mem_alloc(sizeof(*s));
 	if (s == NULL) {
 		close(fd);
@@ -250,10 +278,19 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 
 static void accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-	(void)lev;
-	(void)arg;
-	/* EMFILE and friends: libevent retries on the next readiness. */
-	log_debug("listener: accept failed: %s", strerror(errno));
+	struct listener *l = arg;
+	int e = errno;
+
+	l->accept_errors++;
+	log_debug("listener: accept failed: %s", strerror(e));
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		/* The pending connection stays pending: without a pause the
+		 * level-triggered listener would spin the loop. */
+		struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+
+		evconnlistener_disable(lev);
+		evtimer_add(l->backoff, &tv);
+	}
 }
 
 static int listen_one(struct listener *l, const struct addrinfo *ai)

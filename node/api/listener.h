@@ -52,6 +52,12 @@ int listener_add(struct listener *l, const char *host, unsigned port);
 size_t listener_count(const struct listener *l);
 int listener_port(const struct listener *l, size_t i);
 
+/*
+ * accept() failures so far.  Out of descriptors, accepting pauses for
+ * 100 ms rather than spinning the loop.
+ */
+unsigned long listener_accept_errors(const struct listener *l);
+
 /* Install (or with fn NULL remove) the HTTP/2 hook. */
 void listener_set_h2(struct listener *l, listener_h2_fn fn, void *arg);
 
