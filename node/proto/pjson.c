@@ -841,6 +841,48 @@ static int base64_decode(const char *s, size_t n, ProtobufCBinaryData *out,
 static int decode_message_into(struct dctx *c, ProtobufCMessage *msg,
 			       json_object *obj);
 
+/*
+ * A NUL-terminated copy of s with each byte that is not part of valid
+ * UTF-8 replaced by U+FFFD.  etcd compat: Go's encoding/json does the same
+ * when it decodes, so a string reads back the same after encoding.
+ */
+static char *utf8_sanitized_copy(const char *s, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t bad = 0, o = 0;
+	uint32_t cp;
+	char *copy;
+
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(u + i, n - i, &cp);
+
+		bad += len == 0;
+		i += len == 0 ? 1 : len;
+	}
+	if (bad == 0) {
+		return mem_strndup(s, n);
+	}
+	copy = mem_alloc(n + 2 * bad + 1);
+	if (copy == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(u + i, n - i, &cp);
+
+		if (len == 0) {
+			memcpy(copy + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(copy + o, s + i, len);
+			o += len;
+			i += len;
+		}
+	}
+	copy[o] = '\0';
+	return copy;
+}
+
 /* Decode one value of field f into p, which holds f's default or zeros. */
 static int decode_value(struct dctx *c, const ProtobufCFieldDescriptor *f,
 			json_object *v, void *p)
@@ -923,7 +965,7 @@ static int decode_value(struct dctx *c, const ProtobufCFieldDescriptor *f,
 			return fail(c, -ERR_INVALID,
 				    "string contains a NUL character");
 		}
-		copy = mem_strndup(s, n);
+		copy = utf8_sanitized_copy(s, n);
 		if (copy == NULL) {
 			return -ENOMEM;
 		}
