@@ -14,4 +14,4 @@ tests_proto_check_proto_LDADD = $(TEST_LIBS) $(LIBPROTO) $(LIBBASE) \
 	$(PROTOBUF_C_LIBS) $(JSONC_LIBS)
 EXTRA_DIST += tests/proto/data/gateway-3.4.23-responses.txt \
 	tests/proto/fuzz_pjson_main.c \
-	$(wildcard $(srcdir)/tests/proto/corpus/*)
+	tests/proto/corpus
