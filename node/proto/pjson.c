@@ -14,6 +14,9 @@
  *     count never exceeds what its array holds, and a oneof's storage only
  *     ever holds the member its case names.  So an error at any point frees
  *     the whole message and leaks nothing.
+ *  4. json-c parses (strict mode); a lexical prescan first handles what it
+ *     gets wrong for us: integer literals beyond 64 bits, which it clamps
+ *     silently, and the bare words NaN/Infinity, which it accepts.
  */
 #include "proto/pjson.h"
 
@@ -519,8 +522,12 @@ static void clear_value(const ProtobufCFieldDescriptor *f, void *p)
 	}
 	case PROTOBUF_C_TYPE_BYTES: {
 		ProtobufCBinaryData *bd = p;
+		const ProtobufCBinaryData *def = f->default_value;
 
-		mem_free(bd->data);
+		/* A proto2 default points at static bytes. */
+		if (def == NULL || bd->data != def->data) {
+			mem_free(bd->data);
+		}
 		bd->data = NULL;
 		bd->len = 0;
 		return;
