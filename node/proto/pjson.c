@@ -734,7 +734,6 @@ static int decode_float(struct dctx *c, const ProtobufCFieldDescriptor *f,
 		} else if (strcmp(s, "-Infinity") == 0) {
 			d = -INFINITY;
 		} else {
-			errno = 0;
 			d = strtod(s, &end);
 			if (end == s || *end != '\0' || !isfinite(d) ||
 			    !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))) {
@@ -751,6 +750,11 @@ static int decode_float(struct dctx *c, const ProtobufCFieldDescriptor *f,
 	if (f->type == PROTOBUF_C_TYPE_FLOAT) {
 		if (isfinite(d) && fabs(d) > FLT_MAX) {
 			return fail(c, -ERR_INVALID, "number is out of range");
+		}
+		/* Rounding the text straight to float, not through double,
+		 * reads back exactly what put_double wrote. */
+		if (isfinite(d) && json_object_get_type(v) != json_type_string) {
+			d = strtof(json_object_get_string(v), NULL);
 		}
 		*(float *)p = (float)d;
 	} else {
