@@ -600,6 +600,11 @@ static void clear_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f
 	}
 }
 
+static bool is_ws(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
 /*
  * Parse text as a JSON integer (-?(0|[1-9][0-9]*)) into sign and magnitude.
  * 0, -EINVAL for other text, -ERANGE beyond 64 bits.
@@ -649,9 +654,20 @@ static int get_integer(struct dctx *c, json_object *v, bool *neg, uint64_t *mag)
 		return 0;
 	}
 	case json_type_string: {
-		int r = parse_int_text(json_object_get_string(v),
-				       (size_t)json_object_get_string_len(v),
-				       neg, mag);
+		const char *t = json_object_get_string(v);
+		size_t n = (size_t)json_object_get_string_len(v);
+		int r;
+
+		/* etcd compat: jsonpb unquotes and parses the rest as JSON,
+		 * so whitespace around the digits is allowed. */
+		while (n > 0 && is_ws(*t)) {
+			t++;
+			n--;
+		}
+		while (n > 0 && is_ws(t[n - 1])) {
+			n--;
+		}
+		r = parse_int_text(t, n, neg, mag);
 
 		if (r == -ERANGE) {
 			return fail(c, -ERR_INVALID, "%s is out of range",
@@ -1335,11 +1351,6 @@ static int parse_error(struct dctx *c, const char *text, size_t offset,
 			 offset, why);
 	}
 	return -ERR_PARSE;
-}
-
-static bool is_ws(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
 /* Parse text (len bytes, all of it one JSON value) into a json-c tree. */

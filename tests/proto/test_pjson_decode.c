@@ -182,6 +182,10 @@ START_TEST(test_uint64_max_and_values_above_int64_max_are_exact)
 	ck_assert_uint_eq(m->id, UINT64_MAX);
 	proto_free(&m->base);
 	m = (void *)decode_ok(&etcdserverpb__member_remove_request__descriptor,
+			      "{\"ID\":\" 18446744073709551615\\n\"}");
+	ck_assert_uint_eq(m->id, UINT64_MAX);
+	proto_free(&m->base);
+	m = (void *)decode_ok(&etcdserverpb__member_remove_request__descriptor,
 			      "{\"ID\":18446744073709551615}");
 	ck_assert_uint_eq(m->id, UINT64_MAX);
 	proto_free(&m->base);
@@ -229,6 +233,8 @@ START_TEST(test_out_of_range_integers_name_the_field)
 		   "\"lease\": \"12a\" is not an integer");
 	decode_err(put, "{\"lease\":\"012\"}", -ERR_INVALID, "\"lease\"");
 	decode_err(put, "{\"lease\":\"\"}", -ERR_INVALID, "\"lease\"");
+	decode_err(put, "{\"lease\":\"+5\"}", -ERR_INVALID, "\"lease\"");
+	decode_err(put, "{\"lease\":\"1 2\"}", -ERR_INVALID, "\"lease\"");
 	decode_err(hash, "{\"hash\":4294967296}", -ERR_INVALID,
 		   "\"hash\": 4294967296 is out of range");
 	decode_err(hash, "{\"hash\":-1}", -ERR_INVALID, "\"hash\"");
