@@ -14,6 +14,9 @@
  *     count never exceeds what its array holds, and a oneof's storage only
  *     ever holds the member its case names.  So an error at any point frees
  *     the whole message and leaks nothing.
+ *  4. json-c parses (strict mode); a lexical prescan first handles what it
+ *     gets wrong for us: integer literals beyond 64 bits, which it clamps
+ *     silently, and the bare words NaN/Infinity, which it accepts.
  */
 #include "proto/pjson.h"
 
@@ -519,8 +522,12 @@ static void clear_value(const ProtobufCFieldDescriptor *f, void *p)
 	}
 	case PROTOBUF_C_TYPE_BYTES: {
 		ProtobufCBinaryData *bd = p;
+		const ProtobufCBinaryData *def = f->default_value;
 
-		mem_free(bd->data);
+		/* A proto2 default points at static bytes. */
+		if (def == NULL || bd->data != def->data) {
+			mem_free(bd->data);
+		}
 		bd->data = NULL;
 		bd->len = 0;
 		return;
@@ -593,6 +600,11 @@ static void clear_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f
 	}
 }
 
+static bool is_ws(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
 /*
  * Parse text as a JSON integer (-?(0|[1-9][0-9]*)) into sign and magnitude.
  * 0, -EINVAL for other text, -ERANGE beyond 64 bits.
@@ -642,9 +654,20 @@ static int get_integer(struct dctx *c, json_object *v, bool *neg, uint64_t *mag)
 		return 0;
 	}
 	case json_type_string: {
-		int r = parse_int_text(json_object_get_string(v),
-				       (size_t)json_object_get_string_len(v),
-				       neg, mag);
+		const char *t = json_object_get_string(v);
+		size_t n = (size_t)json_object_get_string_len(v);
+		int r;
+
+		/* etcd compat: jsonpb unquotes and parses the rest as JSON,
+		 * so whitespace around the digits is allowed. */
+		while (n > 0 && is_ws(*t)) {
+			t++;
+			n--;
+		}
+		while (n > 0 && is_ws(t[n - 1])) {
+			n--;
+		}
+		r = parse_int_text(t, n, neg, mag);
 
 		if (r == -ERANGE) {
 			return fail(c, -ERR_INVALID, "%s is out of range",
@@ -727,7 +750,6 @@ static int decode_float(struct dctx *c, const ProtobufCFieldDescriptor *f,
 		} else if (strcmp(s, "-Infinity") == 0) {
 			d = -INFINITY;
 		} else {
-			errno = 0;
 			d = strtod(s, &end);
 			if (end == s || *end != '\0' || !isfinite(d) ||
 			    !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))) {
@@ -744,6 +766,11 @@ static int decode_float(struct dctx *c, const ProtobufCFieldDescriptor *f,
 	if (f->type == PROTOBUF_C_TYPE_FLOAT) {
 		if (isfinite(d) && fabs(d) > FLT_MAX) {
 			return fail(c, -ERR_INVALID, "number is out of range");
+		}
+		/* Rounding the text straight to float, not through double,
+		 * reads back exactly what put_double wrote. */
+		if (isfinite(d) && json_object_get_type(v) != json_type_string) {
+			d = strtof(json_object_get_string(v), NULL);
 		}
 		*(float *)p = (float)d;
 	} else {
@@ -841,6 +868,48 @@ static int base64_decode(const char *s, size_t n, ProtobufCBinaryData *out,
 static int decode_message_into(struct dctx *c, ProtobufCMessage *msg,
 			       json_object *obj);
 
+/*
+ * A NUL-terminated copy of s with each byte that is not part of valid
+ * UTF-8 replaced by U+FFFD.  etcd compat: Go's encoding/json does the same
+ * when it decodes, so a string reads back the same after encoding.
+ */
+static char *utf8_sanitized_copy(const char *s, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t bad = 0, o = 0;
+	uint32_t cp;
+	char *copy;
+
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(u + i, n - i, &cp);
+
+		bad += len == 0;
+		i += len == 0 ? 1 : len;
+	}
+	if (bad == 0) {
+		return mem_strndup(s, n);
+	}
+	copy = mem_alloc(n + 2 * bad + 1);
+	if (copy == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(u + i, n - i, &cp);
+
+		if (len == 0) {
+			memcpy(copy + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(copy + o, s + i, len);
+			o += len;
+			i += len;
+		}
+	}
+	copy[o] = '\0';
+	return copy;
+}
+
 /* Decode one value of field f into p, which holds f's default or zeros. */
 static int decode_value(struct dctx *c, const ProtobufCFieldDescriptor *f,
 			json_object *v, void *p)
@@ -923,7 +992,7 @@ static int decode_value(struct dctx *c, const ProtobufCFieldDescriptor *f,
 			return fail(c, -ERR_INVALID,
 				    "string contains a NUL character");
 		}
-		copy = mem_strndup(s, n);
+		copy = utf8_sanitized_copy(s, n);
 		if (copy == NULL) {
 			return -ENOMEM;
 		}
@@ -1282,11 +1351,6 @@ static int parse_error(struct dctx *c, const char *text, size_t offset,
 			 offset, why);
 	}
 	return -ERR_PARSE;
-}
-
-static bool is_ws(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
 /* Parse text (len bytes, all of it one JSON value) into a json-c tree. */

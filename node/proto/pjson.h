@@ -28,7 +28,10 @@
  *    anything outside the field's range is an error;
  *  - enums may be names or numbers; bytes accept standard or URL-safe
  *    base64, padded or not;
- *  - nesting is limited to PJSON_MAX_DEPTH JSON levels.
+ *  - strings keep their UTF-8; bytes that are not valid UTF-8 become
+ *    U+FFFD (as Go's decoder does); a string holding NUL is refused;
+ *  - nesting is limited to PJSON_MAX_DEPTH JSON levels;
+ *  - proto3 semantics: proto2 required fields are not checked.
  *
  * Errors: every decode error has a text for the client.  A wrong type or
  * value names the field by its path from the top message, with array
@@ -71,7 +74,8 @@ int pjson_encode(const ProtobufCMessage *msg, struct buf *out);
  *                range, unknown enum name);
  *  -ENOMEM.
  * On an error, a NUL-terminated description goes to err (err_size bytes,
- * PJSON_ERR_SIZE is enough; err may be NULL) and *out is untouched.
+ * PJSON_ERR_SIZE is enough; err may be NULL; "" for -ENOMEM) and *out is
+ * untouched.
  */
 int pjson_decode(const ProtobufCMessageDescriptor *desc, const char *text,
 		 size_t len, ProtobufCMessage **out, char *err,

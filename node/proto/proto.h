@@ -35,6 +35,7 @@ void proto_free(ProtobufCMessage *msg);
 /*
  * Unpack len bytes of protobuf into a new message of type desc.
  * 0 and *out set, -ENOMEM, or -ERR_PARSE for bytes that are not a desc.
+ * Loop thread only: telling -ENOMEM from -ERR_PARSE uses a global count.
  */
 int proto_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
 		 size_t len, ProtobufCMessage **out);

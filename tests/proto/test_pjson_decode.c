@@ -182,6 +182,10 @@ START_TEST(test_uint64_max_and_values_above_int64_max_are_exact)
 	ck_assert_uint_eq(m->id, UINT64_MAX);
 	proto_free(&m->base);
 	m = (void *)decode_ok(&etcdserverpb__member_remove_request__descriptor,
+			      "{\"ID\":\" 18446744073709551615\\n\"}");
+	ck_assert_uint_eq(m->id, UINT64_MAX);
+	proto_free(&m->base);
+	m = (void *)decode_ok(&etcdserverpb__member_remove_request__descriptor,
 			      "{\"ID\":18446744073709551615}");
 	ck_assert_uint_eq(m->id, UINT64_MAX);
 	proto_free(&m->base);
@@ -229,6 +233,8 @@ START_TEST(test_out_of_range_integers_name_the_field)
 		   "\"lease\": \"12a\" is not an integer");
 	decode_err(put, "{\"lease\":\"012\"}", -ERR_INVALID, "\"lease\"");
 	decode_err(put, "{\"lease\":\"\"}", -ERR_INVALID, "\"lease\"");
+	decode_err(put, "{\"lease\":\"+5\"}", -ERR_INVALID, "\"lease\"");
+	decode_err(put, "{\"lease\":\"1 2\"}", -ERR_INVALID, "\"lease\"");
 	decode_err(hash, "{\"hash\":4294967296}", -ERR_INVALID,
 		   "\"hash\": 4294967296 is out of range");
 	decode_err(hash, "{\"hash\":-1}", -ERR_INVALID, "\"hash\"");
@@ -398,6 +404,19 @@ START_TEST(test_the_last_member_of_a_oneof_wins_without_leaking)
 }
 END_TEST
 
+START_TEST(test_invalid_utf8_in_strings_becomes_replacement_characters)
+{
+	/* Go's decoder replaces each bad byte with U+FFFD; so do we. */
+	Etcdserverpb__AuthenticateRequest *a = (void *)decode_ok(
+		&etcdserverpb__authenticate_request__descriptor,
+		"{\"name\":\"a\x80" "b\xc3\",\"password\":\"\xc3\xa9\"}");
+
+	ck_assert_str_eq(a->name, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	ck_assert_str_eq(a->password, "\xc3\xa9");
+	proto_free(&a->base);
+}
+END_TEST
+
 START_TEST(test_prefix_decoding_walks_a_stream_of_messages)
 {
 	static const char stream[] =
@@ -551,6 +570,8 @@ static Suite *pjson_decode_suite(void)
 	tcase_add_test(tc, test_malformed_json_is_a_parse_error_near_the_field);
 	tcase_add_test(tc, test_unknown_fields_and_nulls_are_ignored);
 	tcase_add_test(tc, test_the_last_member_of_a_oneof_wins_without_leaking);
+	tcase_add_test(tc,
+		       test_invalid_utf8_in_strings_becomes_replacement_characters);
 	tcase_add_test(tc, test_prefix_decoding_walks_a_stream_of_messages);
 	tcase_add_test(tc, test_deep_nesting_is_refused_not_crashed);
 	tcase_add_test(tc, test_errors_fit_any_buffer_and_null_is_allowed);
