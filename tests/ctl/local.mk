@@ -5,3 +5,5 @@ tests_ctl_check_ctl_SOURCES = \
 	agent/ctl_table.c agent/ctl_table.h
 tests_ctl_check_ctl_CFLAGS = $(TEST_CFLAGS)
 tests_ctl_check_ctl_LDADD = $(TEST_LIBS) $(LIBBASE) -lm
+TESTS += tests/ctl/vs_etcdctl.sh
+dist_check_SCRIPTS += tests/ctl/vs_etcdctl.sh

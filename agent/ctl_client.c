@@ -1,0 +1,187 @@
+/*
+ * ctl_client.c - cetcdctl's requests over the JSON gateway (ctl.h).
+ *
+ * One libcurl easy handle per request keeps this simple; cetcdctl makes a
+ * handful of requests per run.  The dial timeout bounds connecting and the
+ * command timeout the whole request, as etcdctl's two timeouts do.
+ */
+#include "agent/ctl.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "proto/pjson.h"
+#include "proto/proto.h"
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+
+	return buf_append(b, p, size * n) < 0 ? 0 : size * n;
+}
+
+char *ctl_endpoint_url(const char *ep)
+{
+	struct buf b = BUF_INIT;
+
+	if (strstr(ep, "://") == NULL && buf_append_str(&b, "http://") < 0) {
+		return NULL;
+	}
+	if (buf_append_str(&b, ep) < 0) {
+		buf_done(&b);
+		return NULL;
+	}
+	/* A trailing slash would double with the API path. */
+	while (b.len > 0 && b.data[b.len - 1] == '/') {
+		b.data[--b.len] = '\0';
+	}
+	return (char *)buf_steal(&b, NULL);
+}
+
+const char *ctl_endpoint_name(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	return p != NULL ? p + 3 : url;
+}
+
+/* Run one request; the body goes to out.  Sets *http_status. */
+static int perform(const struct ctl *c, const char *url, const char *body,
+		   struct buf *out, long *http_status, char *err, size_t err_size)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	CURLcode rc;
+
+	if (h == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->dial_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->command_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	if (body != NULL) {
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	}
+	if (c->debug) {
+		fprintf(stderr, "cetcdctl: %s %s %s\n", body ? "POST" : "GET", url,
+			body ? body : "");
+	}
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http_status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	if (rc == CURLE_OK) {
+		return 0;
+	}
+	/* etcd compat: etcdctl reports an unreachable member this way. */
+	snprintf(err, err_size, "context deadline exceeded");
+	return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+}
+
+/* The gateway's error body: {"error":..,"message":..,"code":N}. */
+static void error_message(const struct buf *body, long status, char *err, size_t size)
+{
+	json_object *o = json_tokener_parse(body->data ? (const char *)body->data : "");
+	json_object *m;
+
+	if (o != NULL && json_object_object_get_ex(o, "message", &m) &&
+	    json_object_is_type(m, json_type_string)) {
+		snprintf(err, size, "%s", json_object_get_string(m));
+	} else {
+		snprintf(err, size, "unexpected HTTP status %ld from the member", status);
+	}
+	json_object_put(o);
+}
+
+int ctl_post(const struct ctl *c, const char *endpoint, const char *path,
+	     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *rdesc,
+	     ProtobufCMessage **resp, char *err, size_t err_size)
+{
+	struct buf body = BUF_INIT, out = BUF_INIT, url = BUF_INIT;
+	long status = 0;
+	int r;
+
+	if (req == NULL) {
+		r = buf_append_str(&body, "{}");
+	} else {
+		r = pjson_encode(req, &body);
+	}
+	if (r == 0) {
+		r = buf_printf(&url, "%s%s", endpoint, path);
+	}
+	if (r < 0) {
+		snprintf(err, err_size, "out of memory");
+		goto out;
+	}
+	r = perform(c, (char *)url.data, (char *)body.data, &out, &status, err, err_size);
+	if (r < 0) {
+		goto out;
+	}
+	if (status != 200) {
+		error_message(&out, status, err, err_size);
+		r = -EPROTO;
+		goto out;
+	}
+	r = pjson_decode(rdesc, out.data ? (const char *)out.data : "{}", out.len, resp,
+			 err, err_size);
+	if (r < 0) {
+		r = -ERR_PARSE;
+	}
+out:
+	buf_done(&body);
+	buf_done(&out);
+	buf_done(&url);
+	return r;
+}
+
+int ctl_call(const struct ctl *c, const char *path, const ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *rdesc, ProtobufCMessage **resp,
+	     char *err, size_t err_size)
+{
+	int r = -ECONNREFUSED;
+
+	snprintf(err, err_size, "context deadline exceeded");
+	for (size_t i = 0; i < c->n_endpoints; i++) {
+		r = ctl_post(c, c->endpoints[i], path, req, rdesc, resp, err, err_size);
+		if (r != -ETIMEDOUT && r != -ECONNREFUSED) {
+			return r; /* answered, even with an error: do not retry */
+		}
+	}
+	return r;
+}
+
+int ctl_get(const struct ctl *c, const char *endpoint, const char *path, char **out,
+	    char *err, size_t err_size)
+{
+	struct buf body = BUF_INIT, url = BUF_INIT;
+	long status = 0;
+	int r = buf_printf(&url, "%s%s", endpoint, path);
+
+	if (r == 0) {
+		r = perform(c, (char *)url.data, NULL, &body, &status, err, err_size);
+	}
+	buf_done(&url);
+	if (r < 0) {
+		buf_done(&body);
+		return r;
+	}
+	if (buf_append(&body, "", 0) < 0) {
+		buf_done(&body);
+		return -ENOMEM;
+	}
+	*out = (char *)buf_steal(&body, NULL);
+	return status == 200 ? 0 : -EPROTO;
+}
