@@ -21,6 +21,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "base/version.h"
+#include "proto/pjson.h"
 #include "proto/proto.h"
 #include "rpc.pb-c.h"
 
@@ -130,6 +131,34 @@ static void print_kv(const struct ctl *c, const Mvccpb__KeyValue *kv, bool keys_
 	}
 }
 
+/* A JSON string with the escapes JSON needs. */
+static void errmsg_json(struct buf *out, const char *s)
+{
+	buf_append_byte(out, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\') {
+			buf_printf(out, "\\%c", *s);
+		} else if ((unsigned char)*s < 0x20) {
+			buf_printf(out, "\\u%04x", (unsigned char)*s);
+		} else {
+			buf_append_byte(out, (uint8_t)*s);
+		}
+	}
+	buf_append_byte(out, '"');
+}
+
+/* etcd compat: -w json is Go's encoding/json of the response, one line. */
+static void print_json(const ProtobufCMessage *msg)
+{
+	struct buf out = BUF_INIT;
+
+	if (pjson_encode_flags(msg, &out, PJSON_GO_NUMBERS) == 0) {
+		fwrite(out.data, 1, out.len, stdout);
+		putchar('\n');
+	}
+	buf_done(&out);
+}
+
 static int fail(const char *msg)
 {
 	fprintf(stderr, "Error: %s\n", msg);
@@ -237,6 +266,11 @@ static int cmd_put(struct ctl *c, const struct cmd *cmd, char **args, size_t n,
 	buf_done(&stdin_value);
 	if (r < 0) {
 		return fail(err);
+	}
+	if (c->format == CTL_FMT_JSON) {
+		print_json(resp);
+		proto_free(resp);
+		return CTL_EXIT_OK;
 	}
 	printf("OK\n");
 	if (req.prev_kv && ((Etcdserverpb__PutResponse *)resp)->prev_kv != NULL) {
@@ -354,7 +388,10 @@ static int cmd_get(struct ctl *c, const struct cmd *cmd, char **args, size_t n,
 		proto_free(&resp->base);
 		return fail("table is not supported as output format");
 	}
-	for (size_t i = 0; i < resp->n_kvs; i++) {
+	if (c->format == CTL_FMT_JSON) {
+		print_json(&resp->base);
+	}
+	for (size_t i = 0; c->format != CTL_FMT_JSON && i < resp->n_kvs; i++) {
 		print_kv(c, resp->kvs[i], req.keys_only, flag_bool("print-value-only"));
 	}
 	proto_free(&resp->base);
@@ -394,6 +431,11 @@ static int cmd_del(struct ctl *c, const struct cmd *cmd, char **args, size_t n,
 		     (ProtobufCMessage **)&resp, err, sizeof(err));
 	if (r < 0) {
 		return fail(err);
+	}
+	if (c->format == CTL_FMT_JSON) {
+		print_json(&resp->base);
+		proto_free(&resp->base);
+		return CTL_EXIT_OK;
 	}
 	printf("%" PRId64 "\n", resp->deleted);
 	for (size_t i = 0; req.prev_kv && i < resp->n_prev_kvs; i++) {
@@ -440,6 +482,11 @@ static int cmd_member_list(struct ctl *c, const struct cmd *cmd, char **args, si
 	r = member_list(c, &resp, err, sizeof(err));
 	if (r < 0) {
 		return fail(err);
+	}
+	if (c->format == CTL_FMT_JSON) {
+		print_json(&resp->base);
+		proto_free(&resp->base);
+		return CTL_EXIT_OK;
 	}
 	if (c->format == CTL_FMT_TABLE) {
 		t = ctl_table_new(headers, 6);
@@ -520,6 +567,7 @@ static int cmd_endpoint_status(struct ctl *c, const struct cmd *cmd, char **args
 		"endpoint",   "ID",	   "version",	 "db size",	       "is leader",
 		"is learner", "raft term", "raft index", "raft applied index", "errors"};
 	struct ctl_table *t = NULL;
+	struct buf json = BUF_INIT;
 	int status = CTL_EXIT_OK;
 
 	(void)cmd;
@@ -532,6 +580,7 @@ static int cmd_endpoint_status(struct ctl *c, const struct cmd *cmd, char **args
 	if (c->format == CTL_FMT_TABLE) {
 		t = ctl_table_new(headers, 10);
 	}
+	buf_append_byte(&json, '[');
 	for (size_t i = 0; i < c->n_endpoints; i++) {
 		Etcdserverpb__StatusResponse *s = NULL;
 		char err[ERRSZ], id[17], size[32], term[24], idx[24], applied[24];
@@ -555,7 +604,13 @@ static int cmd_endpoint_status(struct ctl *c, const struct cmd *cmd, char **args
 		}
 		bool leader = s->header != NULL && s->leader == s->header->member_id;
 		const char *errs = errors.data ? (char *)errors.data : "";
-		if (t != NULL) {
+		if (c->format == CTL_FMT_JSON) {
+			/* etcd compat: etcdctl's epStatus{Endpoint, Status}. */
+			buf_printf(&json, "%s{\"Endpoint\":\"%s\",\"Status\":",
+				   json.len > 1 ? "," : "", ep);
+			pjson_encode_flags(&s->base, &json, PJSON_GO_NUMBERS);
+			buf_append_byte(&json, '}');
+		} else if (t != NULL) {
 			const char *row[] = {ep,	  id,
 					     s->version, size,
 					     leader ? "true" : "false",
@@ -572,6 +627,10 @@ static int cmd_endpoint_status(struct ctl *c, const struct cmd *cmd, char **args
 		buf_done(&errors);
 		proto_free(&s->base);
 	}
+	if (c->format == CTL_FMT_JSON) {
+		printf("%s]\n", (char *)json.data);
+	}
+	buf_done(&json);
 	if (t != NULL) {
 		struct buf out = BUF_INIT;
 		ctl_table_render(t, &out);
@@ -587,6 +646,7 @@ static int cmd_endpoint_health(struct ctl *c, const struct cmd *cmd, char **args
 {
 	static const char *const headers[] = {"endpoint", "health", "took", "error"};
 	struct ctl_table *t = NULL;
+	struct buf json = BUF_INIT;
 	bool all_ok = true;
 
 	(void)cmd;
@@ -647,7 +707,16 @@ static int cmd_endpoint_health(struct ctl *c, const struct cmd *cmd, char **args
 			proto_free(resp);
 		}
 		all_ok = all_ok && ok;
-		if (t != NULL) {
+		if (c->format == CTL_FMT_JSON) {
+			/* etcd compat: etcdctl's epHealth; "error" only when set. */
+			buf_printf(&json, "%s{\"endpoint\":\"%s\",\"health\":%s,\"took\":\"%s\"",
+				   json.len > 0 ? "," : "[", ep, ok ? "true" : "false", took);
+			if (!ok) {
+				buf_append_str(&json, ",\"error\":");
+				errmsg_json(&json, err);
+			}
+			buf_append_byte(&json, '}');
+		} else if (t != NULL) {
 			const char *row[] = {ep, ok ? "true" : "false", took, ok ? "" : err};
 			ctl_table_add_row(t, row);
 		} else if (ok) {
@@ -666,6 +735,10 @@ static int cmd_endpoint_health(struct ctl *c, const struct cmd *cmd, char **args
 		buf_done(&out);
 		ctl_table_free(t);
 	}
+	if (c->format == CTL_FMT_JSON) {
+		printf("%s]\n", json.len > 0 ? (char *)json.data : "[");
+	}
+	buf_done(&json);
 	if (!all_ok) {
 		return fail("unhealthy cluster");
 	}
@@ -883,9 +956,9 @@ static int setup(struct ctl *c)
 		fprintf(stderr, "Error: unknown output format %s\n", w);
 		return CTL_EXIT_BAD_ARGS;
 	}
-	if (c->format == CTL_FMT_JSON || c->format == CTL_FMT_FIELDS) {
-		fprintf(stderr, "Error: -w %s is not supported by cetcdctl yet (use simple or "
-				"table)\n", w);
+	if (c->format == CTL_FMT_FIELDS) {
+		fprintf(stderr, "Error: -w fields is not supported by cetcdctl yet (use simple, "
+				"table or json)\n");
 		return CTL_EXIT_BAD_FEATURE;
 	}
 	c->hex = flag_bool("hex");

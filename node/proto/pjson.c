@@ -262,12 +262,15 @@ static int put_double(struct buf *b, double v, bool is_float)
 	return buf_append_str(b, tmp);
 }
 
-static int encode_message(struct buf *b, const ProtobufCMessage *msg);
+static int encode_message(struct buf *b, const ProtobufCMessage *msg,
+			  unsigned flags);
 
 /* Write one value of field f stored at p. */
 static int encode_value(struct buf *b, const ProtobufCFieldDescriptor *f,
-			const void *p)
+			const void *p, unsigned flags)
 {
+	bool go = (flags & PJSON_GO_NUMBERS) != 0;
+
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
@@ -279,10 +282,12 @@ static int encode_value(struct buf *b, const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		return buf_printf(b, "\"%" PRId64 "\"", *(const int64_t *)p);
+		return buf_printf(b, go ? "%" PRId64 : "\"%" PRId64 "\"",
+				  *(const int64_t *)p);
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		return buf_printf(b, "\"%" PRIu64 "\"", *(const uint64_t *)p);
+		return buf_printf(b, go ? "%" PRIu64 : "\"%" PRIu64 "\"",
+				  *(const uint64_t *)p);
 	case PROTOBUF_C_TYPE_FLOAT:
 		return put_double(b, *(const float *)p, true);
 	case PROTOBUF_C_TYPE_DOUBLE:
@@ -296,7 +301,7 @@ static int encode_value(struct buf *b, const ProtobufCFieldDescriptor *f,
 		const ProtobufCEnumValue *ev =
 			protobuf_c_enum_descriptor_get_value(f->descriptor, v);
 
-		if (ev == NULL) {
+		if (ev == NULL || go) {
 			return buf_printf(b, "%d", v);
 		}
 		return put_string(b, ev->name, strlen(ev->name));
@@ -316,7 +321,7 @@ static int encode_value(struct buf *b, const ProtobufCFieldDescriptor *f,
 		const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
 
 		return sub == NULL ? buf_append_str(b, "{}")
-				   : encode_message(b, sub);
+				   : encode_message(b, sub, flags);
 	}
 	}
 	return -EINVAL;
@@ -391,7 +396,8 @@ static bool is_present(const ProtobufCMessage *msg,
 	}
 }
 
-static int encode_message(struct buf *b, const ProtobufCMessage *msg)
+static int encode_message(struct buf *b, const ProtobufCMessage *msg,
+			  unsigned flags)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 	bool first = true;
@@ -419,11 +425,11 @@ static int encode_message(struct buf *b, const ProtobufCMessage *msg)
 				if (j > 0) {
 					TRY(buf_append_byte(b, ','));
 				}
-				TRY(encode_value(b, f, arr + j * sz));
+				TRY(encode_value(b, f, arr + j * sz, flags));
 			}
 			TRY(buf_append_byte(b, ']'));
 		} else {
-			TRY(encode_value(b, f, cfield_ptr(msg, f)));
+			TRY(encode_value(b, f, cfield_ptr(msg, f), flags));
 		}
 	}
 	return buf_append_byte(b, '}');
@@ -431,8 +437,14 @@ static int encode_message(struct buf *b, const ProtobufCMessage *msg)
 
 int pjson_encode(const ProtobufCMessage *msg, struct buf *out)
 {
+	return pjson_encode_flags(msg, out, 0);
+}
+
+int pjson_encode_flags(const ProtobufCMessage *msg, struct buf *out,
+		       unsigned flags)
+{
 	size_t start = out->len;
-	int r = encode_message(out, msg);
+	int r = encode_message(out, msg, flags);
 
 	if (r < 0) {
 		out->len = start;

@@ -66,6 +66,15 @@
 int pjson_encode(const ProtobufCMessage *msg, struct buf *out);
 
 /*
+ * PJSON_GO_NUMBERS: 64-bit integers and enums as bare JSON numbers, as Go's
+ * encoding/json writes etcd's generated structs (etcdctl -w json); names,
+ * bytes and omitted defaults as above.
+ */
+#define PJSON_GO_NUMBERS 0x1u
+int pjson_encode_flags(const ProtobufCMessage *msg, struct buf *out,
+		       unsigned flags);
+
+/*
  * Decode len bytes of text (one JSON object, or null for an empty message,
  * with optional whitespace around it) into a new message of type desc.
  * Returns 0 with *out set, or:

@@ -36,15 +36,22 @@ get foo --keys-only
 get foo --hex
 get foo zoo
 get "" --from-key
+get foo -w json
+get fo --prefix --limit 1 -w json
+put foo3 v -w json
 get fo --prefix --limit 1
 get fo --prefix --sort-by=VALUE --order=DESCEND
 get fo --prefix --print-value-only
 get missing
 del foo --prev-kv
 del nothing
+del foo3 -w json
 del fo --prefix
 member list
 member list -w table
+member list -w json
+endpoint status -w json
+endpoint health -w json
 endpoint status
 endpoint status -w table
 endpoint health
@@ -61,6 +68,8 @@ mask() {
 	sed -E 's/took = [0-9.]+[µm]?s/took = T/;
 		s/, [0-9]+, [0-9]+, $/, I, I, /;
 		s/\| +[0-9]+ \| +[0-9]+ \| +\|$/| I | I | |/;
+		s/"(revision|raftIndex|raftAppliedIndex|create_revision|mod_revision|dbSize|dbSizeInUse)":[0-9]+/"\1":N/g;
+		s/"took":"[0-9.]+[µm]?s"/"took":"T"/;
 		/TOOK|[0-9.]+[µm]?s \|/ { s/[0-9.]+[µm]?s/T/; s/ +/ /g; s/-+/-/g; };
 		/^\+-.*-\+$/ s/-+/-/g;
 		/retrying of unary invoker failed/d' "$1"
