@@ -136,7 +136,8 @@ static void repair_round_trip(const uint8_t *data, size_t size)
 	r = wal_open(&o, &from, &w, &rd, &rep);
 	if (r < 0) {
 		check(r == -ERR_CORRUPT, "open fails only for corruption");
-		check(strstr(rep.msg, "offset") != NULL, "message names offset");
+		check(strstr(rep.msg, "offset") != NULL,
+		      "message names offset");
 		return;
 	}
 	n = rd.n_ents;
