@@ -205,29 +205,6 @@ bool wal_exists(const char *dir)
 	return n > 0;
 }
 
-static int mkdir_p(const char *dir)
-{
-	_cleanup_free_ char *p = mem_strdup(dir);
-
-	if (p == NULL) {
-		return -ENOMEM;
-	}
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/') {
-			continue;
-		}
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			return -errno;
-		}
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-		return -errno;
-	}
-	return 0;
-}
-
 static int lock_dir(const char *dir, int *out, struct wal_report *rep)
 {
 	_cleanup_free_ char *path = path_fmt("%s/lock", dir);
@@ -406,7 +383,7 @@ int wal_create(const struct wal_options *o, const struct wal_metadata *md,
 	if (rep != NULL) {
 		memset(rep, 0, sizeof(*rep));
 	}
-	r = mkdir_p(o->dir);
+	r = walio_mkdir_p(o->dir);
 	if (r < 0) {
 		return report(rep, r, "wal: cannot create directory %s: %s",
 			      o->dir, strerror(-r));
