@@ -470,6 +470,27 @@ static int add_entry(struct reader *rr, struct raft_entry *e)
 	return 0;
 }
 
+/*
+ * A snapshot from the leader replaced the log at index s: the entries read
+ * so far are void (they are all above the snapshot read from, and the old
+ * log did not match the new snapshot, or Raft would not have replaced it).
+ * A replacement newer than the snapshot read from cannot be read past: it
+ * needs its own snapshot, which the caller did not have.
+ */
+static int reset_log(struct reader *rr, raft_index s, const char **why)
+{
+	if (s > rr->from.index) {
+		*why = "the log was replaced here by a snapshot newer than the "
+		       "one read from, whose file is missing or damaged";
+		return -ERR_CORRUPT;
+	}
+	while (rr->rd.n_ents > 0) {
+		mem_free(rr->rd.ents[--rr->rd.n_ents].data);
+	}
+	rr->last_index = s;
+	return 0;
+}
+
 /* Apply one verified record to the read-back state. */
 static int apply_record(struct reader *rr, const struct walrec *rec,
 			const char **why)
@@ -516,10 +537,17 @@ static int apply_record(struct reader *rr, const struct walrec *rec,
 		}
 		return r;
 	case WALREC_SNAPSHOT:
+	case WALREC_SNAPSHOT_RESET:
 		r = walrec_decode_snapshot(rec, &m);
 		if (r < 0) {
 			*why = "bad snapshot record";
 			return r;
+		}
+		if (rec->type == WALREC_SNAPSHOT_RESET) {
+			r = reset_log(rr, m.index, why);
+			if (r < 0) {
+				return r;
+			}
 		}
 		if (m.index == rr->from.index && rr->from.index > 0) {
 			if (m.term != rr->from.term) {
@@ -871,7 +899,8 @@ int wal_save(struct wal *w, const struct raft_hard_state *hs,
 	return write_batch(w, crc, must_sync);
 }
 
-int wal_save_snapshot(struct wal *w, const struct wal_snap_marker *m)
+static int save_marker(struct wal *w, const struct wal_snap_marker *m,
+		       bool reset)
 {
 	uint32_t crc = w->crc;
 	int r;
@@ -880,15 +909,25 @@ int wal_save_snapshot(struct wal *w, const struct wal_snap_marker *m)
 		return w->err;
 	}
 	w->buf.len = 0;
-	r = walrec_encode_snapshot(&w->buf, m, &crc);
+	r = walrec_encode_snapshot(&w->buf, m, reset, &crc);
 	if (r < 0) {
 		w->buf.len = 0;
 		return r;
 	}
-	if (m->index > w->last_index) {
+	if (reset || m->index > w->last_index) {
 		w->last_index = m->index;
 	}
 	return write_batch(w, crc, true);
+}
+
+int wal_save_snapshot(struct wal *w, const struct wal_snap_marker *m)
+{
+	return save_marker(w, m, false);
+}
+
+int wal_reset_to_snapshot(struct wal *w, const struct wal_snap_marker *m)
+{
+	return save_marker(w, m, true);
 }
 
 int wal_sync(struct wal *w)

@@ -146,7 +146,7 @@ int walrec_next(struct walrec_reader *r, struct walrec *out)
 		return fail(r, "reserved frame header bytes are not zero",
 			    false);
 	}
-	if (type < WALREC_CRC || type > WALREC_SNAPSHOT) {
+	if (type < WALREC_CRC || type > WALREC_SNAPSHOT_RESET) {
 		return fail(r, "unknown record type", false);
 	}
 	if ((uint64_t)len > left - WALREC_HEADER_SIZE) {
@@ -296,13 +296,14 @@ int walrec_encode_hard_state(struct buf *b, const struct raft_hard_state *hs,
 }
 
 int walrec_encode_snapshot(struct buf *b, const struct wal_snap_marker *mk,
-			   uint32_t *crc)
+			   bool reset, uint32_t *crc)
 {
 	Raftpb__SnapshotMetadata m = RAFTPB__SNAPSHOT_METADATA__INIT;
 
 	m.index = mk->index;
 	m.term = mk->term;
-	return append_packed(b, WALREC_SNAPSHOT, &m.base, crc);
+	return append_packed(b, reset ? WALREC_SNAPSHOT_RESET : WALREC_SNAPSHOT,
+			     &m.base, crc);
 }
 
 int walrec_encode_metadata(struct buf *b, const struct wal_metadata *md,
@@ -396,7 +397,8 @@ int walrec_decode_snapshot(const struct walrec *rec,
 	Raftpb__SnapshotMetadata *m;
 	int r = 0;
 
-	if (rec->type != WALREC_SNAPSHOT) {
+	if (rec->type != WALREC_SNAPSHOT &&
+	    rec->type != WALREC_SNAPSHOT_RESET) {
 		return -ERR_CORRUPT;
 	}
 	m = raftpb__snapshot_metadata__unpack(&walrec_pb_allocator, rec->len,

@@ -222,7 +222,7 @@ int walstore_save(struct walstore *ws, const struct raft_hard_state *hs,
 
 /* Snapshot file, then WAL marker (walstore.h invariant 2). */
 static int persist_snapshot(struct walstore *ws,
-			    const struct raft_snapshot *snap)
+			    const struct raft_snapshot *snap, bool reset)
 {
 	struct wal_snap_marker m = {snap->meta.index, snap->meta.term};
 	int r;
@@ -234,7 +234,8 @@ static int persist_snapshot(struct walstore *ws,
 	if (r < 0) {
 		return r;
 	}
-	r = wal_save_snapshot(ws->wal, &m);
+	r = reset ? wal_reset_to_snapshot(ws->wal, &m)
+		  : wal_save_snapshot(ws->wal, &m);
 	if (r < 0) {
 		return r;
 	}
@@ -250,7 +251,7 @@ int walstore_apply_snapshot(struct walstore *ws,
 	if (snap->meta.index <= ws->snap.index) {
 		return -ERR_SNAP_OUT_OF_DATE;
 	}
-	r = persist_snapshot(ws, snap);
+	r = persist_snapshot(ws, snap, true);
 	if (r < 0) {
 		return r;
 	}
@@ -287,7 +288,7 @@ int walstore_create_snapshot(struct walstore *ws, raft_index i,
 		snap.meta.conf = cs != NULL ? *cs : cur.meta.conf;
 		snap.data = (uint8_t *)(uintptr_t)data;
 		snap.len = len;
-		r = persist_snapshot(ws, &snap);
+		r = persist_snapshot(ws, &snap, false);
 	}
 	if (r >= 0) {
 		r = raft_mem_storage_create_snapshot(ws->ms, i, cs, data, len);

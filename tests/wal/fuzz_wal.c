@@ -63,6 +63,7 @@ static void decode_all(const uint8_t *data, size_t size)
 			walrec_decode_hard_state(&rec, &hs);
 			break;
 		case WALREC_SNAPSHOT:
+		case WALREC_SNAPSHOT_RESET:
 			walrec_decode_snapshot(&rec, &m);
 			break;
 		case WALREC_METADATA:

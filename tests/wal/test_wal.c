@@ -160,6 +160,39 @@ START_TEST(test_wal_overwritten_entries_replace_the_tail)
 }
 END_TEST
 
+START_TEST(test_wal_snapshot_from_the_leader_voids_the_old_tail)
+{
+	struct wal_options o = {wal_dir(), 64 * 1024};
+	struct wal_snap_marker m = {5, 2};
+	struct wal *w;
+	struct wal_read rd;
+	struct wal_report rep;
+
+	ck_assert_int_eq(wal_create(&o, &md, &w, &rep), 0);
+	save_range(w, 1, 10, 1, 10, 10);
+	ck_assert_int_eq(wal_reset_to_snapshot(w, &m), 0);
+	ck_assert_uint_eq(wal_last_index(w), 5);
+	wal_close(w);
+	/* Nothing after the snapshot yet: the stale 6..10 do not return. */
+	ck_assert_int_eq(wal_open(&o, &m, &w, &rd, &rep), 0);
+	ck_assert_uint_eq(rd.n_ents, 0);
+	ck_assert_uint_eq(wal_last_index(w), 5);
+	wal_read_done(&rd);
+	save_range(w, 6, 7, 2, 10, 2);
+	wal_close(w);
+	ck_assert_int_eq(wal_open(&o, &m, &w, &rd, &rep), 0);
+	ck_assert_uint_eq(rd.n_ents, 2);
+	ck_assert(waltest_entry_ok(&rd.ents[0], 6, 2, 10));
+	ck_assert(waltest_entry_ok(&rd.ents[1], 7, 2, 10));
+	wal_read_done(&rd);
+	wal_close(w);
+	/* Without that snapshot the log cannot be read past the reset. */
+	ck_assert_int_eq(wal_open(&o, &from_start, &w, &rd, &rep),
+			 -ERR_CORRUPT);
+	ck_assert_ptr_nonnull(strstr(rep.msg, "replaced"));
+}
+END_TEST
+
 START_TEST(test_wal_rolls_over_to_a_new_segment_when_full)
 {
 	const char *dir = wal_dir();
@@ -646,6 +679,8 @@ static Suite *wal_suite(void)
 
 	tcase_add_test(tc, test_wal_round_trips_every_record_type);
 	tcase_add_test(tc, test_wal_overwritten_entries_replace_the_tail);
+	tcase_add_test(tc,
+		       test_wal_snapshot_from_the_leader_voids_the_old_tail);
 	tcase_add_test(tc, test_wal_rolls_over_to_a_new_segment_when_full);
 	tcase_add_test(tc, test_wal_batch_costs_exactly_one_fdatasync);
 	tcase_add_test(

@@ -131,8 +131,17 @@ START_TEST(test_walstore_snapshot_from_the_leader_replaces_the_log)
 	snap.meta.index = 100;
 	snap.meta.term = 3;
 	ck_assert_int_eq(walstore_open(&o, &md, &ws, NULL, &rep), 0);
-	save_entries(ws, 1, 10, 1);
+	save_entries(ws, 1, 110, 1); /* a stale tail beyond the snapshot */
 	ck_assert_int_eq(walstore_apply_snapshot(ws, &snap), 0);
+	walstore_close(ws);
+	ck_assert_int_eq(walstore_open(&o, &md, &ws, NULL, &rep), 0);
+	ck_assert_uint_eq(rep.snap_index, 100);
+	{
+		struct raft_storage st = walstore_storage(ws);
+		raft_index li;
+		ck_assert_int_eq(st.last_index(st.ctx, &li), 0);
+		ck_assert_uint_eq(li, 100);
+	}
 	ck_assert_int_eq(walstore_apply_snapshot(ws, &snap),
 			 -ERR_SNAP_OUT_OF_DATE);
 	save_entries(ws, 101, 105, 3);
