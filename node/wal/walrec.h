@@ -10,7 +10,8 @@
  *     5  3 bytes zero
  *     8  u32 le  chained CRC-32C: crc32c_update(previous record's CRC,
  *                header bytes 0..7, then the payload)
- *    12  4 bytes zero
+ *    12  u32 le  CRC-32C of header bytes 0..11, so that a damaged length
+ *                is told from a record cut short by a crash
  *
  * Invariants:
  *  1. Every segment starts with a WALREC_CRC record whose payload is the

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/crc32c.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "testlib.h"
@@ -456,6 +457,31 @@ START_TEST(test_wal_corruption_before_the_tail_of_the_last_segment_refuses)
 	ck_assert_ptr_nonnull(strstr(rep.msg, path));
 	ck_assert_ptr_nonnull(strstr(rep.msg, "offset 1"));
 	ck_assert_ptr_nonnull(strstr(rep.msg, "CRC mismatch"));
+
+	/* A damaged length in the middle of the last segment would cut
+	 * acknowledged records if taken for a torn tail: it is refused. */
+	p = waltest_read_file(path, &n);
+	p[200] ^= 0x10;
+	{
+		struct walrec_reader rr;
+		struct walrec rec;
+		uint64_t mid = 0;
+		int k = 0;
+
+		walrec_reader_init(&rr, p, n);
+		while (walrec_next(&rr, &rec) == 1) {
+			if (++k == 10) {
+				mid = rec.offset;
+			}
+		}
+		ck_assert_uint_gt(mid, 0);
+		p[mid + 3] = 0x40; /* 1 GiB: beyond the end of the file */
+	}
+	waltest_write_file(path, p, n);
+	mem_free(p);
+	ck_assert_int_eq(wal_open(&o, &from_start, &w, &rd, &rep),
+			 -ERR_CORRUPT);
+	ck_assert_ptr_nonnull(strstr(rep.msg, "frame header CRC mismatch"));
 }
 END_TEST
 
@@ -475,8 +501,15 @@ START_TEST(test_wal_huge_length_in_a_closed_segment_is_an_error)
 	wal_close(w);
 	seg_name(path, sizeof(path), dir, 0, 0);
 	p = waltest_read_file(path, &n);
-	/* The metadata record's length (at 24) becomes 4 GiB - 1. */
+	/* The metadata record's length (at 24) becomes 4 GiB - 1, with a
+	 * header CRC that matches, as a writer with a bug would leave it. */
 	p[24] = p[25] = p[26] = p[27] = 0xff;
+	{
+		uint32_t hc = crc32c(p + 24, 12);
+		for (int i = 0; i < 4; i++) {
+			p[36 + i] = (uint8_t)(hc >> (8 * i));
+		}
+	}
 	waltest_write_file(path, p, n);
 	mem_free(p);
 	ck_assert_int_eq(wal_open(&o, &from_start, &w, &rd, &rep),
