@@ -313,6 +313,23 @@ START_TEST(test_walstore_allocation_failure_at_each_call_is_handled)
 }
 END_TEST
 
+START_TEST(test_walstore_dirs_follow_etcds_layout)
+{
+	char *w, *sn;
+
+	ck_assert_int_eq(walstore_dirs("/var/lib/cetcd", NULL, &w, &sn), 0);
+	ck_assert_str_eq(w, "/var/lib/cetcd/member/wal");
+	ck_assert_str_eq(sn, "/var/lib/cetcd/member/snap");
+	mem_free(w);
+	mem_free(sn);
+	ck_assert_int_eq(walstore_dirs("/d", "/fast/wal", &w, &sn), 0);
+	ck_assert_str_eq(w, "/fast/wal");
+	ck_assert_str_eq(sn, "/d/member/snap");
+	mem_free(w);
+	mem_free(sn);
+}
+END_TEST
+
 static Suite *walstore_suite(void)
 {
 	Suite *s = suite_create("walstore");
@@ -331,6 +348,7 @@ static Suite *walstore_suite(void)
 		       test_walstore_save_costs_one_fdatasync_and_errors_stick);
 	tcase_add_test(
 	    tc, test_walstore_allocation_failure_at_each_call_is_handled);
+	tcase_add_test(tc, test_walstore_dirs_follow_etcds_layout);
 	suite_add_tcase(s, tc);
 	return s;
 }
