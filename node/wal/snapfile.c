@@ -76,29 +76,6 @@ static uint64_t get_le64(const uint8_t *p)
 	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
 
-static int mkdir_p(const char *dir)
-{
-	_cleanup_free_ char *p = mem_strdup(dir);
-
-	if (p == NULL) {
-		return -ENOMEM;
-	}
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/') {
-			continue;
-		}
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			return -errno;
-		}
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-		return -errno;
-	}
-	return 0;
-}
-
 static char *snap_name(const char *dir, raft_term term, raft_index index)
 {
 	struct buf b = BUF_INIT;
@@ -139,7 +116,7 @@ int snapfile_save(const char *dir, const struct raft_snapshot *snap)
 	m.data.data = snap->data;
 	m.data.len = snap->len;
 
-	r = mkdir_p(dir);
+	r = walio_mkdir_p(dir);
 	if (r < 0) {
 		return r;
 	}

@@ -205,29 +205,6 @@ bool wal_exists(const char *dir)
 	return n > 0;
 }
 
-static int mkdir_p(const char *dir)
-{
-	_cleanup_free_ char *p = mem_strdup(dir);
-
-	if (p == NULL) {
-		return -ENOMEM;
-	}
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/') {
-			continue;
-		}
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			return -errno;
-		}
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-		return -errno;
-	}
-	return 0;
-}
-
 static int lock_dir(const char *dir, int *out, struct wal_report *rep)
 {
 	_cleanup_free_ char *path = path_fmt("%s/lock", dir);
@@ -406,7 +383,7 @@ int wal_create(const struct wal_options *o, const struct wal_metadata *md,
 	if (rep != NULL) {
 		memset(rep, 0, sizeof(*rep));
 	}
-	r = mkdir_p(o->dir);
+	r = walio_mkdir_p(o->dir);
 	if (r < 0) {
 		return report(rep, r, "wal: cannot create directory %s: %s",
 			      o->dir, strerror(-r));
@@ -493,6 +470,27 @@ static int add_entry(struct reader *rr, struct raft_entry *e)
 	return 0;
 }
 
+/*
+ * A snapshot from the leader replaced the log at index s: the entries read
+ * so far are void (they are all above the snapshot read from, and the old
+ * log did not match the new snapshot, or Raft would not have replaced it).
+ * A replacement newer than the snapshot read from cannot be read past: it
+ * needs its own snapshot, which the caller did not have.
+ */
+static int reset_log(struct reader *rr, raft_index s, const char **why)
+{
+	if (s > rr->from.index) {
+		*why = "the log was replaced here by a snapshot newer than the "
+		       "one read from, whose file is missing or damaged";
+		return -ERR_CORRUPT;
+	}
+	while (rr->rd.n_ents > 0) {
+		mem_free(rr->rd.ents[--rr->rd.n_ents].data);
+	}
+	rr->last_index = s;
+	return 0;
+}
+
 /* Apply one verified record to the read-back state. */
 static int apply_record(struct reader *rr, const struct walrec *rec,
 			const char **why)
@@ -539,10 +537,17 @@ static int apply_record(struct reader *rr, const struct walrec *rec,
 		}
 		return r;
 	case WALREC_SNAPSHOT:
+	case WALREC_SNAPSHOT_RESET:
 		r = walrec_decode_snapshot(rec, &m);
 		if (r < 0) {
 			*why = "bad snapshot record";
 			return r;
+		}
+		if (rec->type == WALREC_SNAPSHOT_RESET) {
+			r = reset_log(rr, m.index, why);
+			if (r < 0) {
+				return r;
+			}
 		}
 		if (m.index == rr->from.index && rr->from.index > 0) {
 			if (m.term != rr->from.term) {
@@ -894,7 +899,8 @@ int wal_save(struct wal *w, const struct raft_hard_state *hs,
 	return write_batch(w, crc, must_sync);
 }
 
-int wal_save_snapshot(struct wal *w, const struct wal_snap_marker *m)
+static int save_marker(struct wal *w, const struct wal_snap_marker *m,
+		       bool reset)
 {
 	uint32_t crc = w->crc;
 	int r;
@@ -903,15 +909,25 @@ int wal_save_snapshot(struct wal *w, const struct wal_snap_marker *m)
 		return w->err;
 	}
 	w->buf.len = 0;
-	r = walrec_encode_snapshot(&w->buf, m, &crc);
+	r = walrec_encode_snapshot(&w->buf, m, reset, &crc);
 	if (r < 0) {
 		w->buf.len = 0;
 		return r;
 	}
-	if (m->index > w->last_index) {
+	if (reset || m->index > w->last_index) {
 		w->last_index = m->index;
 	}
 	return write_batch(w, crc, true);
+}
+
+int wal_save_snapshot(struct wal *w, const struct wal_snap_marker *m)
+{
+	return save_marker(w, m, false);
+}
+
+int wal_reset_to_snapshot(struct wal *w, const struct wal_snap_marker *m)
+{
+	return save_marker(w, m, true);
 }
 
 int wal_sync(struct wal *w)

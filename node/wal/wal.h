@@ -103,8 +103,19 @@ void wal_close(struct wal *w);
 int wal_save(struct wal *w, const struct raft_hard_state *hs,
 	     const struct raft_entry *ents, size_t n_ents);
 
-/* Append a snapshot marker and sync.  0 or the sticky error. */
+/*
+ * Append a marker for the application's own snapshot at m (the log stays
+ * as it is) and sync.  0 or the sticky error.
+ */
 int wal_save_snapshot(struct wal *w, const struct wal_snap_marker *m);
+
+/*
+ * Append a marker for a snapshot received from the leader, which replaces
+ * the whole log: read-back drops the entries above m->index written before
+ * it (a follower's stale, conflicting tail must not come back after a
+ * restart).  Sync.  0 or the sticky error.
+ */
+int wal_reset_to_snapshot(struct wal *w, const struct wal_snap_marker *m);
 
 /* fdatasync the current segment.  0 or the sticky error. */
 int wal_sync(struct wal *w);

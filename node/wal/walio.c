@@ -12,7 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/mem.h"
 
 static int real_pwrite_all(int fd, const void *p, size_t n, off_t off)
 {
@@ -129,5 +133,50 @@ int walio_fsync_dir(const char *dir)
 	}
 	r = walio_fsync(fd);
 	close(fd);
+	return r;
+}
+
+/* mkdir p; when it was created, fsync its parent directory. */
+static int mkdir_one(char *p)
+{
+	char *slash;
+	int r;
+
+	if (mkdir(p, 0700) < 0) {
+		return errno == EEXIST ? 0 : -errno;
+	}
+	slash = strrchr(p, '/');
+	if (slash == NULL) {
+		return walio_fsync_dir(".");
+	}
+	if (slash == p) {
+		return walio_fsync_dir("/");
+	}
+	*slash = '\0';
+	r = walio_fsync_dir(p);
+	*slash = '/';
+	return r;
+}
+
+int walio_mkdir_p(const char *dir)
+{
+	char *p = mem_strdup(dir);
+	int r = 0;
+
+	if (p == NULL) {
+		return -ENOMEM;
+	}
+	for (char *s = p + 1; *s != '\0' && r == 0; s++) {
+		if (*s != '/') {
+			continue;
+		}
+		*s = '\0';
+		r = mkdir_one(p);
+		*s = '/';
+	}
+	if (r == 0) {
+		r = mkdir_one(p);
+	}
+	mem_free(p);
 	return r;
 }

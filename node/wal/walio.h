@@ -45,4 +45,10 @@ int walio_ftruncate(int fd, off_t len);
  * files, so that the name itself is durable). */
 int walio_fsync_dir(const char *dir);
 
+/*
+ * Create dir and its missing parents (mode 0700); each directory created is
+ * made durable by an fsync of its parent.  0 or -errno / -ENOMEM.
+ */
+int walio_mkdir_p(const char *dir);
+
 #endif

@@ -4,8 +4,9 @@
  *
  * Invariants:
  *  1. The reader checks, in this order: room for a header, a zero header,
- *     the reserved bytes and the type, the length against the bytes left,
- *     the padding, then the CRC; nothing is allocated on the way.
+ *     the header CRC, the reserved bytes and the type, the length against
+ *     the bytes left, the padding, then the chained CRC; nothing is
+ *     allocated on the way.
  *  2. The chain value moves only past verified records.
  */
 #include "wal/walrec.h"
@@ -139,14 +140,19 @@ int walrec_next(struct walrec_reader *r, struct walrec *out)
 		}
 		return fail(r, "a zero frame header is followed by data", true);
 	}
+	/* A header is never torn (walrec.h, 2): a bad one is damage, and its
+	 * length is not trusted for anything, not even "cut short". */
+	if (get_le32(h + 12) != crc32c(h, 12)) {
+		return fail(r, "frame header CRC mismatch", false);
+	}
 	len = get_le32(h);
 	type = h[4];
 	stored = get_le32(h + 8);
-	if (h[5] != 0 || h[6] != 0 || h[7] != 0 || get_le32(h + 12) != 0) {
+	if (h[5] != 0 || h[6] != 0 || h[7] != 0) {
 		return fail(r, "reserved frame header bytes are not zero",
 			    false);
 	}
-	if (type < WALREC_CRC || type > WALREC_SNAPSHOT) {
+	if (type < WALREC_CRC || type > WALREC_SNAPSHOT_RESET) {
 		return fail(r, "unknown record type", false);
 	}
 	if ((uint64_t)len > left - WALREC_HEADER_SIZE) {
@@ -223,6 +229,7 @@ int walrec_finish(struct buf *b, size_t start, enum walrec_type type,
 	c = crc32c_update(*crc, h, 8);
 	c = crc32c_update(c, h + WALREC_HEADER_SIZE, len);
 	put_le32(h + 8, c);
+	put_le32(h + 12, crc32c(h, 12));
 	*crc = c;
 	return 0;
 }
@@ -296,13 +303,14 @@ int walrec_encode_hard_state(struct buf *b, const struct raft_hard_state *hs,
 }
 
 int walrec_encode_snapshot(struct buf *b, const struct wal_snap_marker *mk,
-			   uint32_t *crc)
+			   bool reset, uint32_t *crc)
 {
 	Raftpb__SnapshotMetadata m = RAFTPB__SNAPSHOT_METADATA__INIT;
 
 	m.index = mk->index;
 	m.term = mk->term;
-	return append_packed(b, WALREC_SNAPSHOT, &m.base, crc);
+	return append_packed(b, reset ? WALREC_SNAPSHOT_RESET : WALREC_SNAPSHOT,
+			     &m.base, crc);
 }
 
 int walrec_encode_metadata(struct buf *b, const struct wal_metadata *md,
@@ -396,7 +404,8 @@ int walrec_decode_snapshot(const struct walrec *rec,
 	Raftpb__SnapshotMetadata *m;
 	int r = 0;
 
-	if (rec->type != WALREC_SNAPSHOT) {
+	if (rec->type != WALREC_SNAPSHOT &&
+	    rec->type != WALREC_SNAPSHOT_RESET) {
 		return -ERR_CORRUPT;
 	}
 	m = raftpb__snapshot_metadata__unpack(&walrec_pb_allocator, rec->len,

@@ -10,7 +10,8 @@
  *     5  3 bytes zero
  *     8  u32 le  chained CRC-32C: crc32c_update(previous record's CRC,
  *                header bytes 0..7, then the payload)
- *    12  4 bytes zero
+ *    12  u32 le  CRC-32C of header bytes 0..11, so that a damaged length
+ *                is told from a record cut short by a crash
  *
  * Invariants:
  *  1. Every segment starts with a WALREC_CRC record whose payload is the
@@ -24,7 +25,8 @@
  *  4. The reader never allocates from a length it read: a length is checked
  *     against the bytes that remain before anything else is done with it.
  *
- * Payloads: entries, hard states and snapshot markers are the protobuf-c
+ * Payloads: entries, hard states and snapshot markers (both kinds) are the
+ * protobuf-c
  * messages of node/proto/raftpb.proto (Entry, HardState, SnapshotMetadata
  * without conf state); the CRC record is a u32 le and metadata is two u64 le
  * (member id, cluster id), since raftpb has no message for them.
@@ -48,6 +50,9 @@ enum walrec_type {
 	WALREC_ENTRY = 3,
 	WALREC_HARD_STATE = 4,
 	WALREC_SNAPSHOT = 5,
+	/* A snapshot from the leader replaced the whole log: the entries
+	 * above its index written before it are void. */
+	WALREC_SNAPSHOT_RESET = 6,
 };
 
 /* What a WAL belongs to (written at the start of every segment). */
@@ -110,8 +115,9 @@ int walrec_encode_entry(struct buf *b, const struct raft_entry *e,
 			uint32_t *crc);
 int walrec_encode_hard_state(struct buf *b, const struct raft_hard_state *hs,
 			     uint32_t *crc);
+/* reset: a WALREC_SNAPSHOT_RESET record rather than WALREC_SNAPSHOT. */
 int walrec_encode_snapshot(struct buf *b, const struct wal_snap_marker *m,
-			   uint32_t *crc);
+			   bool reset, uint32_t *crc);
 int walrec_encode_metadata(struct buf *b, const struct wal_metadata *md,
 			   uint32_t *crc);
 int walrec_encode_crc(struct buf *b, uint32_t prev, uint32_t *crc);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "wal/snapfile.h"
@@ -43,10 +44,13 @@ static void copy_wal_report(struct walstore_report *rep,
 		return;
 	}
 	snprintf(rep->msg, sizeof(rep->msg), "%s", wr->msg);
-	rep->repaired = wr->repaired;
-	snprintf(rep->repaired_file, sizeof(rep->repaired_file), "%s",
-		 wr->repaired_file);
-	rep->repaired_offset = wr->repaired_offset;
+	/* A repair made by an earlier attempt of load() is kept. */
+	if (wr->repaired) {
+		rep->repaired = true;
+		snprintf(rep->repaired_file, sizeof(rep->repaired_file), "%s",
+			 wr->repaired_file);
+		rep->repaired_offset = wr->repaired_offset;
+	}
 }
 
 /*
@@ -222,7 +226,7 @@ int walstore_save(struct walstore *ws, const struct raft_hard_state *hs,
 
 /* Snapshot file, then WAL marker (walstore.h invariant 2). */
 static int persist_snapshot(struct walstore *ws,
-			    const struct raft_snapshot *snap)
+			    const struct raft_snapshot *snap, bool reset)
 {
 	struct wal_snap_marker m = {snap->meta.index, snap->meta.term};
 	int r;
@@ -234,7 +238,8 @@ static int persist_snapshot(struct walstore *ws,
 	if (r < 0) {
 		return r;
 	}
-	r = wal_save_snapshot(ws->wal, &m);
+	r = reset ? wal_reset_to_snapshot(ws->wal, &m)
+		  : wal_save_snapshot(ws->wal, &m);
 	if (r < 0) {
 		return r;
 	}
@@ -250,7 +255,7 @@ int walstore_apply_snapshot(struct walstore *ws,
 	if (snap->meta.index <= ws->snap.index) {
 		return -ERR_SNAP_OUT_OF_DATE;
 	}
-	r = persist_snapshot(ws, snap);
+	r = persist_snapshot(ws, snap, true);
 	if (r < 0) {
 		return r;
 	}
@@ -287,7 +292,7 @@ int walstore_create_snapshot(struct walstore *ws, raft_index i,
 		snap.meta.conf = cs != NULL ? *cs : cur.meta.conf;
 		snap.data = (uint8_t *)(uintptr_t)data;
 		snap.len = len;
-		r = persist_snapshot(ws, &snap);
+		r = persist_snapshot(ws, &snap, false);
 	}
 	if (r >= 0) {
 		r = raft_mem_storage_create_snapshot(ws->ms, i, cs, data, len);
@@ -317,6 +322,26 @@ int walstore_compact(struct walstore *ws, raft_index i, size_t keep_snaps)
 		r = snapfile_purge(ws->snap_dir, keep_snaps);
 	}
 	return r;
+}
+
+int walstore_dirs(const char *data_dir, const char *wal_dir, char **wal_out,
+		  char **snap_out)
+{
+	struct buf w = BUF_INIT, sn = BUF_INIT;
+
+	/* etcd compat: <data-dir>/member/{wal,snap}; --wal-dir moves the WAL
+	 * only. */
+	if ((wal_dir != NULL && wal_dir[0] != '\0'
+		 ? buf_append_str(&w, wal_dir)
+		 : buf_printf(&w, "%s/member/wal", data_dir)) < 0 ||
+	    buf_printf(&sn, "%s/member/snap", data_dir) < 0) {
+		buf_done(&w);
+		buf_done(&sn);
+		return -ENOMEM;
+	}
+	*wal_out = (char *)w.data;
+	*snap_out = (char *)sn.data;
+	return 0;
 }
 
 int walstore_error(const struct walstore *ws)

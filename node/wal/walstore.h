@@ -98,6 +98,14 @@ int walstore_create_snapshot(struct walstore *ws, raft_index i,
  */
 int walstore_compact(struct walstore *ws, raft_index i, size_t keep_snaps);
 
+/*
+ * etcd's layout: *wal_out = wal_dir when given (--wal-dir, non-empty), else
+ * <data_dir>/member/wal; *snap_out = <data_dir>/member/snap (the LMDB file
+ * goes beside the snapshots).  Both new strings (mem_free).  0 or -ENOMEM.
+ */
+int walstore_dirs(const char *data_dir, const char *wal_dir, char **wal_out,
+		  char **snap_out);
+
 /* The WAL's sticky error (0 when healthy). */
 int walstore_error(const struct walstore *ws);
 /* The WAL underneath (for sync counts and stats; do not write to it). */

@@ -63,6 +63,7 @@ static void decode_all(const uint8_t *data, size_t size)
 			walrec_decode_hard_state(&rec, &hs);
 			break;
 		case WALREC_SNAPSHOT:
+		case WALREC_SNAPSHOT_RESET:
 			walrec_decode_snapshot(&rec, &m);
 			break;
 		case WALREC_METADATA:
@@ -136,7 +137,8 @@ static void repair_round_trip(const uint8_t *data, size_t size)
 	r = wal_open(&o, &from, &w, &rd, &rep);
 	if (r < 0) {
 		check(r == -ERR_CORRUPT, "open fails only for corruption");
-		check(strstr(rep.msg, "offset") != NULL, "message names offset");
+		check(strstr(rep.msg, "offset") != NULL,
+		      "message names offset");
 		return;
 	}
 	n = rd.n_ents;

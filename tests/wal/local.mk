@@ -15,7 +15,7 @@ check_PROGRAMS += tests/wal/fuzz_wal_replay
 TESTS += tests/wal/fuzz_wal_replay
 tests_wal_fuzz_wal_replay_SOURCES = tests/wal/fuzz_wal.c tests/wal/fuzz_replay.c
 tests_wal_fuzz_wal_replay_LDADD = $(LIBWAL) $(LIBRAFT) $(LIBPROTO) $(LIBBASE) \
-	$(PROTOBUF_C_LIBS)
+	$(PROTOBUF_C_LIBS) -lm
 EXTRA_DIST += tests/wal/corpus
 
 FUZZ_SECONDS ?= 60
@@ -24,7 +24,7 @@ noinst_PROGRAMS += tests/wal/fuzz_wal
 tests_wal_fuzz_wal_SOURCES = tests/wal/fuzz_wal.c
 tests_wal_fuzz_wal_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_wal_fuzz_wal_LDADD = $(LIBWAL) $(LIBRAFT) $(LIBPROTO) $(LIBBASE) \
-	$(PROTOBUF_C_LIBS)
+	$(PROTOBUF_C_LIBS) -lm
 
 fuzz-wal: tests/wal/fuzz_wal
 	$(MKDIR_P) fuzz-corpus/wal
@@ -36,3 +36,11 @@ fuzz-wal:
 endif
 fuzz: fuzz-wal
 .PHONY: fuzz fuzz-wal
+
+# Benchmark (not a test): tests/wal/bench_wal.sh BUILDDIR runs it next to
+# fio; build without sanitizers for numbers.
+noinst_PROGRAMS += tests/wal/bench_wal
+tests_wal_bench_wal_SOURCES = tests/wal/bench_wal.c
+tests_wal_bench_wal_LDADD = $(LIBWAL) $(LIBRAFT) $(LIBPROTO) $(LIBBASE) \
+	$(PROTOBUF_C_LIBS) -lm
+EXTRA_DIST += tests/wal/bench_wal.sh

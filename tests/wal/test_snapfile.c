@@ -207,6 +207,8 @@ static Suite *snapfile_suite(void)
 	Suite *s = suite_create("snapfile");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_checked_fixture(tc, waltest_setup, waltest_teardown);
+
 	tcase_add_test(
 	    tc, test_snapfile_round_trips_metadata_configuration_and_data);
 	tcase_add_test(

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/crc32c.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "testlib.h"
@@ -157,6 +158,39 @@ START_TEST(test_wal_overwritten_entries_replace_the_tail)
 	ck_assert(waltest_entry_ok(&rd.ents[3], 4, 2, 20));
 	wal_read_done(&rd);
 	wal_close(w);
+}
+END_TEST
+
+START_TEST(test_wal_snapshot_from_the_leader_voids_the_old_tail)
+{
+	struct wal_options o = {wal_dir(), 64 * 1024};
+	struct wal_snap_marker m = {5, 2};
+	struct wal *w;
+	struct wal_read rd;
+	struct wal_report rep;
+
+	ck_assert_int_eq(wal_create(&o, &md, &w, &rep), 0);
+	save_range(w, 1, 10, 1, 10, 10);
+	ck_assert_int_eq(wal_reset_to_snapshot(w, &m), 0);
+	ck_assert_uint_eq(wal_last_index(w), 5);
+	wal_close(w);
+	/* Nothing after the snapshot yet: the stale 6..10 do not return. */
+	ck_assert_int_eq(wal_open(&o, &m, &w, &rd, &rep), 0);
+	ck_assert_uint_eq(rd.n_ents, 0);
+	ck_assert_uint_eq(wal_last_index(w), 5);
+	wal_read_done(&rd);
+	save_range(w, 6, 7, 2, 10, 2);
+	wal_close(w);
+	ck_assert_int_eq(wal_open(&o, &m, &w, &rd, &rep), 0);
+	ck_assert_uint_eq(rd.n_ents, 2);
+	ck_assert(waltest_entry_ok(&rd.ents[0], 6, 2, 10));
+	ck_assert(waltest_entry_ok(&rd.ents[1], 7, 2, 10));
+	wal_read_done(&rd);
+	wal_close(w);
+	/* Without that snapshot the log cannot be read past the reset. */
+	ck_assert_int_eq(wal_open(&o, &from_start, &w, &rd, &rep),
+			 -ERR_CORRUPT);
+	ck_assert_ptr_nonnull(strstr(rep.msg, "replaced"));
 }
 END_TEST
 
@@ -373,6 +407,12 @@ START_TEST(test_wal_bit_flips_in_closed_segments_refuse_to_open)
 		nth_segment(dst, (size_t)seg, path, sizeof(path));
 		orig = waltest_read_file(path, &n);
 		for (size_t off = 0; off < n; off++) {
+			/* Every byte of the segment's first records, a seeded
+			 * eighth of the rest: each open costs several file
+			 * opens, slow on a busy shared disk. */
+			if (off >= 128 && testlib_rand_below(&rng, 8) != 0) {
+				continue;
+			}
 			uint8_t bit =
 			    (uint8_t)(1u << testlib_rand_below(&rng, 8));
 
@@ -390,6 +430,39 @@ START_TEST(test_wal_bit_flips_in_closed_segments_refuse_to_open)
 		waltest_write_file(path, orig, n);
 		mem_free(orig);
 	}
+}
+END_TEST
+
+START_TEST(test_wal_closed_segment_missing_its_last_records_refuses)
+{
+	char dir[1024], path[1100];
+	struct wal_options o = {dir, 1024};
+	struct wal *w;
+	struct wal_read rd;
+	struct wal_report rep;
+	struct walrec_reader rr;
+	struct walrec rec;
+	uint64_t last = 0;
+	uint8_t *p;
+	size_t n;
+
+	snprintf(dir, sizeof(dir), "%s", wal_dir());
+	ck_assert_int_eq(wal_create(&o, &md, &w, &rep), 0);
+	save_range(w, 1, 40, 1, 64, 2);
+	ck_assert_uint_ge(wal_segment_count(w), 2);
+	wal_close(w);
+	nth_segment(dir, 0, path, sizeof(path));
+	p = waltest_read_file(path, &n);
+	walrec_reader_init(&rr, p, n);
+	while (walrec_next(&rr, &rec) == 1) {
+		last = rec.offset;
+	}
+	mem_free(p);
+	/* Every record left verifies; only the chain tells one is gone. */
+	ck_assert_int_eq(truncate(path, (off_t)last), 0);
+	ck_assert_int_eq(wal_open(&o, &from_start, &w, &rd, &rep),
+			 -ERR_CORRUPT);
+	ck_assert_ptr_nonnull(strstr(rep.msg, "CRC chain does not continue"));
 }
 END_TEST
 
@@ -417,6 +490,31 @@ START_TEST(test_wal_corruption_before_the_tail_of_the_last_segment_refuses)
 	ck_assert_ptr_nonnull(strstr(rep.msg, path));
 	ck_assert_ptr_nonnull(strstr(rep.msg, "offset 1"));
 	ck_assert_ptr_nonnull(strstr(rep.msg, "CRC mismatch"));
+
+	/* A damaged length in the middle of the last segment would cut
+	 * acknowledged records if taken for a torn tail: it is refused. */
+	p = waltest_read_file(path, &n);
+	p[200] ^= 0x10;
+	{
+		struct walrec_reader rr;
+		struct walrec rec;
+		uint64_t mid = 0;
+		int k = 0;
+
+		walrec_reader_init(&rr, p, n);
+		while (walrec_next(&rr, &rec) == 1) {
+			if (++k == 10) {
+				mid = rec.offset;
+			}
+		}
+		ck_assert_uint_gt(mid, 0);
+		p[mid + 3] = 0x40; /* 1 GiB: beyond the end of the file */
+	}
+	waltest_write_file(path, p, n);
+	mem_free(p);
+	ck_assert_int_eq(wal_open(&o, &from_start, &w, &rd, &rep),
+			 -ERR_CORRUPT);
+	ck_assert_ptr_nonnull(strstr(rep.msg, "frame header CRC mismatch"));
 }
 END_TEST
 
@@ -436,8 +534,15 @@ START_TEST(test_wal_huge_length_in_a_closed_segment_is_an_error)
 	wal_close(w);
 	seg_name(path, sizeof(path), dir, 0, 0);
 	p = waltest_read_file(path, &n);
-	/* The metadata record's length (at 24) becomes 4 GiB - 1. */
+	/* The metadata record's length (at 24) becomes 4 GiB - 1, with a
+	 * header CRC that matches, as a writer with a bug would leave it. */
 	p[24] = p[25] = p[26] = p[27] = 0xff;
+	{
+		uint32_t hc = crc32c(p + 24, 12);
+		for (int i = 0; i < 4; i++) {
+			p[36 + i] = (uint8_t)(hc >> (8 * i));
+		}
+	}
 	waltest_write_file(path, p, n);
 	mem_free(p);
 	ck_assert_int_eq(wal_open(&o, &from_start, &w, &rd, &rep),
@@ -573,9 +678,12 @@ START_TEST(test_wal_fault_on_each_io_call_in_turn_loses_no_acknowledged_entry)
 {
 	unsigned long total;
 	bool created;
+	char count_dir[1024];
 
+	/* Same shape as the runs below: one directory level to create. */
+	snprintf(count_dir, sizeof(count_dir), "%s/count", testlib_tmpdir());
 	waltest_io_install();
-	ck_assert_uint_eq(scenario(wal_dir(), &created), 120);
+	ck_assert_uint_eq(scenario(count_dir, &created), 120);
 	total = waltest_io.total;
 	ck_assert_uint_gt(total, 40);
 	for (unsigned long k = 0; k < total; k++) {
@@ -633,8 +741,12 @@ static Suite *wal_suite(void)
 	Suite *s = suite_create("wal");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_checked_fixture(tc, waltest_setup, waltest_teardown);
+
 	tcase_add_test(tc, test_wal_round_trips_every_record_type);
 	tcase_add_test(tc, test_wal_overwritten_entries_replace_the_tail);
+	tcase_add_test(tc,
+		       test_wal_snapshot_from_the_leader_voids_the_old_tail);
 	tcase_add_test(tc, test_wal_rolls_over_to_a_new_segment_when_full);
 	tcase_add_test(tc, test_wal_batch_costs_exactly_one_fdatasync);
 	tcase_add_test(
@@ -649,6 +761,8 @@ static Suite *wal_suite(void)
 	    test_wal_corruption_before_the_tail_of_the_last_segment_refuses);
 	tcase_add_test(tc,
 		       test_wal_huge_length_in_a_closed_segment_is_an_error);
+	tcase_add_test(
+	    tc, test_wal_closed_segment_missing_its_last_records_refuses);
 	tcase_add_test(tc, test_wal_failed_write_or_fsync_is_sticky);
 	tcase_add_test(tc, test_wal_second_open_is_refused_by_the_lock);
 	tcase_add_test(

@@ -131,8 +131,17 @@ START_TEST(test_walstore_snapshot_from_the_leader_replaces_the_log)
 	snap.meta.index = 100;
 	snap.meta.term = 3;
 	ck_assert_int_eq(walstore_open(&o, &md, &ws, NULL, &rep), 0);
-	save_entries(ws, 1, 10, 1);
+	save_entries(ws, 1, 110, 1); /* a stale tail beyond the snapshot */
 	ck_assert_int_eq(walstore_apply_snapshot(ws, &snap), 0);
+	walstore_close(ws);
+	ck_assert_int_eq(walstore_open(&o, &md, &ws, NULL, &rep), 0);
+	ck_assert_uint_eq(rep.snap_index, 100);
+	{
+		struct raft_storage st = walstore_storage(ws);
+		raft_index li;
+		ck_assert_int_eq(st.last_index(st.ctx, &li), 0);
+		ck_assert_uint_eq(li, 100);
+	}
 	ck_assert_int_eq(walstore_apply_snapshot(ws, &snap),
 			 -ERR_SNAP_OUT_OF_DATE);
 	save_entries(ws, 101, 105, 3);
@@ -228,10 +237,105 @@ START_TEST(test_walstore_save_costs_one_fdatasync_and_errors_stick)
 }
 END_TEST
 
+/*
+ * Create, save, snapshot, compact, close, reopen.  Returns 0, or the first
+ * error, which must be -ENOMEM while allocations are failing.
+ */
+static int alloc_scenario(const struct walstore_options *o)
+{
+	struct walstore *ws;
+	struct walstore_report rep;
+	struct raft_entry ents[4];
+	struct raft_hard_state hs = {1, 1, 3};
+	int r;
+
+	r = walstore_open(o, &md, &ws, NULL, &rep);
+	if (r < 0) {
+		return r;
+	}
+	for (size_t i = 0; i < 4; i++) {
+		ents[i].index = i + 1;
+		ents[i].term = 1;
+		ents[i].type = RAFT_ENTRY_NORMAL;
+		ents[i].data = (uint8_t *)"abcdefgh";
+		ents[i].len = 8;
+	}
+	r = walstore_save(ws, &hs, ents, 4);
+	if (r == 0) {
+		r = walstore_create_snapshot(ws, 3, NULL, (const uint8_t *)"s",
+					     1);
+	}
+	if (r == 0) {
+		r = walstore_compact(ws, 2, 2);
+	}
+	walstore_close(ws);
+	if (r < 0) {
+		return r;
+	}
+	r = walstore_open(o, &md, &ws, NULL, &rep);
+	if (r == 0) {
+		walstore_close(ws);
+	}
+	return r;
+}
+
+START_TEST(test_walstore_allocation_failure_at_each_call_is_handled)
+{
+	bool done = false;
+
+	for (long n = 0; !done; n++) {
+		struct dirs d;
+		struct walstore_options o = make_opts(&d);
+		int r;
+
+		mem_fail_after(n);
+		r = alloc_scenario(&o);
+		done = mem_fail_count() == 0;
+		mem_fail_reset();
+		if (!done) {
+			ck_assert_msg(r == -ENOMEM || r == 0,
+				      "allocation %ld: %s", n, err_name(r));
+		} else {
+			ck_assert_int_eq(r, 0);
+		}
+		/* Whatever failed, the disk state opens cleanly afterwards
+		 * (or holds no WAL yet). */
+		{
+			struct walstore *ws;
+			struct walstore_report rep;
+			r = walstore_open(&o, &md, &ws, NULL, &rep);
+			ck_assert_msg(r == 0, "allocation %ld: reopen: %s", n,
+				      rep.msg);
+			walstore_close(ws);
+		}
+		ck_assert_int_lt(n, 10000);
+	}
+}
+END_TEST
+
+START_TEST(test_walstore_dirs_follow_etcds_layout)
+{
+	char *w, *sn;
+
+	ck_assert_int_eq(walstore_dirs("/var/lib/cetcd", NULL, &w, &sn), 0);
+	ck_assert_str_eq(w, "/var/lib/cetcd/member/wal");
+	ck_assert_str_eq(sn, "/var/lib/cetcd/member/snap");
+	mem_free(w);
+	mem_free(sn);
+	ck_assert_int_eq(walstore_dirs("/d", "/fast/wal", &w, &sn), 0);
+	ck_assert_str_eq(w, "/fast/wal");
+	ck_assert_str_eq(sn, "/d/member/snap");
+	mem_free(w);
+	mem_free(sn);
+}
+END_TEST
+
 static Suite *walstore_suite(void)
 {
 	Suite *s = suite_create("walstore");
 	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, waltest_setup, waltest_teardown);
 
 	tcase_add_test(tc, test_walstore_member_restarts_from_disk);
 	tcase_add_test(tc,
@@ -242,6 +346,9 @@ static Suite *walstore_suite(void)
 	    tc, test_walstore_corrupt_newest_snapshot_falls_back_to_older);
 	tcase_add_test(tc,
 		       test_walstore_save_costs_one_fdatasync_and_errors_stick);
+	tcase_add_test(
+	    tc, test_walstore_allocation_failure_at_each_call_is_handled);
+	tcase_add_test(tc, test_walstore_dirs_follow_etcds_layout);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,11 +33,19 @@ struct waltest_io {
 
 extern struct waltest_io waltest_io;
 
-/* Install the counting table with no failure (counters reset). */
+/*
+ * Install the counting table with no failure (counters reset).  Its syncs
+ * are counted, not made, unless CETCD_TEST_REAL_SYNC is set.
+ */
 void waltest_io_install(void);
 /* Fail the n-th (from 0) call of kind (-1: of any kind) with -EIO. */
 void waltest_io_fail(int kind, long n);
+/* Stop failing (same as waltest_io_install). */
 void waltest_io_uninstall(void);
+/* Checked fixture for every node/wal tcase: the table above around each
+ * test, the real one after. */
+void waltest_setup(void);
+void waltest_teardown(void);
 
 /* An entry with data of len bytes derived from index (owned by the caller
  * through e->data; free with mem_free). */
