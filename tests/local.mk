@@ -27,3 +27,4 @@ include tests/integration/local.mk
 include tests/ctl/local.mk
 include tests/grpc/local.mk
 include tests/peer/local.mk
+include tests/fuzz/local.mk

@@ -19,6 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Set by tests/local.mk; a build outside it (a fuzz target) gets ".". */
+#ifndef TESTLIB_SRCDIR
+#define TESTLIB_SRCDIR "."
+#endif
+#ifndef TESTLIB_BUILDDIR
+#define TESTLIB_BUILDDIR "."
+#endif
+
 #define MAX_SUITES 64
 #define MAX_DIRS 256
 #define MAX_CHILDREN 64
