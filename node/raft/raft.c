@@ -942,14 +942,13 @@ static bool restore(struct raft *r, const struct raft_snapshot *s)
 		become_follower(r, r->term + 1, RAFT_NONE);
 		return false;
 	}
-	if (!raft_ids_contain(cs->voters, cs->n_voters, r->id) &&
-	    !raft_ids_contain(cs->learners, cs->n_learners, r->id) &&
-	    !raft_ids_contain(cs->voters_outgoing, cs->n_voters_outgoing,
-			      r->id) &&
-	    !raft_ids_contain(cs->learners_next, cs->n_learners_next, r->id)) {
-		/* Not a member in that configuration: ignore it. */
-		return false;
-	}
+	/*
+	 * cetcd: unlike etcd, a snapshot whose configuration does not list
+	 * us yet is accepted: a member that was just added receives the last
+	 * snapshot, which may predate the change that added it; that change
+	 * follows in the log.  Without a progress of our own we are not
+	 * promotable, so nothing relies on being listed.
+	 */
 	if (raft_log_match_term(&r->log, s->meta.index, s->meta.term)) {
 		/* We have the snapshot's entries: just move commit. */
 		raft_log_commit_to(&r->log, s->meta.index);

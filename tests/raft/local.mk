@@ -11,3 +11,15 @@ tests_raft_check_raft_SOURCES = \
 tests_raft_check_raft_CFLAGS = $(TEST_CFLAGS)
 tests_raft_check_raft_LDADD = $(TEST_LIBS) $(LIBRAFT) $(LIBPROTO) $(LIBBASE) \
 	$(PROTOBUF_C_LIBS) -lm
+
+# The simulator: make check runs SEEDS (default 200 in the program) seeds.
+check_PROGRAMS += tests/raft/raft_sim
+TESTS += tests/raft/raft_sim
+tests_raft_raft_sim_SOURCES = tests/raft/raft_sim.c
+tests_raft_raft_sim_CFLAGS = $(AM_CFLAGS)
+tests_raft_raft_sim_LDADD = $(LIBRAFT) $(LIBPROTO) $(LIBBASE) $(PROTOBUF_C_LIBS)
+
+# make soak-raft SEEDS=10000 [SEED_START=n] [SIM_TICKS=n]
+soak-raft: tests/raft/raft_sim
+	SEEDS=$${SEEDS:-2000} tests/raft/raft_sim
+.PHONY: soak-raft
