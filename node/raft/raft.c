@@ -163,7 +163,10 @@ static int fail(struct raft *r, int e)
 /* Queue m (moved: its pointers now belong to the queue). */
 static int send_msg(struct raft *r, struct raft_message *m)
 {
-	m->from = r->id;
+	/* A forwarded transfer request keeps its sender (the transferee). */
+	if (m->from == RAFT_NONE || m->type != RAFT_MSG_TRANSFER_LEADER) {
+		m->from = r->id;
+	}
 	switch (m->type) {
 	case RAFT_MSG_VOTE:
 	case RAFT_MSG_VOTE_RESP:
@@ -1584,6 +1587,9 @@ void raft_free(struct raft *r)
 
 static int entry_point(struct raft *r)
 {
+	if (r->log.err) {
+		fail(r, r->log.err);
+	}
 	if (r->err) {
 		return r->err;
 	}
@@ -1628,7 +1634,11 @@ int raft_step(struct raft *r, const struct raft_message *m)
 		/* Replies from non-members are ignored (etcd compat). */
 		return 0;
 	}
-	return step_internal(r, m);
+	e = step_internal(r, m);
+	if (r->log.err) {
+		return fail(r, r->log.err);
+	}
+	return e;
 }
 
 int raft_propose_entries(struct raft *r, const struct raft_entry *ents,

@@ -24,3 +24,9 @@ tests_raft_raft_sim_LDADD = $(LIBRAFT) $(LIBPROTO) $(LIBBASE) $(PROTOBUF_C_LIBS)
 soak-raft: tests/raft/raft_sim
 	SEEDS=$${SEEDS:-2000} tests/raft/raft_sim
 .PHONY: soak-raft
+
+# Micro benchmark (not a test): tests/raft/raft_bench [seconds]; meaningful
+# only in a build configured without --enable-sanitizers.
+noinst_PROGRAMS += tests/raft/raft_bench
+tests_raft_raft_bench_SOURCES = tests/raft/raft_bench.c
+tests_raft_raft_bench_LDADD = $(LIBRAFT) $(LIBPROTO) $(LIBBASE) $(PROTOBUF_C_LIBS)

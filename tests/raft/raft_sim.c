@@ -337,14 +337,12 @@ static void apply(struct sim *s, struct node *n, const struct raft_entry *e)
 
 		CHECK(raft_conf_change_decode(e, &cc) == 0, "decode");
 		if (raft_apply_conf_change(n->r, &cc, &cs) == 0) {
-			raft_conf_state_done(&n->conf);
-			n->conf = cs;
 			/* Members that left are shut down for good. */
 			for (raft_id id = 1; id <= MAX_NODES; id++) {
 				struct node *o = &s->nodes[id];
 
 				if (o->exists && !o->removed &&
-				    !in_conf(&n->conf, id)) {
+				    in_conf(&n->conf, id) && !in_conf(&cs, id)) {
 					say(s, "node %" PRIu64 " removed", id);
 					o->removed = true;
 					if (o->up && o != n) {
@@ -352,6 +350,8 @@ static void apply(struct sim *s, struct node *n, const struct raft_entry *e)
 					}
 				}
 			}
+			raft_conf_state_done(&n->conf);
+			n->conf = cs;
 			/* New members start with empty storage. */
 			for (size_t i = 0; i < n->conf.n_learners; i++) {
 				raft_id id = n->conf.learners[i];

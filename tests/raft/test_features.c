@@ -465,6 +465,25 @@ START_TEST(test_leader_transfer_to_lagging_node)
 }
 END_TEST
 
+START_TEST(test_transfer_request_at_a_follower_is_forwarded)
+{
+	struct tnet *net = tnet_new(3, 3, NULL);
+
+	tnet_campaign(net, 1);
+	ck_assert_int_eq(raft_transfer_leader(tnet_raft(net, 2), 3), 0);
+	tnet_settle(net);
+	ck_assert_uint_eq(tnet_leader(net), 3);
+	/* Transferring to a learner or with no leader is refused. */
+	tnet_free(net);
+	net = tnet_new(3, 2, NULL);
+	ck_assert_int_eq(raft_transfer_leader(tnet_raft(net, 2), 1),
+			 -ERR_NO_LEADER);
+	tnet_campaign(net, 1);
+	ck_assert_int_eq(raft_transfer_leader(tnet_raft(net, 1), 3), -ERR_INVALID);
+	tnet_free(net);
+}
+END_TEST
+
 START_TEST(test_leader_transfer_aborts_after_election_timeout)
 {
 	struct tnet *net = tnet_new(3, 3, NULL);
@@ -761,6 +780,7 @@ static Suite *features_suite(void)
 	tcase_add_test(tc, test_lagging_follower_receives_snapshot_and_catches_up);
 	tcase_add_test(tc, test_failed_snapshot_report_returns_follower_to_probe);
 	tcase_add_test(tc, test_leader_transfer_to_lagging_node);
+	tcase_add_test(tc, test_transfer_request_at_a_follower_is_forwarded);
 	tcase_add_test(tc, test_leader_transfer_aborts_after_election_timeout);
 	tcase_add_test(tc, test_learner_gets_log_but_neither_votes_nor_campaigns);
 	tcase_add_test(tc, test_learner_promotion_makes_it_a_voter);
