@@ -6,6 +6,7 @@ TESTS += tests/raft/check_raft
 tests_raft_check_raft_SOURCES = \
 	tests/raft/harness.c tests/raft/harness.h \
 	tests/raft/test_features.c \
+	tests/raft/test_more.c \
 	tests/raft/test_paper.c \
 	tests/raft/test_quorum.c \
 	tests/raft/test_storage.c
