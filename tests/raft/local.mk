@@ -6,6 +6,7 @@ TESTS += tests/raft/check_raft
 tests_raft_check_raft_SOURCES = \
 	tests/raft/harness.c tests/raft/harness.h \
 	tests/raft/test_features.c \
+	tests/raft/test_golden.c \
 	tests/raft/test_more.c \
 	tests/raft/test_paper.c \
 	tests/raft/test_quorum.c \
@@ -31,3 +32,4 @@ soak-raft: tests/raft/raft_sim
 noinst_PROGRAMS += tests/raft/raft_bench
 tests_raft_raft_bench_SOURCES = tests/raft/raft_bench.c
 tests_raft_raft_bench_LDADD = $(LIBRAFT) $(LIBPROTO) $(LIBBASE) $(PROTOBUF_C_LIBS)
+EXTRA_DIST += tests/raft/testdata/election.txt

@@ -18,6 +18,9 @@
  *   5. State Machine Safety: every member applies the same sequence.
  *   6. Reads: a read index covers everything committed before the read
  *      was asked (linearizability of ReadIndex).
+ *   7. Durability: whenever a leader reports a new commit index, a
+ *      majority of its voters (of each half when joint) hold that entry in
+ *      their storage.
  *
  * Then it heals everything and asserts liveness: a leader within a bounded
  * number of ticks, and a new proposal applied by every live member.
@@ -404,14 +407,98 @@ static void maybe_snapshot(struct sim *s, struct node *n)
 	raft_snapshot_done(&snap);
 }
 
+/* Does node id's durable storage hold (index c, term t), or a snapshot past it? */
+static bool durably_has(struct sim *s, raft_id id, raft_index c, raft_term t)
+{
+	struct raft_storage st;
+	raft_index first = 0;
+	raft_term got = 0;
+
+	if (id > MAX_NODES || !s->nodes[id].ms) {
+		return false;
+	}
+	st = raft_mem_storage_storage(s->nodes[id].ms);
+	st.first_index(st.ctx, &first);
+	if (first > c + 1) {
+		return true;
+	}
+	return st.term(st.ctx, c, &got) == 0 && got == t;
+}
+
+static void check_majority(struct sim *s, const raft_id *ids, size_t n,
+			   raft_index c, raft_term t, raft_id lead)
+{
+	size_t have = 0;
+
+	if (n == 0) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		have += durably_has(s, ids[i], c, t);
+	}
+	CHECK(have >= n / 2 + 1,
+	      "leader %" PRIu64 " committed %" PRIu64
+	      " held durably by %zu of %zu voters",
+	      lead, c, have, n);
+}
+
+/*
+ * 7. Durability: when a leader's commit index moves to c, a majority of
+ * its configuration (each half when joint) holds entry c in storage.
+ */
+static void check_commit_durable(struct sim *s, struct node *n, raft_index c)
+{
+	const struct raft_conf_state *cs = raft_conf(n->r);
+	struct raft_storage st = raft_mem_storage_storage(n->ms);
+	raft_term t = 0;
+
+	if (c == 0 || st.term(st.ctx, c, &t) < 0) {
+		return;
+	}
+	check_majority(s, cs->voters, cs->n_voters, c, t, n->id);
+	check_majority(s, cs->voters_outgoing, cs->n_voters_outgoing, c, t,
+		       n->id);
+}
+
+static bool raft_status_is_leader(struct raft *r)
+{
+	struct raft_status st;
+
+	raft_status(r, &st);
+	return st.ss.state == RAFT_LEADER;
+}
+
 static void cycle(struct sim *s, struct node *n)
 {
 	struct raft_ready rd;
+	bool early;
 
 	while (n->up && raft_has_ready(n->r)) {
 		int e = raft_ready(n->r, &rd);
 
 		CHECK(e == 0, "ready: %s", err_str(e));
+		if (rd.has_hard_state && raft_status_is_leader(n->r)) {
+			check_commit_durable(s, n, rd.hard_state.commit);
+		}
+		/*
+		 * Contract step 4: a leader may send before its own write
+		 * finished (thesis 10.2.1); then it may even crash before the
+		 * write, losing entries its followers already have.
+		 */
+		early = s->faults && raft_status_is_leader(n->r) &&
+			chance(s, 300);
+		if (early) {
+			for (size_t i = 0; i < rd.n_messages; i++) {
+				post(s, &rd.messages[i]);
+			}
+			if (chance(s, s->crash * 2)) {
+				say(s, "leader %" PRIu64 " crashes before its write",
+				    n->id);
+				node_stop(n);
+				n->down_until = s->tick + 1 + (int)below(s, 30);
+				return;
+			}
+		}
 		if (rd.snapshot.meta.index > 0) {
 			e = raft_mem_storage_apply_snapshot(n->ms, &rd.snapshot);
 			CHECK(e == 0, "apply snapshot: %s", err_str(e));
@@ -429,7 +516,7 @@ static void cycle(struct sim *s, struct node *n)
 			n->down_until = s->tick + 1 + (int)below(s, 30);
 			return;
 		}
-		for (size_t i = 0; i < rd.n_messages; i++) {
+		for (size_t i = 0; !early && i < rd.n_messages; i++) {
 			post(s, &rd.messages[i]);
 		}
 		if (rd.snapshot.meta.index > 0) {
