@@ -163,7 +163,10 @@ static int fail(struct raft *r, int e)
 /* Queue m (moved: its pointers now belong to the queue). */
 static int send_msg(struct raft *r, struct raft_message *m)
 {
-	m->from = r->id;
+	/* A forwarded transfer request keeps its sender (the transferee). */
+	if (m->from == RAFT_NONE || m->type != RAFT_MSG_TRANSFER_LEADER) {
+		m->from = r->id;
+	}
 	switch (m->type) {
 	case RAFT_MSG_VOTE:
 	case RAFT_MSG_VOTE_RESP:
@@ -942,14 +945,13 @@ static bool restore(struct raft *r, const struct raft_snapshot *s)
 		become_follower(r, r->term + 1, RAFT_NONE);
 		return false;
 	}
-	if (!raft_ids_contain(cs->voters, cs->n_voters, r->id) &&
-	    !raft_ids_contain(cs->learners, cs->n_learners, r->id) &&
-	    !raft_ids_contain(cs->voters_outgoing, cs->n_voters_outgoing,
-			      r->id) &&
-	    !raft_ids_contain(cs->learners_next, cs->n_learners_next, r->id)) {
-		/* Not a member in that configuration: ignore it. */
-		return false;
-	}
+	/*
+	 * cetcd: unlike etcd, a snapshot whose configuration does not list
+	 * us yet is accepted: a member that was just added receives the last
+	 * snapshot, which may predate the change that added it; that change
+	 * follows in the log.  Without a progress of our own we are not
+	 * promotable, so nothing relies on being listed.
+	 */
 	if (raft_log_match_term(&r->log, s->meta.index, s->meta.term)) {
 		/* We have the snapshot's entries: just move commit. */
 		raft_log_commit_to(&r->log, s->meta.index);
@@ -1585,6 +1587,9 @@ void raft_free(struct raft *r)
 
 static int entry_point(struct raft *r)
 {
+	if (r->log.err) {
+		fail(r, r->log.err);
+	}
 	if (r->err) {
 		return r->err;
 	}
@@ -1629,7 +1634,11 @@ int raft_step(struct raft *r, const struct raft_message *m)
 		/* Replies from non-members are ignored (etcd compat). */
 		return 0;
 	}
-	return step_internal(r, m);
+	e = step_internal(r, m);
+	if (r->log.err) {
+		return fail(r, r->log.err);
+	}
+	return e;
 }
 
 int raft_propose_entries(struct raft *r, const struct raft_entry *ents,

@@ -235,6 +235,10 @@ static void deliver(struct tnet *net, struct raft_message *m)
 		return;
 	}
 	net->delivered++;
+	if (net->trace) {
+		ck_assert_int_eq(raft_message_format(net->trace, m), 0);
+		ck_assert_int_eq(buf_append_byte(net->trace, '\n'), 0);
+	}
 	/* Errors such as -ERR_NO_LEADER for forwarded requests are fine. */
 	(void)raft_step(to->r, m);
 }

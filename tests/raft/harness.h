@@ -8,6 +8,7 @@
 #ifndef CETCD_TESTS_RAFT_HARNESS_H
 #define CETCD_TESTS_RAFT_HARNESS_H
 
+#include "base/buf.h"
 #include "raft/raft.h"
 #include "raft/storage.h"
 
@@ -42,6 +43,7 @@ struct tnet {
 	void *filter_arg;
 	struct raft_config base; /* template for new nodes */
 	size_t delivered;
+	struct buf *trace; /* when set, every delivered message, one a line */
 };
 
 /* Config template: election 10, heartbeat 1, inflight 256, no limit. */

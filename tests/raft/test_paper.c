@@ -622,6 +622,68 @@ START_TEST(test_figure8_old_term_entries_are_not_committed_by_counting)
 }
 END_TEST
 
+/*
+ * 5.2, Election Safety: "at most one leader can be elected in a given
+ * term".  Two candidates of the same term split the votes of five servers:
+ * at most one of them wins.
+ */
+START_TEST(test_at_most_one_leader_per_term)
+{
+	for (int order = 0; order < 2; order++) {
+		struct tnet *net = tnet_new(5, 5, NULL);
+		size_t leaders = 0;
+
+		ck_assert_int_eq(raft_campaign(tnet_raft(net, order ? 2 : 1)), 0);
+		ck_assert_int_eq(raft_campaign(tnet_raft(net, order ? 1 : 2)), 0);
+		tnet_settle(net);
+		for (raft_id id = 1; id <= 5; id++) {
+			struct raft_status st = tnet_status(net, id);
+
+			if (st.ss.state == RAFT_LEADER) {
+				ck_assert_uint_eq(st.hs.term, 1);
+				leaders++;
+			}
+		}
+		ck_assert_uint_le(leaders, 1);
+		tnet_free(net);
+	}
+}
+END_TEST
+
+/*
+ * 5.3, Log Matching: "If two entries in different logs have the same index
+ * and term, then they store the same command" and "the logs are identical
+ * in all preceding entries."  Leaders change while entries are proposed
+ * with some followers cut off; afterwards all logs agree entry by entry.
+ */
+START_TEST(test_log_matching_across_leader_changes)
+{
+	struct tnet *net = tnet_new(3, 3, NULL);
+	raft_index last;
+
+	for (raft_id lead = 1; lead <= 3; lead++) {
+		tnet_heal(net);
+		tnet_campaign(net, lead);
+		ck_assert_uint_eq(tnet_leader(net), lead);
+		tnet_isolate(net, (lead + 1) % 3 + 1);
+		ck_assert_int_eq(tnet_propose(net, lead, "m"), 0);
+		ck_assert_int_eq(tnet_propose(net, lead, "n"), 0);
+	}
+	tnet_heal(net);
+	tnet_tick(net, 3, 1);
+	tnet_settle(net);
+	last = tnet_last_index(net, 3);
+	for (raft_id a = 1; a <= 3; a++) {
+		ck_assert_uint_eq(tnet_last_index(net, a), last);
+		for (raft_index i = 1; i <= last; i++) {
+			ck_assert_uint_eq(tnet_term_at(net, a, i),
+					  tnet_term_at(net, 3, i));
+		}
+	}
+	tnet_free(net);
+}
+END_TEST
+
 static Suite *paper_suite(void)
 {
 	Suite *s = suite_create("raft_paper");
@@ -645,6 +707,8 @@ static Suite *paper_suite(void)
 	tcase_add_test(tc, test_voter_denies_candidates_with_older_logs);
 	tcase_add_test(tc, test_node_missing_committed_entries_cannot_win);
 	tcase_add_test(tc, test_figure8_old_term_entries_are_not_committed_by_counting);
+	tcase_add_test(tc, test_at_most_one_leader_per_term);
+	tcase_add_test(tc, test_log_matching_across_leader_changes);
 	suite_add_tcase(s, tc);
 	return s;
 }
