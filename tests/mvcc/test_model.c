@@ -362,6 +362,33 @@ static void do_compact(struct run *r)
 	ck_assert_uint_eq(h1, h2);
 }
 
+/* The lease index lists exactly the live keys with that lease. */
+static void check_leases(struct run *r)
+{
+	for (int64_t lease = 1; lease <= 2; lease++) {
+		struct mvcc_keys ks;
+		ck_assert_int_eq(mvcc_lease_keys(r->s, lease, &ks), 0);
+		size_t want = 0;
+		for (size_t i = 0; i < POOL; i++) {
+			const struct mver *v = model_live(&r->m.keys[i], r->m.rev);
+			if (!v || v->lease != lease) {
+				continue;
+			}
+			want++;
+			bool found = false;
+			for (size_t j = 0; j < ks.n_keys && !found; j++) {
+				found = ks.keys[j].key_len == pool_len[i] &&
+					memcmp(ks.keys[j].key, pool[i],
+					       pool_len[i]) == 0;
+			}
+			ck_assert_msg(found, "key %zu not on lease %lld", i,
+				      (long long)lease);
+		}
+		ck_assert_uint_eq(ks.n_keys, want);
+		mvcc_keys_done(&ks);
+	}
+}
+
 static void do_reopen(struct run *r)
 {
 	ck_assert_int_eq(mvcc_commit(r->s), 0);
@@ -369,6 +396,7 @@ static void do_reopen(struct run *r)
 	r->s = h_open(r->dir);
 	ck_assert_int_eq(mvcc_current_rev(r->s), r->m.rev);
 	ck_assert_int_eq(mvcc_compact_rev(r->s), r->m.compact);
+	check_leases(r);
 }
 
 static void one_run(uint64_t seed, int n_ops)
@@ -407,6 +435,7 @@ static void one_run(uint64_t seed, int n_ops)
 	for (int i = 0; i < 20; i++) {
 		check_range(&r, 0);
 	}
+	check_leases(&r);
 	mvcc_close(r.s);
 	model_done(&r.m);
 	testlib_rmtree(r.dir);
