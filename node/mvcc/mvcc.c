@@ -1176,7 +1176,9 @@ static int range_in(struct mvcc_store *s, MDB_txn *txn, mvcc_rev cur,
 		.s = s,
 		.txn = txn,
 		.at = at,
-		.keys_only = req->keys_only,
+		/* etcd compat: values are dropped after sorting by them. */
+		.keys_only = req->keys_only &&
+			     req->sort_target != MVCC_SORT_VALUE,
 		.want_kvs = !req->count_only,
 	};
 	/*
@@ -1214,6 +1216,11 @@ static int range_in(struct mvcc_store *s, MDB_txn *txn, mvcc_rev cur,
 			      order == MVCC_SORT_DESCEND};
 		qsort_r(rs.kvs.v, rs.kvs.n, sizeof(rs.kvs.v[0]), sort_cmp,
 			how);
+	}
+	if (req->keys_only && !rs.keys_only) {
+		for (size_t i = 0; i < rs.kvs.n; i++) {
+			rs.kvs.v[i].value_len = 0;
+		}
 	}
 	bool more = false;
 	if (req->limit > 0 && rs.kvs.n > (size_t)req->limit) {

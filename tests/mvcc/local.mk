@@ -9,3 +9,10 @@ tests_mvcc_check_mvcc_SOURCES = \
 tests_mvcc_check_mvcc_CFLAGS = $(TEST_CFLAGS) $(LMDB_CFLAGS) $(JSONC_CFLAGS)
 tests_mvcc_check_mvcc_LDADD = $(TEST_LIBS) $(LIBMVCC) $(LIBPROTO) $(LIBBASE) \
 	$(LMDB_LIBS) $(JSONC_LIBS) -lm
+
+# Many more random model runs than make check affords (the issue's
+# "thousands of seeded runs"): make check-mvcc-long
+check-mvcc-long: tests/mvcc/check_mvcc
+	CETCD_MVCC_RUNS=2000 CK_RUN_SUITE=mvcc-model CK_TIMEOUT_MULTIPLIER=1000 \
+		./tests/mvcc/check_mvcc
+.PHONY: check-mvcc-long

@@ -57,6 +57,7 @@ static const struct step table[] = {
 	{GET, "a", .end = "", .order = 2, .target = 2},
 	{GET, "a", .end = "", .order = 2},
 	{GET, "a", .end = "", .keys_only = true},
+	{GET, "a", .end = "", .keys_only = true, .order = 2, .target = 4},
 	{GET, "a", .end = "", .count_only = true},
 	{GET, "a", .end = "", .min_mod = 4},
 	{GET, "a", .end = "", .max_create = 3, .limit = 1},

@@ -758,6 +758,49 @@ START_TEST(test_aux_records_share_the_write_transaction)
 }
 END_TEST
 
+/* Every allocation failure inside a write leaves the store as it was. */
+START_TEST(test_failed_allocations_leave_no_partial_write)
+{
+	struct mvcc_store *s = abc_store();
+	uint32_t h0;
+	mvcc_rev hr, cr;
+	ck_assert_int_eq(mvcc_hash_kv(s, 0, &h0, &hr, &cr), 0);
+	struct mvcc_op ops[3] = {{.type = MVCC_OP_PUT}, {.type = MVCC_OP_DELETE},
+				 {.type = MVCC_OP_RANGE}};
+	ops[0].u.put.key = (const uint8_t *)"new";
+	ops[0].u.put.key_len = 3;
+	ops[0].u.put.prev_kv = true;
+	ops[1].u.del = (struct mvcc_delete_req){.key = (const uint8_t *)"a",
+						.key_len = 1,
+						.range_end = (const uint8_t *)"c",
+						.range_end_len = 1,
+						.prev_kv = true};
+	ops[2].u.range = h_rq("a", "");
+	struct mvcc_txn_req t = {NULL, 0, ops, 3, NULL, 0};
+	int ret = -ENOMEM;
+	long n;
+	for (n = 0; n < 1000 && ret == -ENOMEM; n++) {
+		struct mvcc_txn_resp r;
+		mem_fail_after(n);
+		ret = mvcc_txn(s, &t, &r);
+		mem_fail_reset();
+		if (ret == 0) {
+			mvcc_txn_resp_done(&r);
+			break;
+		}
+		ck_assert_int_eq(ret, -ENOMEM);
+		uint32_t h;
+		ck_assert_int_eq(mvcc_current_rev(s), 7);
+		ck_assert_int_eq(mvcc_hash_kv(s, 0, &h, &hr, &cr), 0);
+		ck_assert_uint_eq(h, h0);
+	}
+	ck_assert_int_eq(ret, 0);
+	ck_assert_int_gt(n, 5);
+	ck_assert_int_eq(mvcc_current_rev(s), 8);
+	mvcc_close(s);
+}
+END_TEST
+
 static Suite *mvcc_suite(void)
 {
 	Suite *s = suite_create("mvcc");
@@ -780,6 +823,7 @@ static Suite *mvcc_suite(void)
 		       test_compaction_keeps_newest_and_rejects_older_reads);
 	tcase_add_test(tc, test_lease_keys_follow_puts_deletes_and_reopen);
 	tcase_add_test(tc, test_aux_records_share_the_write_transaction);
+	tcase_add_test(tc, test_failed_allocations_leave_no_partial_write);
 	suite_add_tcase(s, tc);
 	return s;
 }
