@@ -21,7 +21,9 @@
 
 #define ETCD "/usr/bin/etcd"
 
-enum kind { PUT, GET, DEL, CAS, COMPACT };
+/* CAS: if version(key) == num put val else get key; DUP: two puts of key;
+ * PUTGET: put key then read [key, end) in one txn. */
+enum kind { PUT, GET, DEL, CAS, COMPACT, DUP, PUTGET };
 
 struct step {
 	enum kind kind;
@@ -69,6 +71,9 @@ static const struct step table[] = {
 	{CAS, "a", .num = 1, .val = "cas1"},
 	{CAS, "a", .num = 1, .val = "cas2"},
 	{CAS, "missing", .num = 0, .val = "created"},
+	{DUP, "a", .val = "dup"},
+	{PUTGET, "a", .end = "", .val = "rw"},
+	{PUTGET, "b", .val = "rw2"},
 	{PUT, "x\0y", .klen = 3, .val = "zero byte"},
 	{GET, "x", .end = "y"},
 	{PUT, "L", .rep = 511, .val = "511"},
@@ -249,6 +254,37 @@ static void mvcc_step(struct mvcc_store *s, const struct step *st,
 			for (size_t i = 0; i < rr->n_kvs; i++) {
 				fmt_kv(b, &rr->kvs[i]);
 			}
+		}
+		mvcc_txn_resp_done(&tr);
+		break;
+	}
+	case DUP:
+	case PUTGET: {
+		struct mvcc_op ops[2] = {{.type = MVCC_OP_PUT},
+					 {.type = MVCC_OP_PUT}};
+		ops[0].u.put.key = key;
+		ops[0].u.put.key_len = kl;
+		ops[0].u.put.value = (const uint8_t *)st->val;
+		ops[0].u.put.value_len = strlen(st->val);
+		ops[1].u.put = ops[0].u.put;
+		if (st->kind == PUTGET) {
+			ops[1].type = MVCC_OP_RANGE;
+			ops[1].u.range = (struct mvcc_range_req){
+				.key = key, .key_len = kl, .range_end = end,
+				.range_end_len = el};
+		}
+		struct mvcc_txn_req t = {NULL, 0, ops, 2, NULL, 0};
+		struct mvcc_txn_resp tr;
+		if ((r = mvcc_txn(s, &t, &tr)) < 0) {
+			break;
+		}
+		const struct mvcc_range_resp *rr = &tr.responses[1].u.range;
+		buf_printf(b, "rev=%lld ok=%d put.rev=%lld range.rev=%lld kvs=",
+			   (long long)tr.header_revision, tr.succeeded,
+			   (long long)tr.responses[0].u.put.header_revision,
+			   (long long)rr->header_revision);
+		for (size_t i = 0; i < rr->n_kvs; i++) {
+			fmt_kv(b, &rr->kvs[i]);
 		}
 		mvcc_txn_resp_done(&tr);
 		break;
@@ -458,6 +494,24 @@ static void etcd_step(const char *base, const struct step *st, struct buf *b)
 		b64(&q, key, kl);
 		buf_append_str(&q, "\"}}]}");
 		break;
+	case DUP:
+	case PUTGET:
+		path = "txn";
+		buf_append_str(&q, "{\"success\":[{\"request_put\":{\"key\":\"");
+		b64(&q, key, kl);
+		buf_append_str(&q, "\",\"value\":\"");
+		b64(&q, (const uint8_t *)st->val, strlen(st->val));
+		buf_append_str(&q, "\"}},");
+		if (st->kind == DUP) {
+			buf_append_str(&q, "{\"request_put\":{\"key\":\"");
+			b64(&q, key, kl);
+			buf_append_str(&q, "\"}}]}");
+		} else {
+			buf_append_str(&q, "{\"request_range\":");
+			range_body(&q, st, key, kl);
+			buf_append_str(&q, "}]}");
+		}
+		break;
 	case COMPACT:
 		path = "compaction";
 		buf_printf(&q, "{\"revision\":%lld,\"physical\":true}",
@@ -518,6 +572,24 @@ static void etcd_step(const char *base, const struct step *st, struct buf *b)
 							   "revision"));
 				jfmt_kvs(b, jget(rr, "kvs"));
 			}
+			break;
+		}
+		case DUP:
+		case PUTGET: {
+			json_object *rs = jget(o, "responses");
+			json_object *p0 = jget(json_object_array_get_idx(rs, 0),
+					       "response_put");
+			json_object *r1 = jget(json_object_array_get_idx(rs, 1),
+					       "response_range");
+			buf_printf(b,
+				   "rev=%lld ok=%d put.rev=%lld range.rev=%lld "
+				   "kvs=",
+				   (long long)rev, jbool(o, "succeeded"),
+				   (long long)jint(jget(p0, "header"),
+						   "revision"),
+				   (long long)jint(jget(r1, "header"),
+						   "revision"));
+			jfmt_kvs(b, jget(r1, "kvs"));
 			break;
 		}
 		case COMPACT:
