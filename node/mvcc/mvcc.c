@@ -19,6 +19,10 @@
  *          tombstone, so reads at the current revision need no other lookup.
  *   krevs  every revision of every key: (key id, main, sub) -> tombstone
  *          flag, so a read at a past revision is one seek.
+ *   lkeys  the live keys attached to each lease: (lease, key id) -> key,
+ *          so revoking a lease needs no scan and no in-memory map.
+ *   aux    small records the server keeps in the same transactions
+ *          (leases, alarms, membership): its own keys, at most 511 bytes.
  *
  * Invariants:
  *  1. Memcmp order of LMDB keys in "keys" is user-key order of their
@@ -33,6 +37,8 @@
  *     outer transaction never enters LMDB's error state.
  *  5. LMDB pointers are used only before the next write in the same
  *     transaction: everything kept across a write is copied first.
+ *  6. lkeys holds (lease, id) exactly for the live keys whose newest
+ *     version has that non-zero lease.
  */
 #include "mvcc/mvcc.h"
 
@@ -67,7 +73,7 @@ static const char META_NEXT_ID[] = "next_key_id";
 
 struct mvcc_store {
 	MDB_env *env;
-	MDB_dbi meta, hist, keys, krevs;
+	MDB_dbi meta, hist, keys, krevs, lkeys, aux;
 	MDB_txn *wtxn; /* the long-lived write transaction, or NULL */
 	MDB_txn *op;   /* the nested transaction of the write under way */
 	MDB_txn *rtxn; /* a reset read-only txn reused when wtxn is NULL */
@@ -843,7 +849,7 @@ static int env_open(struct mvcc_store *s)
 		s->env = NULL;
 		return lmdb_err(rc);
 	}
-	rc = mdb_env_set_maxdbs(s->env, 4);
+	rc = mdb_env_set_maxdbs(s->env, 6);
 	if (rc == 0) {
 		rc = mdb_env_set_mapsize(s->env, (size_t)s->map_size);
 	}
@@ -873,6 +879,12 @@ static int env_open(struct mvcc_store *s)
 	}
 	if (rc == 0) {
 		rc = mdb_dbi_open(txn, "krevs", MDB_CREATE, &s->krevs);
+	}
+	if (rc == 0) {
+		rc = mdb_dbi_open(txn, "lkeys", MDB_CREATE, &s->lkeys);
+	}
+	if (rc == 0) {
+		rc = mdb_dbi_open(txn, "aux", MDB_CREATE, &s->aux);
 	}
 	int ret = lmdb_err(rc);
 	uint64_t v;
@@ -1164,7 +1176,9 @@ static int range_in(struct mvcc_store *s, MDB_txn *txn, mvcc_rev cur,
 		.s = s,
 		.txn = txn,
 		.at = at,
-		.keys_only = req->keys_only,
+		/* etcd compat: values are dropped after sorting by them. */
+		.keys_only = req->keys_only &&
+			     req->sort_target != MVCC_SORT_VALUE,
 		.want_kvs = !req->count_only,
 	};
 	/*
@@ -1202,6 +1216,11 @@ static int range_in(struct mvcc_store *s, MDB_txn *txn, mvcc_rev cur,
 			      order == MVCC_SORT_DESCEND};
 		qsort_r(rs.kvs.v, rs.kvs.n, sizeof(rs.kvs.v[0]), sort_cmp,
 			how);
+	}
+	if (req->keys_only && !rs.keys_only) {
+		for (size_t i = 0; i < rs.kvs.n; i++) {
+			rs.kvs.v[i].value_len = 0;
+		}
 	}
 	bool more = false;
 	if (req->limit > 0 && rs.kvs.n > (size_t)req->limit) {
@@ -1256,6 +1275,25 @@ static int get_live(struct mvcc_store *s, MDB_txn *txn, const uint8_t *key,
 }
 
 /* ---- writes (inside a write op) ---- */
+
+/* Attach (key != NULL) or detach key id from lease in lkeys. */
+static int lease_link(struct mvcc_store *s, int64_t lease, uint64_t id,
+		      const uint8_t *key, size_t key_len)
+{
+	if (lease == 0) {
+		return 0;
+	}
+	uint8_t kb[16];
+	put_be64(kb, (uint64_t)lease);
+	put_be64(kb + 8, id);
+	MDB_val k = {16, kb};
+	if (!key) {
+		int rc = mdb_del(s->op, s->lkeys, &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
+	}
+	MDB_val v = mval(key, key_len);
+	return lmdb_err(mdb_put(s->op, s->lkeys, &k, &v, 0));
+}
 
 static int put_in(struct mvcc_store *s, const struct mvcc_put_req *req,
 		  struct mvcc_put_resp *resp)
@@ -1318,6 +1356,14 @@ static int put_in(struct mvcc_store *s, const struct mvcc_put_req *req,
 	if (ret >= 0) {
 		ret = key_set(s, req->key, req->key_len, &ne);
 	}
+	int64_t old_lease = live ? prev.lease : 0;
+	if (ret >= 0 && old_lease != rec.lease) {
+		ret = lease_link(s, old_lease, ne.id, NULL, 0);
+		if (ret >= 0) {
+			ret = lease_link(s, rec.lease, ne.id, req->key,
+					 req->key_len);
+		}
+	}
 	if (ret < 0) {
 		mvcc_kv_done(&prev);
 		return ret;
@@ -1340,6 +1386,7 @@ struct key_copy {
 	uint8_t *key;
 	size_t key_len;
 	struct kent e;
+	int64_t lease; /* delete_in: the live version's lease */
 };
 
 struct key_list {
@@ -1378,7 +1425,7 @@ static int collect_visit(void *arg, const uint8_t *key, size_t key_len,
 	if (!k) {
 		return -ENOMEM;
 	}
-	l->v[l->n++] = (struct key_copy){k, key_len, *e};
+	l->v[l->n++] = (struct key_copy){k, key_len, *e, 0};
 	return l->max && l->n >= l->max ? 1 : 0;
 }
 
@@ -1389,11 +1436,15 @@ static int delete_in(struct mvcc_store *s, const struct mvcc_delete_req *req,
 	struct kvvec prevs = {0};
 	int ret = scan_keys(s, s->op, req->key, req->key_len, req->range_end,
 			    req->range_end_len, collect_visit, &l);
-	for (size_t i = 0; ret >= 0 && req->prev_kv && i < l.n; i++) {
+	for (size_t i = 0; ret >= 0 && i < l.n; i++) {
 		struct rec rec;
 		ret = hist_get(s, s->op, l.v[i].e.lmain, l.v[i].e.lsub, &rec);
 		if (ret < 0) {
 			break;
+		}
+		l.v[i].lease = rec.lease;
+		if (!req->prev_kv) {
+			continue;
 		}
 		struct mvcc_kv *kv = kvvec_push(&prevs);
 		if (!kv) {
@@ -1428,6 +1479,9 @@ static int delete_in(struct mvcc_store *s, const struct mvcc_delete_req *req,
 		if (ret >= 0) {
 			struct kent ne = {kc->e.id, main, sub, true};
 			ret = key_set(s, kc->key, kc->key_len, &ne);
+		}
+		if (ret >= 0) {
+			ret = lease_link(s, kc->lease, kc->e.id, NULL, 0);
 		}
 	}
 	if (ret < 0) {
@@ -2459,4 +2513,139 @@ int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev,
 	}
 	*out = e;
 	return 0;
+}
+
+/* ---- leases' keys ---- */
+
+void mvcc_keys_done(struct mvcc_keys *k)
+{
+	if (!k) {
+		return;
+	}
+	for (size_t i = 0; i < k->n_keys; i++) {
+		mem_free(k->keys[i].key);
+	}
+	mem_free(k->keys);
+	memset(k, 0, sizeof(*k));
+}
+
+int mvcc_lease_keys(struct mvcc_store *s, int64_t lease, struct mvcc_keys *out)
+{
+	MDB_txn *txn;
+	int ret = read_begin(s, &txn);
+	if (ret < 0) {
+		return ret;
+	}
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(txn, s->lkeys, &c);
+	if (rc != 0) {
+		read_end(s, txn);
+		return lmdb_err(rc);
+	}
+	struct mvcc_keys r = {0};
+	size_t cap = 0;
+	uint8_t kb[16];
+	put_be64(kb, (uint64_t)lease);
+	put_be64(kb + 8, 0);
+	MDB_val k = {16, kb}, v;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 16 ||
+		    get_be64(k.mv_data) != (uint64_t)lease) {
+			break;
+		}
+		if (r.n_keys == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct mvcc_key *nk =
+				mem_realloc(r.keys, ncap * sizeof(*nk));
+			if (!nk) {
+				ret = -ENOMEM;
+				break;
+			}
+			r.keys = nk;
+			cap = ncap;
+		}
+		uint8_t *key = mem_dup(v.mv_data, v.mv_size);
+		if (!key) {
+			ret = -ENOMEM;
+			break;
+		}
+		r.keys[r.n_keys++] = (struct mvcc_key){key, v.mv_size};
+	}
+	if (ret >= 0 && rc != 0 && rc != MDB_NOTFOUND) {
+		ret = lmdb_err(rc);
+	}
+	mdb_cursor_close(c);
+	read_end(s, txn);
+	if (ret < 0) {
+		mvcc_keys_done(&r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- aux records ---- */
+
+int mvcc_aux_put(struct mvcc_store *s, const void *key, size_t key_len,
+		 const void *val, size_t val_len)
+{
+	if (key_len == 0) {
+		return -ERR_INVALID;
+	}
+	int ret = wop_begin(s);
+	if (ret < 0) {
+		return ret;
+	}
+	MDB_val k = mval(key, key_len), v = mval(val, val_len);
+	ret = lmdb_err(mdb_put(s->op, s->aux, &k, &v, 0));
+	return wop_end(s, ret);
+}
+
+int mvcc_aux_del(struct mvcc_store *s, const void *key, size_t key_len)
+{
+	if (key_len == 0) {
+		return -ENOENT;
+	}
+	int ret = wop_begin(s);
+	if (ret < 0) {
+		return ret;
+	}
+	MDB_val k = mval(key, key_len);
+	ret = lmdb_err(mdb_del(s->op, s->aux, &k, NULL));
+	return wop_end(s, ret);
+}
+
+int mvcc_aux_scan(struct mvcc_store *s, const void *prefix, size_t prefix_len,
+		  mvcc_aux_fn fn, void *arg)
+{
+	MDB_txn *txn;
+	int ret = read_begin(s, &txn);
+	if (ret < 0) {
+		return ret;
+	}
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(txn, s->aux, &c);
+	if (rc != 0) {
+		read_end(s, txn);
+		return lmdb_err(rc);
+	}
+	MDB_val k = mval(prefix, prefix_len), v;
+	for (rc = mdb_cursor_get(c, &k, &v, prefix_len ? MDB_SET_RANGE : MDB_FIRST);
+	     rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < prefix_len ||
+		    (prefix_len && memcmp(k.mv_data, prefix, prefix_len) != 0)) {
+			break;
+		}
+		ret = fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+		if (ret != 0) {
+			break;
+		}
+	}
+	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND) {
+		ret = lmdb_err(rc);
+	}
+	mdb_cursor_close(c);
+	read_end(s, txn);
+	return ret < 0 ? ret : 0;
 }

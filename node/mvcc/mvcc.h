@@ -342,4 +342,44 @@ int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev,
 		     size_t max_events, bool with_prev_kv,
 		     struct mvcc_events *out);
 
+/* Keys (copies) attached to a lease, in no particular order. */
+struct mvcc_key {
+	uint8_t *key;
+	size_t key_len;
+};
+
+struct mvcc_keys {
+	struct mvcc_key *keys;
+	size_t n_keys;
+};
+
+void mvcc_keys_done(struct mvcc_keys *k);
+
+/*
+ * The live keys whose current version carries lease (kept in LMDB, no scan):
+ * what a lease revoke deletes, in one Txn of DeleteRange ops.
+ */
+int mvcc_lease_keys(struct mvcc_store *s, int64_t lease,
+		    struct mvcc_keys *out);
+
+/*
+ * Aux records: the server's own small tables (leases, alarms, membership)
+ * written in the same LMDB transactions as the data and the applied index.
+ * Keys are 1..511 bytes (callers prefix them by table); values any size.
+ * Writes obey invariants 4 and 6; they do not change the revision.
+ */
+int mvcc_aux_put(struct mvcc_store *s, const void *key, size_t key_len,
+		 const void *val, size_t val_len);
+/* 0, or -ENOENT when absent. */
+int mvcc_aux_del(struct mvcc_store *s, const void *key, size_t key_len);
+/*
+ * Calls fn for every record whose key starts with prefix, in key order; fn's
+ * pointers are valid during the call only; fn returns non-zero to stop (a
+ * negative value is returned).
+ */
+typedef int (*mvcc_aux_fn)(void *arg, const void *key, size_t key_len,
+			   const void *val, size_t val_len);
+int mvcc_aux_scan(struct mvcc_store *s, const void *prefix, size_t prefix_len,
+		  mvcc_aux_fn fn, void *arg);
+
 #endif

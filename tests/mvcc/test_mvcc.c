@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/buf.h"
 #include "base/mem.h"
 #include "helpers.h"
 
@@ -661,6 +662,145 @@ START_TEST(test_compaction_keeps_newest_and_rejects_older_reads)
 }
 END_TEST
 
+static bool lease_has(struct mvcc_store *s, int64_t lease, const char *want)
+{
+	struct mvcc_keys k;
+	ck_assert_int_eq(mvcc_lease_keys(s, lease, &k), 0);
+	char buf[128] = "";
+	size_t n = 0;
+	/* Sorted for a stable comparison. */
+	for (size_t i = 0; i < k.n_keys; i++) {
+		for (size_t j = i + 1; j < k.n_keys; j++) {
+			size_t lj = k.keys[j].key_len, li = k.keys[i].key_len;
+			int c = memcmp(k.keys[j].key, k.keys[i].key,
+				       lj < li ? lj : li);
+			if (c < 0 || (c == 0 && lj < li)) {
+				struct mvcc_key t = k.keys[i];
+				k.keys[i] = k.keys[j];
+				k.keys[j] = t;
+			}
+		}
+	}
+	for (size_t i = 0; i < k.n_keys; i++) {
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%.*s",
+				      i ? "," : "", (int)k.keys[i].key_len,
+				      (char *)k.keys[i].key);
+	}
+	mvcc_keys_done(&k);
+	return strcmp(buf, want) == 0;
+}
+
+START_TEST(test_lease_keys_follow_puts_deletes_and_reopen)
+{
+	const char *dir = testlib_tmpdir();
+	struct mvcc_store *s = h_open(dir);
+	h_putb(s, "k1", 2, "v", 1, 5);
+	h_putb(s, "k2", 2, "v", 1, 5);
+	h_putb(s, "k3", 2, "v", 1, 6);
+	ck_assert(lease_has(s, 5, "k1,k2"));
+	ck_assert(lease_has(s, 6, "k3"));
+	ck_assert(lease_has(s, 7, ""));
+	h_putb(s, "k1", 2, "v", 1, 0); /* a put without lease detaches */
+	struct mvcc_put_req rq = {.key = (const uint8_t *)"k2",
+				  .key_len = 2,
+				  .ignore_lease = true};
+	struct mvcc_put_resp rp;
+	ck_assert_int_eq(mvcc_put(s, &rq, &rp), 0);
+	mvcc_put_resp_done(&rp);
+	ck_assert(lease_has(s, 5, "k2"));
+	h_putb(s, "k3", 2, "v", 1, 5); /* moves from 6 to 5 */
+	ck_assert(lease_has(s, 5, "k2,k3"));
+	ck_assert(lease_has(s, 6, ""));
+	h_del(s, "k2", NULL, NULL);
+	ck_assert(lease_has(s, 5, "k3"));
+	h_putb(s, "k2", 2, "v", 1, 5); /* re-created after delete */
+	ck_assert(lease_has(s, 5, "k2,k3"));
+	ck_assert_int_eq(mvcc_commit(s), 0);
+	mvcc_close(s);
+	s = h_open(dir);
+	ck_assert(lease_has(s, 5, "k2,k3"));
+	mvcc_close(s);
+}
+END_TEST
+
+static int aux_collect(void *arg, const void *key, size_t key_len,
+		       const void *val, size_t val_len)
+{
+	struct buf *b = arg;
+	buf_printf(b, "%.*s=%.*s;", (int)key_len, (const char *)key,
+		   (int)val_len, (const char *)val);
+	return 0;
+}
+
+START_TEST(test_aux_records_share_the_write_transaction)
+{
+	const char *dir = testlib_tmpdir();
+	struct mvcc_store *s = h_open(dir);
+	ck_assert_int_eq(mvcc_aux_put(s, "lease/1", 7, "ttl10", 5), 0);
+	ck_assert_int_eq(mvcc_aux_put(s, "lease/2", 7, "ttl20", 5), 0);
+	ck_assert_int_eq(mvcc_aux_put(s, "member/1", 8, "m", 1), 0);
+	ck_assert_int_eq(mvcc_current_rev(s), 1);
+	ck_assert_int_eq(mvcc_aux_del(s, "lease/1", 7), 0);
+	ck_assert_int_eq(mvcc_aux_del(s, "lease/1", 7), -ENOENT);
+	struct buf b = BUF_INIT;
+	ck_assert_int_eq(mvcc_aux_scan(s, "lease/", 6, aux_collect, &b), 0);
+	ck_assert_str_eq((char *)b.data, "lease/2=ttl20;");
+	buf_reset(&b);
+	/* Uncommitted aux writes are lost with the transaction. */
+	ck_assert_int_eq(mvcc_commit(s), 0);
+	ck_assert_int_eq(mvcc_aux_put(s, "lease/3", 7, "x", 1), 0);
+	mvcc_close(s);
+	s = h_open(dir);
+	ck_assert_int_eq(mvcc_aux_scan(s, "", 0, aux_collect, &b), 0);
+	ck_assert_str_eq((char *)b.data, "lease/2=ttl20;member/1=m;");
+	buf_done(&b);
+	mvcc_close(s);
+}
+END_TEST
+
+/* Every allocation failure inside a write leaves the store as it was. */
+START_TEST(test_failed_allocations_leave_no_partial_write)
+{
+	struct mvcc_store *s = abc_store();
+	uint32_t h0;
+	mvcc_rev hr, cr;
+	ck_assert_int_eq(mvcc_hash_kv(s, 0, &h0, &hr, &cr), 0);
+	struct mvcc_op ops[3] = {{.type = MVCC_OP_PUT}, {.type = MVCC_OP_DELETE},
+				 {.type = MVCC_OP_RANGE}};
+	ops[0].u.put.key = (const uint8_t *)"new";
+	ops[0].u.put.key_len = 3;
+	ops[0].u.put.prev_kv = true;
+	ops[1].u.del = (struct mvcc_delete_req){.key = (const uint8_t *)"a",
+						.key_len = 1,
+						.range_end = (const uint8_t *)"c",
+						.range_end_len = 1,
+						.prev_kv = true};
+	ops[2].u.range = h_rq("a", "");
+	struct mvcc_txn_req t = {NULL, 0, ops, 3, NULL, 0};
+	int ret = -ENOMEM;
+	long n;
+	for (n = 0; n < 1000 && ret == -ENOMEM; n++) {
+		struct mvcc_txn_resp r;
+		mem_fail_after(n);
+		ret = mvcc_txn(s, &t, &r);
+		mem_fail_reset();
+		if (ret == 0) {
+			mvcc_txn_resp_done(&r);
+			break;
+		}
+		ck_assert_int_eq(ret, -ENOMEM);
+		uint32_t h;
+		ck_assert_int_eq(mvcc_current_rev(s), 7);
+		ck_assert_int_eq(mvcc_hash_kv(s, 0, &h, &hr, &cr), 0);
+		ck_assert_uint_eq(h, h0);
+	}
+	ck_assert_int_eq(ret, 0);
+	ck_assert_int_gt(n, 5);
+	ck_assert_int_eq(mvcc_current_rev(s), 8);
+	mvcc_close(s);
+}
+END_TEST
+
 static Suite *mvcc_suite(void)
 {
 	Suite *s = suite_create("mvcc");
@@ -681,6 +821,9 @@ static Suite *mvcc_suite(void)
 	tcase_add_test(tc, test_txn_nested_and_duplicate_key_rule);
 	tcase_add_test(tc,
 		       test_compaction_keeps_newest_and_rejects_older_reads);
+	tcase_add_test(tc, test_lease_keys_follow_puts_deletes_and_reopen);
+	tcase_add_test(tc, test_aux_records_share_the_write_transaction);
+	tcase_add_test(tc, test_failed_allocations_leave_no_partial_write);
 	suite_add_tcase(s, tc);
 	return s;
 }
