@@ -1698,6 +1698,27 @@ static bool is_unit(const char *s)
 	return true;
 }
 
+/*
+ * The directory of path that the rendered unit hides (PrivateTmp= gives
+ * the member its own /tmp and /var/tmp, ProtectHome= hides home
+ * directories), or NULL.
+ */
+static const char *hidden_by_sandbox(const char *path)
+{
+	static const char *const hidden[] = {"/tmp", "/var/tmp", "/home",
+					     "/root", "/run/user"};
+	size_t i, n;
+
+	for (i = 0; i < ARRAY_LEN(hidden); i++) {
+		n = strlen(hidden[i]);
+		if (strncmp(path, hidden[i], n) == 0 &&
+		    (path[n] == '/' || path[n] == '\0')) {
+			return hidden[i];
+		}
+	}
+	return NULL;
+}
+
 /* Parse one settings value into s; false when it was reported. */
 static bool parse_setting(struct loader *L, struct manifest_settings *s,
 			  enum manifest_key k, const struct ynode *v)
@@ -1738,6 +1759,15 @@ static bool parse_setting(struct loader *L, struct manifest_settings *s,
 			err_node(L, v,
 				 "data_dir is /; give the member a directory "
 				 "of its own, e.g. /var/lib/cetcd");
+			mem_free(dup);
+			return false;
+		}
+		if (k == MK_DATA_DIR && hidden_by_sandbox(dup)) {
+			err_node(L, v,
+				 "data_dir %s is under %s, which the unit's "
+				 "sandbox hides from the member; choose a "
+				 "directory such as /var/lib/cetcd/{name}",
+				 dup, hidden_by_sandbox(dup));
 			mem_free(dup);
 			return false;
 		}
@@ -2447,14 +2477,18 @@ static void check_pair(struct loader *L, const struct manifest_member *a,
 	}
 	if (same_addr(a->address, b->address) &&
 	    (a->s.client_port == b->s.client_port ||
-	     a->s.peer_port == b->s.peer_port ||
+	     a->s.peer_port == b->s.client_port ||
 	     a->s.client_port == b->s.peer_port ||
-	     a->s.peer_port == b->s.client_port)) {
+	     a->s.peer_port == b->s.peer_port)) {
+		port = (a->s.client_port == b->s.client_port ||
+			a->s.peer_port == b->s.client_port) ?
+			       b->s.client_port :
+			       b->s.peer_port;
 		err_at(L, b->line, b->col,
-		       "duplicate address %s: member %s (line %u) has it with "
-		       "the same ports; give every member its own address (or "
-		       "its own client_port and peer_port)",
-		       b->address, a->name, a->line);
+		       "duplicate address %s:%llu: member %s (line %u) uses "
+		       "it too; give every member its own address (or its own "
+		       "client_port and peer_port)",
+		       b->address, (unsigned long long)port, a->name, a->line);
 		return;
 	}
 	/* Loopback members, or two sharing an address, run on one host. */

@@ -144,8 +144,7 @@ for n in 1 2 3; do
 	systemd-analyze verify "$V/etc/systemd/system/etcd.service" > "$T/verify.out" 2>&1 ||
 		fail "systemd-analyze verify etcd-node0$n: $(cat "$T/verify.out")"
 done
-sed "s|^  binary: .*|  binary: $BUILD/node/cetcd|" "$SRC/etc/local.yaml" > "$T/verify-local.yaml"
-sed -i "s|^defaults:|defaults:\n  binary: $BUILD/node/cetcd|" "$T/verify-local.yaml"
+sed "s|^defaults:|defaults:\n  binary: $BUILD/node/cetcd|" "$SRC/etc/local.yaml" > "$T/verify-local.yaml"
 agent render -f "$T/verify-local.yaml" --node etcd-node02 --root "$T/vl" > /dev/null
 systemd-analyze verify "$T/vl/etc/systemd/system/cetcd@etcd-node02.service" > "$T/verify.out" 2>&1 ||
 	fail "systemd-analyze verify local: $(cat "$T/verify.out")"

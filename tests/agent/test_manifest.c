@@ -106,8 +106,9 @@ START_TEST(test_manifest_loads_the_other_examples)
 	ck_assert_uint_eq(warnings, 0);
 	ck_assert_uint_eq(m->n_members, 3);
 	ck_assert_str_eq(m->members[2].address, "127.0.0.13");
-	ck_assert_str_eq(m->members[2].s.data_dir,
-			 "/var/tmp/cetcd-local/etcd-node03/data");
+	ck_assert_str_eq(m->members[2].s.data_dir, "/var/lib/cetcd/etcd-node03");
+	ck_assert_str_eq(m->members[2].s.config_file,
+			 "/etc/cetcd/etcd-node03.conf");
 	ck_assert_str_eq(m->members[2].s.unit, "cetcd@etcd-node03.service");
 	manifest_free(m);
 
@@ -564,6 +565,32 @@ static const struct bad_case bad_cases[] = {
 	 "  - name: n3\n"
 	 "    address: 10.0.0.3\n",
 	 "t.yaml:4:13: data_dir is /; give the member a directory of its own, e.g. /var/lib/cetcd\n"},
+	{"data_dir_private_tmp", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  data_dir: /var/tmp/cetcd/{name}\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:4:13: data_dir /var/tmp/cetcd/{name} is under /var/tmp, which the unit's sandbox hides from the member; choose a directory such as /var/lib/cetcd/{name}\n"},
+	{"data_dir_home", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  data_dir: /home/op/cetcd\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:4:13: data_dir /home/op/cetcd is under /home, which the unit's sandbox hides from the member; choose a directory such as /var/lib/cetcd/{name}\n"},
 	{"user_bad", false,
 	 "cluster:\n"
 	 "  name: c\n"
@@ -862,7 +889,7 @@ static const struct bad_case bad_cases[] = {
 	 "    address: 10.0.0.1\n"
 	 "  - name: n3\n"
 	 "    address: 10.0.0.3\n",
-	 "t.yaml:6:5: duplicate address 10.0.0.1: member n1 (line 4) has it with the same ports; give every member its own address (or its own client_port and peer_port)\n"},
+	 "t.yaml:6:5: duplicate address 10.0.0.1:2379: member n1 (line 4) uses it too; give every member its own address (or its own client_port and peer_port)\n"},
 	{"even", true,
 	 "cluster:\n"
 	 "  name: c\n"
@@ -1054,6 +1081,46 @@ static const struct bad_case bad_cases[] = {
 	 "  - name: n3\n"
 	 "    address: 10.0.0.3\n",
 	 "t.yaml:4:18: warning: client_scheme is https but env sets no ETCD_CERT_FILE; add ETCD_CERT_FILE and ETCD_KEY_FILE to env\n"},
+	{"ipv6_member_ok", true,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: \"fd00::1\"\n"
+	 "    listen: [\"::1\"]\n",
+	 ""},
+	{"same_address_other_ports_ok", true,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  hostname: false\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "    overrides: {data_dir: /d/1, config_file: /c/1.conf, unit: a1.service}\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.1\n"
+	 "    overrides: {client_port: 3379, peer_port: 3380, data_dir: /d/2, config_file: /c/2.conf, unit: a2.service}\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.1\n"
+	 "    overrides: {client_port: 4379, peer_port: 4380, data_dir: /d/3, config_file: /c/3.conf, unit: a3.service}\n",
+	 ""},
+	{"same_address_port_clash", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  hostname: false\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "    overrides: {data_dir: /d/1, config_file: /c/1.conf, unit: a1.service}\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.1\n"
+	 "    overrides: {client_port: 3379, peer_port: 3380, data_dir: /d/2, config_file: /c/2.conf, unit: a2.service}\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.1\n"
+	 "    overrides: {client_port: 3379, peer_port: 4380, data_dir: /d/3, config_file: /c/3.conf, unit: a3.service}\n",
+	 "t.yaml:12:5: duplicate address 10.0.0.1:3379: member n2 (line 9) uses it too; give every member its own address (or its own client_port and peer_port)\n"},
 	{"key_not_scalar", false,
 	 "cluster:\n"
 	 "  name: c\n"
