@@ -315,6 +315,29 @@ static int no_positional(const struct command *cmd, int argc, char **argv)
 	return 0;
 }
 
+/* Options parse_options() accepts but cmd does not take. */
+static int unused_options(const struct ctx *c, const struct command *cmd)
+{
+	const char *bad = NULL;
+
+	if (c->node && cmd->run != cmd_render) {
+		bad = "--node";
+	} else if (c->root_flag && cmd->run != cmd_render) {
+		bad = "--root";
+	} else if (c->dry_run && cmd->run != cmd_render) {
+		bad = "--dry-run";
+	} else if (c->mode_flag) {
+		bad = "--mode";
+	}
+	if (bad) {
+		fprintf(stderr, PROG " %s: %s does not apply here; see '" PROG
+				     " %s --help'\n",
+			cmd->name, bad, cmd->name);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int cmd_validate(struct ctx *c, int argc, char **argv)
 {
 	const struct command *cmd = find_command("validate");
@@ -323,6 +346,7 @@ static int cmd_validate(struct ctx *c, int argc, char **argv)
 	int r;
 
 	r = no_positional(cmd, argc, argv);
+	r = r ?: unused_options(c, cmd);
 	r = r ?: load_settings(c, cmd);
 	if (r) {
 		return r;
@@ -382,6 +406,7 @@ static int cmd_render(struct ctx *c, int argc, char **argv)
 	int r;
 
 	r = no_positional(cmd, argc, argv);
+	r = r ?: unused_options(c, cmd);
 	r = r ?: load_settings(c, cmd);
 	r = r ?: load_manifest(c, &m);
 	if (r) {

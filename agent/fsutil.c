@@ -104,7 +104,29 @@ static int fsync_dir(const char *dir)
 	return r;
 }
 
+static int write_atomic(const char *path, const void *data, size_t len,
+			mode_t mode);
+
 int fsutil_write_atomic(const char *path, const void *data, size_t len,
+			mode_t mode)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	/*
+	 * Some systems link /etc/hosts elsewhere: replace the file the link
+	 * points to, not the link.
+	 */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (!realpath(path, real)) {
+			return -errno;
+		}
+		return write_atomic(real, data, len, mode);
+	}
+	return write_atomic(path, data, len, mode);
+}
+
+static int write_atomic(const char *path, const void *data, size_t len,
 			mode_t mode)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];

@@ -29,7 +29,8 @@ int fsutil_mkdir_p(const char *path, mode_t mode);
 /*
  * Replace path's content atomically (invariant 1), creating missing parent
  * directories (0755).  An existing file keeps its mode and owner; a new
- * one gets mode.  0 or -errno.
+ * one gets mode.  When path is a symbolic link, the file it points to is
+ * replaced and the link stays.  0 or -errno.
  */
 int fsutil_write_atomic(const char *path, const void *data, size_t len,
 			mode_t mode);

@@ -40,6 +40,12 @@ set -e
 [ "$rc" -eq 2 ] || fail "unknown command exits $rc"
 
 # validate ------------------------------------------------------------------
+set +e
+agent validate -f "$SRC/etc/cluster.yaml" --node etcd-node01 > /dev/null 2> "$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "validate --node exits $rc, not 2"
+grep -q -- "--node does not apply here" "$T/err" || fail "validate --node message"
 for f in cluster single local cluster.example; do
 	agent validate -f "$SRC/etc/$f.yaml" > "$T/out" 2> "$T/err" ||
 		fail "etc/$f.yaml does not validate: $(cat "$T/err")"

@@ -642,6 +642,26 @@ START_TEST(test_fsutil_write_atomic_keeps_mode_and_leaves_no_temp)
 }
 END_TEST
 
+START_TEST(test_fsutil_write_atomic_replaces_a_link_s_target)
+{
+	const char *dir = testlib_tmpdir();
+	char link[4096], target[4096];
+	struct stat st;
+	char *text;
+
+	snprintf(target, sizeof(target), "%s/real-hosts", dir);
+	snprintf(link, sizeof(link), "%s/hosts", dir);
+	put_file(target, "old\n");
+	ck_assert_int_eq(symlink("real-hosts", link), 0);
+	ck_assert_int_eq(fsutil_write_atomic(link, "new\n", 4, 0644), 0);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	text = slurp(target);
+	ck_assert_str_eq(text, "new\n");
+	mem_free(text);
+}
+END_TEST
+
 START_TEST(test_diff_prints_unified_hunks)
 {
 	struct buf out = BUF_INIT;
@@ -695,6 +715,7 @@ static Suite *render_suite(void)
 	tcase_add_test(tc, test_render_plan_skips_hostname_and_hosts_when_off);
 	tcase_add_test(tc, test_render_plan_refuses_a_hosts_file_with_a_broken_block);
 	tcase_add_test(tc, test_fsutil_write_atomic_keeps_mode_and_leaves_no_temp);
+	tcase_add_test(tc, test_fsutil_write_atomic_replaces_a_link_s_target);
 	tcase_add_test(tc, test_diff_prints_unified_hunks);
 	suite_add_tcase(s, tc);
 	return s;
