@@ -39,6 +39,15 @@
 
 /* Enough to fix a manifest; bounds the work on hostile input. */
 #define MANIFEST_MAX_DIAGS 100
+/* Most keys any one section knows (check_keys). */
+#define MAX_KNOWN_KEYS 32
+/*
+ * Limits that keep the pairwise checks cheap on hostile input: etcd
+ * recommends 3, 5 or 7 members; nobody lists hundreds of addresses.
+ */
+#define MANIFEST_MAX_MEMBERS 100
+#define MANIFEST_MAX_LIST 64
+#define MANIFEST_MAX_ENV 256
 /* Deeper than any manifest needs (5 levels); bounds the walk. */
 #define YNODE_MAX_DEPTH 32
 /* etcd's limits (embed/config.go): election >= 5 heartbeats, <= 50 s. */
@@ -273,6 +282,12 @@ warn_at(struct loader *L, unsigned line, unsigned col, const char *fmt, ...)
 	va_start(ap, fmt);
 	vdiag_at(L, MANIFEST_WARNING, line, col, fmt, ap);
 	va_end(ap);
+}
+
+/* Past the diagnostics cap, further checks would only burn time. */
+static bool diags_full(const struct loader *L)
+{
+	return L->d->n > MANIFEST_MAX_DIAGS;
 }
 
 static const char *yaml_problem(const yaml_parser_t *p)
@@ -562,15 +577,18 @@ static int known_list(const char *const *known, size_t n, struct buf *b)
  * Check a mapping's keys: each a plain value, known, given once.  Reports
  * every bad key; the caller then looks values up with map_get().
  */
+_Static_assert(MK_N_KEYS_ <= MAX_KNOWN_KEYS && MD_N_KEYS_ <= MAX_KNOWN_KEYS,
+	       "check_keys() tracks at most MAX_KNOWN_KEYS keys");
+
 static void check_keys(struct loader *L, const struct ynode *map,
 		       const char *section, const char *const *known,
 		       size_t n_known)
 {
-	size_t i, j, k;
+	const struct ynode *first[MAX_KNOWN_KEYS] = {NULL};
+	size_t i, k;
 
-	for (i = 0; i + 1 < map->n_kids; i += 2) {
+	for (i = 0; i + 1 < map->n_kids && !diags_full(L); i += 2) {
 		const struct ynode *key = map->kids[i];
-		bool ok = false;
 
 		if (key->kind != YN_SCALAR) {
 			err_node(L, key,
@@ -581,11 +599,10 @@ static void check_keys(struct loader *L, const struct ynode *map,
 		}
 		for (k = 0; k < n_known; k++) {
 			if (strcmp(key->text, known[k]) == 0) {
-				ok = true;
 				break;
 			}
 		}
-		if (!ok) {
+		if (k == n_known) {
 			const char *s = manifest_suggest(key->text, known,
 							 n_known);
 			struct buf b = BUF_INIT;
@@ -606,17 +623,13 @@ static void check_keys(struct loader *L, const struct ynode *map,
 			buf_done(&b);
 			continue;
 		}
-		for (j = 0; j < i; j += 2) {
-			const struct ynode *prev = map->kids[j];
-
-			if (prev->kind == YN_SCALAR &&
-			    strcmp(prev->text, key->text) == 0) {
-				err_node(L, key,
-					 "key '%s' given twice in %s (first "
-					 "at line %u); keep one",
-					 key->text, section, prev->line);
-				break;
-			}
+		if (k < MAX_KNOWN_KEYS && first[k]) {
+			err_node(L, key,
+				 "key '%s' given twice in %s (first at line "
+				 "%u); keep one",
+				 key->text, section, first[k]->line);
+		} else if (k < MAX_KNOWN_KEYS) {
+			first[k] = key;
 		}
 	}
 }
@@ -1111,6 +1124,11 @@ static bool get_addrs(struct loader *L, const struct ynode *v, const char *key,
 			 key, kind_name(v));
 		return false;
 	}
+	if (v->n_kids > MANIFEST_MAX_LIST) {
+		err_node(L, v, "%s lists %zu addresses; give at most %d", key,
+			 v->n_kids, MANIFEST_MAX_LIST);
+		return false;
+	}
 	if (v->n_kids > 0) {
 		sv.v = mem_calloc(v->n_kids, sizeof(*sv.v));
 		if (!sv.v) {
@@ -1469,6 +1487,11 @@ static bool get_env(struct loader *L, const struct ynode *v, const char *key,
 			 "%s is %s; it must be a mapping of ETCD_* variables, "
 			 "e.g. ETCD_ENABLE_V2: true",
 			 key, kind_name(v));
+		return false;
+	}
+	if (v->n_kids / 2 > MANIFEST_MAX_ENV) {
+		err_node(L, v, "%s holds %zu variables; give at most %d", key,
+			 v->n_kids / 2, MANIFEST_MAX_ENV);
 		return false;
 	}
 	for (i = 0; i + 1 < v->n_kids; i += 2) {
@@ -2602,6 +2625,13 @@ static void parse_members(struct loader *L, const struct ynode *root)
 	}
 	if (list->n_kids == 0) {
 		err_node(L, list, "members is empty; list at least one member");
+		return;
+	}
+	if (list->n_kids > MANIFEST_MAX_MEMBERS) {
+		err_node(L, list,
+			 "%zu members are more than the %d a manifest may "
+			 "list; a cluster has 3, 5 or 7 (etcd's advice)",
+			 list->n_kids, MANIFEST_MAX_MEMBERS);
 		return;
 	}
 	m->members = mem_calloc(list->n_kids, sizeof(*m->members));

@@ -1269,6 +1269,59 @@ START_TEST(test_manifest_survives_random_mutations)
 }
 END_TEST
 
+/* The repeated text of each[i] until the manifest is about max bytes. */
+static char *repeat(const char *head, const char *each, const char *tail,
+		    size_t max)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_int_eq(buf_append_str(&b, head), 0);
+	while (b.len + strlen(each) + strlen(tail) < max) {
+		ck_assert_int_eq(buf_append_str(&b, each), 0);
+	}
+	ck_assert_int_eq(buf_append_str(&b, tail), 0);
+	return (char *)buf_steal(&b, NULL);
+}
+
+/*
+ * Inputs near the size limit that would make pairwise checks quadratic:
+ * each is refused (or capped) quickly; the Check timeout fails a hang.
+ */
+START_TEST(test_manifest_stays_linear_on_huge_inputs)
+{
+	static const struct {
+		const char *head, *each, *tail;
+	} shapes[] = {
+		{"cluster:\n", "  name: c\n", "members: []\n"},
+		{"", "zzz: 1\n", ""},
+		{"cluster: {name: c}\nmembers:\n",
+		 "  - {name: a, address: 10.0.0.1}\n", ""},
+		{"cluster: {name: c}\ndefaults:\n  env:\n",
+		 "    ETCD_LOG_LEVEL: info\n", "members: []\n"},
+		{"cluster: {name: c}\ndefaults:\n  listen: [", "127.0.0.1, ",
+		 "]\nmembers: []\n"},
+		{"cluster: {name: c}\nmembers: [", "[", "]\n"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		char *text = repeat(shapes[i].head, shapes[i].each,
+				    shapes[i].tail, MANIFEST_MAX_SIZE - 16);
+		struct manifest_diags d;
+		struct manifest *m = NULL;
+
+		manifest_diags_init(&d);
+		ck_assert_int_eq(manifest_load_buf("big.yaml",
+						   (const uint8_t *)text,
+						   strlen(text), &m, &d),
+				 -ERR_CONFIG);
+		ck_assert_uint_le(d.n, 102);
+		manifest_diags_done(&d);
+		mem_free(text);
+	}
+}
+END_TEST
+
 /* Fail the 1st, 2nd, ... allocation: -ENOMEM each time, then success. */
 START_TEST(test_manifest_handles_every_allocation_failure)
 {
@@ -1325,6 +1378,7 @@ static Suite *manifest_suite(void)
 	tcase_add_test(tc, test_manifest_survives_the_seed_corpus);
 	tcase_add_test(tc, test_manifest_survives_random_mutations);
 	tcase_add_test(tc, test_manifest_handles_every_allocation_failure);
+	tcase_add_test(tc, test_manifest_stays_linear_on_huge_inputs);
 	suite_add_tcase(s, tc);
 	return s;
 }
