@@ -1,20 +1,591 @@
 /*
- * agent_main.c - cetcd-agent: manifest to configured, supervised, drilled
- * cluster.  Commands arrive with issue 10; until then --version works and
- * everything else says so.
+ * agent_main.c - cetcd-agent: one manifest to a configured, supervised,
+ * drilled cluster (issue 10).
+ *
+ *   cetcd-agent [-c AGENT_CONF] COMMAND [-f MANIFEST] [OPTIONS]
+ *
+ * This file only parses the command line and prints; the work is in
+ * manifest.c (load and validate), settings.c (agent.conf) and render.c.
+ * Commands that need a running member (apply, up, down, status, drill...)
+ * are listed but say plainly that they are not implemented yet.
+ *
+ * Exit status: 0 success, 1 failure (bad manifest, I/O error), 2 usage
+ * error or a command that is not implemented yet.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "agent/manifest.h"
+#include "agent/render.h"
+#include "agent/settings.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/mem.h"
 #include "base/version.h"
+
+#define PROG "cetcd-agent"
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+/* What every command shares: settings, then flags over them. */
+struct ctx {
+	struct agent_settings set;
+	const char *config_path; /* -c */
+	bool config_given;
+	const char *manifest_flag; /* -f */
+	const char *root_flag; /* --root */
+	const char *node; /* --node */
+	const char *mode_flag; /* --mode (drill) */
+	const char *output_flag; /* -w */
+	bool dry_run;
+};
+
+struct command {
+	const char *name;
+	const char *synopsis;
+	const char *summary;
+	const char *options; /* command-specific lines for --help */
+	int (*run)(struct ctx *c, int argc, char **argv);
+};
+
+static int cmd_validate(struct ctx *c, int argc, char **argv);
+static int cmd_render(struct ctx *c, int argc, char **argv);
+static int cmd_not_yet(struct ctx *c, int argc, char **argv);
+static int cmd_version(struct ctx *c, int argc, char **argv);
+static int cmd_help(struct ctx *c, int argc, char **argv);
+
+static const struct command commands[] = {
+	{"validate", "validate [-f MANIFEST]",
+	 "check the manifest; print every error and warning",
+	 "Prints each problem as FILE:LINE:COLUMN: what is wrong; what to do.\n"
+	 "Exits 1 when there is an error (warnings alone exit 0).\n",
+	 cmd_validate},
+	{"render",
+	 "render --node NAME [-f MANIFEST] [--root DIR] [--dry-run]",
+	 "write a member's env file, unit, hostname and hosts entries",
+	 "  --node NAME    the member to render (default: the member named "
+	 "like this host)\n"
+	 "  --root DIR     write every file under DIR instead of / (agent.conf: "
+	 "root)\n"
+	 "  --dry-run      print a unified diff of what would change; write "
+	 "nothing\n"
+	 "Writes are atomic and only happen when content differs: a second "
+	 "run\nchanges nothing and says \"unchanged\".\n",
+	 cmd_render},
+	{"apply", "apply --node NAME [-f MANIFEST]",
+	 "render, set the hostname, enable and start the unit, wait for health",
+	 NULL, cmd_not_yet},
+	{"up", "up [-f MANIFEST]",
+	 "local mode: start every member as a child process", NULL,
+	 cmd_not_yet},
+	{"down", "down [-f MANIFEST]", "local mode: stop every member", NULL,
+	 cmd_not_yet},
+	{"restart", "restart NAME [-f MANIFEST]",
+	 "local mode: restart one member", NULL, cmd_not_yet},
+	{"kill", "kill NAME [-f MANIFEST]",
+	 "local mode: SIGKILL one member", NULL, cmd_not_yet},
+	{"status", "status [-f MANIFEST] [-w table|json]",
+	 "endpoint status of every member, as etcdctl prints it", NULL,
+	 cmd_not_yet},
+	{"health", "health [-f MANIFEST] [-w table|json]",
+	 "endpoint health of every member, as etcdctl prints it", NULL,
+	 cmd_not_yet},
+	{"members", "members [-f MANIFEST] [-w table|json]",
+	 "member list, as etcdctl prints it", NULL, cmd_not_yet},
+	{"drill", "drill failover [--mode kill|stop|pause] [-f MANIFEST]",
+	 "scenario.md B's failover drill, with numbers and a verdict", NULL,
+	 cmd_not_yet},
+	{"version", "version", "print cetcd-agent's version", NULL,
+	 cmd_version},
+	{"help", "help [COMMAND]", "this text, or a command's", NULL,
+	 cmd_help},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].name, name) == 0) {
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"Usage: " PROG " [-c AGENT_CONF] COMMAND [-f MANIFEST] "
+		"[OPTIONS]\n\n"
+		"One manifest describes the cluster; the agent renders each "
+		"host's files,\nbrings the members up and drills them.\n\n"
+		"Commands:\n");
+	for (i = 0; i < N_COMMANDS; i++) {
+		fprintf(out, "  %-10s %s%s\n", commands[i].name,
+			commands[i].summary,
+			commands[i].run == cmd_not_yet ? " (not implemented yet)" :
+							 "");
+	}
+	fprintf(out,
+		"\nCommon options:\n"
+		"  -f, --manifest FILE  the cluster manifest (default "
+		"%s)\n"
+		"  -c, --config FILE    agent settings (default %s)\n"
+		"  -h, --help           help (after a command: that "
+		"command's)\n"
+		"  --version            print the version\n\n"
+		"Run '" PROG " COMMAND --help' for a command's options.\n",
+		MANIFEST_DEFAULT_PATH, AGENT_SETTINGS_DEFAULT_PATH);
+}
+
+static void command_usage(const struct command *cmd, FILE *out)
+{
+	fprintf(out, "Usage: " PROG " %s\n\n%c%s.\n", cmd->synopsis,
+		toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
+	if (cmd->run == cmd_not_yet) {
+		fprintf(out, "\nNot implemented yet: it needs the member daemon "
+			     "(issue 6).\n");
+	}
+	if (cmd->options) {
+		fprintf(out, "\n%s", cmd->options);
+	}
+	fprintf(out,
+		"\nCommon options:\n"
+		"  -f, --manifest FILE  the cluster manifest (default %s)\n"
+		"  -c, --config FILE    agent settings (default %s)\n"
+		"  -h, --help           this text\n",
+		MANIFEST_DEFAULT_PATH, AGENT_SETTINGS_DEFAULT_PATH);
+}
+
+enum {
+	OPT_ROOT = 256,
+	OPT_NODE,
+	OPT_DRY_RUN,
+	OPT_MODE,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{"manifest", required_argument, NULL, 'f'},
+	{"config", required_argument, NULL, 'c'},
+	{"write-out", required_argument, NULL, 'w'},
+	{"help", no_argument, NULL, 'h'},
+	{"root", required_argument, NULL, OPT_ROOT},
+	{"node", required_argument, NULL, OPT_NODE},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"mode", required_argument, NULL, OPT_MODE},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+/*
+ * Parse a command's options into c; positional arguments stay in
+ * argv[optind..].  Returns 0, 1 after printing help, or -EINVAL after a
+ * usage message.
+ */
+static int parse_options(struct ctx *c, const struct command *cmd, int argc,
+			 char **argv)
+{
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":f:c:w:h", long_opts, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 'f':
+			c->manifest_flag = optarg;
+			break;
+		case 'c':
+			c->config_path = optarg;
+			c->config_given = true;
+			break;
+		case 'w':
+			c->output_flag = optarg;
+			break;
+		case 'h':
+			command_usage(cmd, stdout);
+			return 1;
+		case OPT_ROOT:
+			c->root_flag = optarg;
+			break;
+		case OPT_NODE:
+			c->node = optarg;
+			break;
+		case OPT_DRY_RUN:
+			c->dry_run = true;
+			break;
+		case OPT_MODE:
+			c->mode_flag = optarg;
+			break;
+		case OPT_VERSION:
+			version_print(stdout, PROG);
+			return 1;
+		case ':':
+			fprintf(stderr, PROG " %s: %s needs a value; see '" PROG
+					     " %s --help'\n",
+				cmd->name, argv[optind - 1], cmd->name);
+			return -EINVAL;
+		default:
+			fprintf(stderr, PROG " %s: unknown option '%s'; see '" PROG
+					     " %s --help'\n",
+				cmd->name, argv[optind - 1], cmd->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Load agent.conf, then put the flags over it.  0 or an exit status. */
+static int load_settings(struct ctx *c, const struct command *cmd)
+{
+	struct buf errs = BUF_INIT;
+	enum agent_output out;
+	int r;
+
+	r = agent_settings_load(&c->set, c->config_path, c->config_given,
+				&errs);
+	if (r < 0) {
+		if (r == -ENOMEM) {
+			fprintf(stderr, PROG ": out of memory\n");
+		} else {
+			fputs((const char *)errs.data, stderr);
+		}
+		buf_done(&errs);
+		return EXIT_FAIL;
+	}
+	buf_done(&errs);
+	if (c->output_flag) {
+		if (agent_output_parse(c->output_flag, &out) < 0) {
+			fprintf(stderr, PROG " %s: -w %s is unknown; write -w "
+					     "table or -w json\n",
+				cmd->name, c->output_flag);
+			return EXIT_USAGE;
+		}
+		c->set.output = out;
+	}
+	return 0;
+}
+
+static const char *manifest_path(const struct ctx *c)
+{
+	return c->manifest_flag ? c->manifest_flag : c->set.manifest;
+}
+
+/* Load and print diagnostics.  0 with *out, or an exit status. */
+static int load_manifest(struct ctx *c, struct manifest **out)
+{
+	struct manifest_diags d;
+	int r;
+
+	manifest_diags_init(&d);
+	r = manifest_load_file(manifest_path(c), out, &d);
+	manifest_diags_print(&d, stderr);
+	if (r == -ENOMEM) {
+		fprintf(stderr, PROG ": out of memory\n");
+	} else if (r < 0 && d.n_errors > 0) {
+		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n",
+			manifest_path(c), d.n_errors,
+			d.n_errors == 1 ? "" : "s", d.n_warnings,
+			d.n_warnings == 1 ? "" : "s");
+	}
+	manifest_diags_done(&d);
+	return r < 0 ? EXIT_FAIL : 0;
+}
+
+static int no_positional(const struct command *cmd, int argc, char **argv)
+{
+	if (optind < argc) {
+		fprintf(stderr, PROG " %s: unexpected argument '%s'; see '" PROG
+				     " %s --help'\n",
+			cmd->name, argv[optind], cmd->name);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Options parse_options() accepts but cmd does not take. */
+static int unused_options(const struct ctx *c, const struct command *cmd)
+{
+	const char *bad = NULL;
+
+	if (c->node && cmd->run != cmd_render) {
+		bad = "--node";
+	} else if (c->root_flag && cmd->run != cmd_render) {
+		bad = "--root";
+	} else if (c->dry_run && cmd->run != cmd_render) {
+		bad = "--dry-run";
+	} else if (c->mode_flag) {
+		bad = "--mode";
+	}
+	if (bad) {
+		fprintf(stderr, PROG " %s: %s does not apply here; see '" PROG
+				     " %s --help'\n",
+			cmd->name, bad, cmd->name);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int cmd_validate(struct ctx *c, int argc, char **argv)
+{
+	const struct command *cmd = find_command("validate");
+	struct manifest_diags d;
+	struct manifest *m = NULL;
+	int r;
+
+	r = no_positional(cmd, argc, argv);
+	r = r ?: unused_options(c, cmd);
+	r = r ?: load_settings(c, cmd);
+	if (r) {
+		return r;
+	}
+	manifest_diags_init(&d);
+	r = manifest_load_file(manifest_path(c), &m, &d);
+	manifest_diags_print(&d, stderr);
+	if (r == 0) {
+		printf("%s: valid: cluster %s, %zu member%s, %zu warning%s\n",
+		       manifest_path(c), m->cluster_name, m->n_members,
+		       m->n_members == 1 ? "" : "s", d.n_warnings,
+		       d.n_warnings == 1 ? "" : "s");
+	} else if (r == -ENOMEM) {
+		fprintf(stderr, PROG ": out of memory\n");
+	} else if (d.n_errors > 0) {
+		fprintf(stderr, "%s: invalid: %zu error%s, %zu warning%s\n",
+			manifest_path(c), d.n_errors,
+			d.n_errors == 1 ? "" : "s", d.n_warnings,
+			d.n_warnings == 1 ? "" : "s");
+	}
+	manifest_diags_done(&d);
+	manifest_free(m);
+	return r == 0 ? 0 : EXIT_FAIL;
+}
+
+/* The member named like this host, when --node is not given. */
+static const struct manifest_member *member_by_hostname(
+	const struct manifest *m)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0) {
+		return NULL;
+	}
+	host[sizeof(host) - 1] = '\0';
+	return manifest_find_member(m, host);
+}
+
+static void print_member_names(const struct manifest *m, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_members; i++) {
+		fprintf(out, "%s%s", i ? ", " : "", m->members[i].name);
+	}
+}
+
+static int cmd_render(struct ctx *c, int argc, char **argv)
+{
+	const struct command *cmd = find_command("render");
+	const struct manifest_member *mb;
+	struct render_plan plan;
+	struct render_paths paths;
+	struct buf why = BUF_INIT, diff = BUF_INIT;
+	struct manifest *m = NULL;
+	size_t changes, i;
+	int r;
+
+	r = no_positional(cmd, argc, argv);
+	r = r ?: unused_options(c, cmd);
+	r = r ?: load_settings(c, cmd);
+	r = r ?: load_manifest(c, &m);
+	if (r) {
+		return r;
+	}
+	mb = c->node ? manifest_find_member(m, c->node) : member_by_hostname(m);
+	if (!mb) {
+		if (c->node) {
+			fprintf(stderr, PROG " render: %s has no member '%s'; "
+					     "give one of: ",
+				manifest_path(c), c->node);
+		} else {
+			fprintf(stderr, PROG " render: no member is named like "
+					     "this host; give --node with one "
+					     "of: ");
+		}
+		print_member_names(m, stderr);
+		fputc('\n', stderr);
+		manifest_free(m);
+		return c->node ? EXIT_FAIL : EXIT_USAGE;
+	}
+	paths.root = c->root_flag ? c->root_flag : c->set.root;
+	paths.unit_dir = c->set.unit_dir;
+	paths.hosts_file = c->set.hosts_file;
+	paths.hostname_file = c->set.hostname_file;
+	r = render_plan_build(m, mb, &paths, &plan, &why);
+	if (r < 0) {
+		fprintf(stderr, PROG " render: %s\n",
+			why.len ? (const char *)why.data : err_str(r));
+		buf_done(&why);
+		manifest_free(m);
+		return EXIT_FAIL;
+	}
+	if (plan.notes.len) {
+		const char *p = (const char *)plan.notes.data, *nl;
+
+		for (; (nl = strchr(p, '\n')); p = nl + 1) {
+			fprintf(stderr, PROG " render: warning: %.*s\n",
+				(int)(nl - p), p);
+		}
+	}
+	changes = render_plan_changes(&plan);
+	if (c->dry_run) {
+		r = render_plan_diff(&plan, &diff);
+		if (r == 0) {
+			fwrite(diff.data ? diff.data : (const uint8_t *)"", 1,
+			       diff.len, stdout);
+			for (i = 0; i < plan.n; i++) {
+				static const char *const s[] = {
+					"unchanged", "would be created",
+					"would be updated"};
+
+				printf("%s: %s\n", plan.t[i].path,
+				       s[plan.t[i].state]);
+			}
+			printf("dry run: %zu of %zu files would change; nothing "
+			       "written\n",
+			       changes, plan.n);
+		}
+	} else {
+		r = render_plan_write(&plan, stdout, &why);
+		if (r < 0) {
+			fprintf(stderr, PROG " render: %s\n",
+				why.len ? (const char *)why.data : err_str(r));
+		} else if (changes == 0) {
+			printf("%s: nothing to do, all %zu files unchanged\n",
+			       mb->name, plan.n);
+		} else {
+			printf("%s: %zu of %zu files written\n", mb->name,
+			       changes, plan.n);
+		}
+	}
+	if (r == -ENOMEM) {
+		fprintf(stderr, PROG " render: out of memory\n");
+	}
+	buf_done(&diff);
+	buf_done(&why);
+	render_plan_done(&plan);
+	manifest_free(m);
+	return r < 0 ? EXIT_FAIL : 0;
+}
+
+static int cmd_not_yet(struct ctx *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	fprintf(stderr,
+		PROG " %s: not implemented yet (needs the member daemon, "
+		     "issue 6)\n",
+		argv[0]);
+	return EXIT_USAGE;
+}
+
+static int cmd_version(struct ctx *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	version_print(stdout, PROG);
+	return 0;
+}
+
+static int cmd_help(struct ctx *c, int argc, char **argv)
+{
+	const struct command *cmd;
+
+	(void)c;
+	if (optind < argc) {
+		cmd = find_command(argv[optind]);
+		if (!cmd) {
+			fprintf(stderr, PROG ": unknown command '%s'; run '" PROG
+					     " --help'\n",
+				argv[optind]);
+			return EXIT_USAGE;
+		}
+		command_usage(cmd, stdout);
+		return 0;
+	}
+	usage(stdout);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
-			  strcmp(argv[1], "version") == 0)) {
-		version_print(stdout, "cetcd-agent");
-		return 0;
+	struct ctx c;
+	const struct command *cmd;
+	int i, r;
+
+	memset(&c, 0, sizeof(c));
+	c.config_path = AGENT_SETTINGS_DEFAULT_PATH;
+	/* Options before the command: -c FILE, --help, --version. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			version_print(stdout, PROG);
+			return 0;
+		}
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if ((strcmp(argv[i], "-c") == 0 ||
+		     strcmp(argv[i], "--config") == 0) &&
+		    i + 1 < argc) {
+			c.config_path = argv[++i];
+			c.config_given = true;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			c.config_path = argv[i] + 9;
+			c.config_given = true;
+		} else {
+			fprintf(stderr, PROG ": unknown option '%s' before the "
+					     "command; run '" PROG " --help'\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
 	}
-	fprintf(stderr, "cetcd-agent: only --version is implemented yet (issue 10)\n");
-	return 1;
+	if (i == argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argv[i]);
+	if (!cmd) {
+		fprintf(stderr, PROG ": unknown command '%s'; run '" PROG
+				     " --help' for the list\n",
+			argv[i]);
+		return EXIT_USAGE;
+	}
+	r = parse_options(&c, cmd, argc - i, argv + i);
+	if (r != 0) {
+		return r > 0 ? 0 : EXIT_USAGE;
+	}
+	if (cmd->run == cmd_not_yet) {
+		return cmd_not_yet(&c, argc - i, argv + i);
+	}
+	if (agent_settings_init(&c.set) < 0) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_FAIL;
+	}
+	r = cmd->run(&c, argc - i, argv + i);
+	agent_settings_done(&c.set);
+	return r;
 }

@@ -9,6 +9,17 @@ agent_cetcdctl_SOURCES = agent/ctl_main.c
 agent_cetcdctl_CFLAGS = $(AGENT_CFLAGS)
 agent_cetcdctl_LDADD = $(AGENT_LIBS)
 
+# The agent's modules, in a library so that tests/agent links them too.
+noinst_LIBRARIES += agent/libagent.a
+agent_libagent_a_SOURCES = \
+	agent/diff.c agent/diff.h \
+	agent/fsutil.c agent/fsutil.h \
+	agent/manifest.c agent/manifest.h \
+	agent/render.c agent/render.h \
+	agent/settings.c agent/settings.h
+agent_libagent_a_CFLAGS = $(AGENT_CFLAGS)
+LIBAGENT = agent/libagent.a
+
 agent_cetcd_agent_SOURCES = agent/agent_main.c
 agent_cetcd_agent_CFLAGS = $(AGENT_CFLAGS)
-agent_cetcd_agent_LDADD = $(AGENT_LIBS)
+agent_cetcd_agent_LDADD = $(LIBAGENT) $(AGENT_LIBS)
