@@ -19,6 +19,9 @@
  *     call's when its reply is written or in the close callback.
  *  3. Decoded requests are freed right after member_request() returns
  *     (the member borrows them for the call only).
+ *  4. Requests are checked here as etcd's gRPC layer checks them (empty
+ *     keys, ignore_value/ignore_lease, txn size and overlapping writes)
+ *     before the member sees them, so both protocols refuse alike.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -128,6 +131,273 @@ static void call_free(struct api_call *c)
 	}
 }
 
+/* --- request checks (etcd compat: v3rpc/key.go, before the server) --- */
+
+static int check_request_op(const Etcdserverpb__RequestOp *u, long max_ops);
+
+static int check_range(const Etcdserverpb__RangeRequest *r)
+{
+	return r->key.len == 0 ? -ERR_EMPTY_KEY : 0;
+}
+
+static int check_put(const Etcdserverpb__PutRequest *r)
+{
+	if (r->key.len == 0) {
+		return -ERR_EMPTY_KEY;
+	}
+	if (r->ignore_value && r->value.len != 0) {
+		return -ERR_VALUE_PROVIDED;
+	}
+	if (r->ignore_lease && r->lease != 0) {
+		return -ERR_LEASE_PROVIDED;
+	}
+	return 0;
+}
+
+static int check_delete(const Etcdserverpb__DeleteRangeRequest *r)
+{
+	return r->key.len == 0 ? -ERR_EMPTY_KEY : 0;
+}
+
+static int check_txn(const Etcdserverpb__TxnRequest *r, long max_ops)
+{
+	size_t opc = r->n_compare;
+	int e;
+
+	if (opc < r->n_success) {
+		opc = r->n_success;
+	}
+	if (opc < r->n_failure) {
+		opc = r->n_failure;
+	}
+	if ((long)opc > max_ops) {
+		return -ERR_TOO_MANY_OPS;
+	}
+	for (size_t i = 0; i < r->n_compare; i++) {
+		if (r->compare[i]->key.len == 0) {
+			return -ERR_EMPTY_KEY;
+		}
+	}
+	for (size_t i = 0; i < r->n_success; i++) {
+		if ((e = check_request_op(r->success[i], max_ops - (long)opc)) < 0) {
+			return e;
+		}
+	}
+	for (size_t i = 0; i < r->n_failure; i++) {
+		if ((e = check_request_op(r->failure[i], max_ops - (long)opc)) < 0) {
+			return e;
+		}
+	}
+	return 0;
+}
+
+static int check_request_op(const Etcdserverpb__RequestOp *u, long max_ops)
+{
+	switch (u->request_case) {
+	case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE:
+		return check_range(u->request_range);
+	case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT:
+		return check_put(u->request_put);
+	case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_DELETE_RANGE:
+		return check_delete(u->request_delete_range);
+	case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN:
+		return check_txn(u->request_txn, max_ops);
+	default:
+		/* etcd compat: an empty RequestOp is "key not found". */
+		return -ERR_KEY_NOT_FOUND;
+	}
+}
+
+/*
+ * Puts and deletes of one txn branch, flattened with the nested txns as
+ * etcd's checkIntervals sees them.  A delete is the interval [key, end),
+ * or the point key when end is empty (etcd compat: "\0" is not special
+ * here, as in etcd's interval tree).
+ */
+struct ivset {
+	const ProtobufCBinaryData **put;
+	size_t n_put;
+	const ProtobufCBinaryData **del; /* pairs: key, range_end */
+	size_t n_del;
+};
+
+static int bin_cmp(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = n ? memcmp(a->data, b->data, n) : 0;
+
+	if (c) {
+		return c;
+	}
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static bool bin_eq(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
+{
+	return bin_cmp(a, b) == 0;
+}
+
+static bool dels_hit(const struct ivset *s, const ProtobufCBinaryData *k)
+{
+	for (size_t i = 0; i < s->n_del; i++) {
+		const ProtobufCBinaryData *b = s->del[2 * i], *e = s->del[2 * i + 1];
+
+		if (e->len == 0 ? bin_eq(b, k) : bin_cmp(b, k) <= 0 && bin_cmp(k, e) < 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool puts_has(const struct ivset *s, const ProtobufCBinaryData *k)
+{
+	for (size_t i = 0; i < s->n_put; i++) {
+		if (bin_eq(s->put[i], k)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int iv_add_put(struct ivset *s, const ProtobufCBinaryData *k)
+{
+	const ProtobufCBinaryData **n = mem_realloc(s->put, (s->n_put + 1) * sizeof(*n));
+
+	if (!n) {
+		return -ENOMEM;
+	}
+	s->put = n;
+	s->put[s->n_put++] = k;
+	return 0;
+}
+
+static int iv_add_del(struct ivset *s, const ProtobufCBinaryData *b,
+		      const ProtobufCBinaryData *e)
+{
+	const ProtobufCBinaryData **n =
+		mem_realloc(s->del, (s->n_del + 1) * 2 * sizeof(*n));
+
+	if (!n) {
+		return -ENOMEM;
+	}
+	s->del = n;
+	s->del[2 * s->n_del] = b;
+	s->del[2 * s->n_del + 1] = e;
+	s->n_del++;
+	return 0;
+}
+
+static void iv_done(struct ivset *s)
+{
+	mem_free(s->put);
+	mem_free(s->del);
+}
+
+static int check_intervals(Etcdserverpb__RequestOp *const *reqs, size_t n,
+			   struct ivset *out)
+{
+	struct ivset s = {0};
+	int e = 0;
+
+	for (size_t i = 0; i < n && e == 0; i++) {
+		if (reqs[i]->request_case ==
+		    ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_DELETE_RANGE) {
+			const Etcdserverpb__DeleteRangeRequest *d = reqs[i]->request_delete_range;
+
+			e = iv_add_del(&s, &d->key, &d->range_end);
+		}
+	}
+	for (size_t i = 0; i < n && e == 0; i++) {
+		const Etcdserverpb__TxnRequest *t;
+		struct ivset th = {0}, el = {0};
+
+		if (reqs[i]->request_case != ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN) {
+			continue;
+		}
+		t = reqs[i]->request_txn;
+		e = check_intervals(t->success, t->n_success, &th);
+		if (e == 0) {
+			e = check_intervals(t->failure, t->n_failure, &el);
+		}
+		for (size_t j = 0; j < th.n_put && e == 0; j++) {
+			if (puts_has(&s, th.put[j]) || dels_hit(&s, th.put[j])) {
+				e = -ERR_DUPLICATE_KEY;
+			} else {
+				e = iv_add_put(&s, th.put[j]);
+			}
+		}
+		for (size_t j = 0; j < el.n_put && e == 0; j++) {
+			if ((puts_has(&s, el.put[j]) && !puts_has(&th, el.put[j])) ||
+			    dels_hit(&s, el.put[j])) {
+				e = -ERR_DUPLICATE_KEY;
+			} else {
+				e = iv_add_put(&s, el.put[j]);
+			}
+		}
+		for (size_t j = 0; j < th.n_del && e == 0; j++) {
+			e = iv_add_del(&s, th.del[2 * j], th.del[2 * j + 1]);
+		}
+		for (size_t j = 0; j < el.n_del && e == 0; j++) {
+			e = iv_add_del(&s, el.del[2 * j], el.del[2 * j + 1]);
+		}
+		iv_done(&th);
+		iv_done(&el);
+	}
+	for (size_t i = 0; i < n && e == 0; i++) {
+		const ProtobufCBinaryData *k;
+
+		if (reqs[i]->request_case != ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT) {
+			continue;
+		}
+		k = &reqs[i]->request_put->key;
+		if (puts_has(&s, k) || dels_hit(&s, k)) {
+			e = -ERR_DUPLICATE_KEY;
+		} else {
+			e = iv_add_put(&s, k);
+		}
+	}
+	if (e < 0 || !out) {
+		iv_done(&s);
+	} else {
+		*out = s;
+	}
+	return e;
+}
+
+/* etcd's default --max-txn-ops. */
+#define SERVICES_MAX_TXN_OPS 128
+
+static int check_request(const struct api *a, enum member_op op,
+			 const ProtobufCMessage *req)
+{
+	const Etcdserverpb__TxnRequest *t;
+	long max_ops = a->cfg->max_txn_ops ? (long)a->cfg->max_txn_ops
+					   : SERVICES_MAX_TXN_OPS;
+	int e;
+
+	switch (op) {
+	case MEMBER_OP_RANGE:
+		return check_range((const void *)req);
+	case MEMBER_OP_PUT:
+		return check_put((const void *)req);
+	case MEMBER_OP_DELETE_RANGE:
+		return check_delete((const void *)req);
+	case MEMBER_OP_TXN:
+		t = (const void *)req;
+		e = check_txn(t, max_ops);
+		/* Overlaps only after the size check (quadratic otherwise). */
+		if (e == 0) {
+			e = check_intervals(t->success, t->n_success, NULL);
+		}
+		if (e == 0) {
+			e = check_intervals(t->failure, t->n_failure, NULL);
+		}
+		return e;
+	default:
+		return 0;
+	}
+}
+
 /* --- the member side --- */
 
 static void on_member_done(void *arg, int err, const ProtobufCMessage *resp);
@@ -139,6 +409,10 @@ int services_submit(struct api_call *c, enum member_op op,
 	struct member_req *h = NULL;
 	int r;
 
+	r = check_request(a, op, req);
+	if (r < 0) {
+		return r;
+	}
 	r = member_request(a->m, op, req, on_member_done, c, &h);
 	if (r < 0) {
 		return r;

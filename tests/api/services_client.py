@@ -106,7 +106,37 @@ TABLE = [
                    '"raftIndex":"41","raftTerm":"2","raftAppliedIndex":"41","dbSizeInUse":"16384"}' % H(8)),
     ("members", {}, None),
     ("range", '{bad', None),
+    # Checks etcd's gRPC layer makes before the server (v3rpc/key.go).
+    ("put", {"key": b64("k"), "value": b64("v"), "ignore_value": True}, None),
+    ("put", {"key": b64("k"), "lease": "5", "ignore_lease": True}, None),
+    ("txn", {"success": [{"request_put": {"key": b64("d")}}, {"request_put": {"key": b64("d")}}]}, None),
+    ("txn", {"success": [{"request_delete_range": {"key": b64("a"), "range_end": b64("z")}},
+                         {"request_put": {"key": b64("d")}}]}, None),
+    ("txn", {"success": [{"request_txn": {"success": [{"request_put": {"key": b64("d")}}]}},
+                         {"request_put": {"key": b64("d")}}]}, None),
+    ("txn", {"success": [{"request_txn": {"success": [{"request_put": {"key": b64("d")}}],
+                                          "failure": [{"request_put": {"key": b64("d")}}]}}]},
+     '{"header":%s,"succeeded":true,"responses":[{"response_txn":{"header":{"revision":"9"},"succeeded":true,'
+     '"responses":[{"response_put":{"header":{"revision":"9"}}}]}}]}' % H(9)),
+    ("txn", {"success": [{}]}, None),
+    ("txn", {"compare": [{"result": "EQUAL", "target": "VERSION", "version": "0"}]}, None),
+    ("txn", {"success": [{"request_range": {"key": b64("r%d" % i)}} for i in range(129)]}, None),
 ]
+
+# Error texts the rows above must produce (row index -> grpc code, message).
+WANT_ERR = {
+    14: (11, "etcdserver: mvcc: required revision has been compacted"),
+    15: (11, "etcdserver: mvcc: required revision is a future revision"),
+    16: (3, "etcdserver: key is not provided"),
+    21: (3, "etcdserver: value is provided"),
+    22: (3, "etcdserver: lease is provided"),
+    23: (3, "etcdserver: duplicate key given in txn request"),
+    24: (3, "etcdserver: duplicate key given in txn request"),
+    25: (3, "etcdserver: duplicate key given in txn request"),
+    27: (3, "etcdserver: key not found"),
+    28: (3, "etcdserver: key is not provided"),
+    29: (3, "etcdserver: too many operations in txn request"),
+}
 
 HTTP_OF_CODE = {0: 200, 3: 400, 5: 404, 9: 400, 11: 400, 12: 501, 14: 503, 2: 500, 4: 504}
 
@@ -135,6 +165,8 @@ def mode_diff(gw_target, grpc_target):
         code, raw, details = grpc_call(ch, method, req.SerializeToString())
         if want is not None:
             check(name + " gateway body as etcd's", data.decode() == want, "%d %s" % (st, data))
+        if i in WANT_ERR:
+            check(name + " error as etcd's", (code, details) == WANT_ERR[i], (code, details))
         if code == 0:
             check(name + " gateway 200 + content types", st == 200
                   and hdrs.get("content-type") == "application/json"
