@@ -36,6 +36,11 @@ struct svc_method {
 	const ProtobufCMessageDescriptor *req;
 	const ProtobufCMessageDescriptor *resp;
 	struct api *api;
+	/* go-grpc-prometheus' series (etcd compat: dashboards alert on them). */
+	struct metrics_counter *started;
+	struct metrics_counter *handled[GRPC_STATUS_UNAUTHENTICATED + 1];
+	struct metrics_counter *msg_received;
+	struct metrics_counter *msg_sent;
 };
 
 struct api {
@@ -48,6 +53,8 @@ struct api {
 	struct metrics *metrics;
 	struct metrics_counter *health_ok;
 	struct metrics_counter *health_failed;
+	struct metrics_counter *client_rx; /* etcd_network_client_grpc_* */
+	struct metrics_counter *client_tx;
 	int *ports; /* per listen-client-url */
 	size_t n_ports;
 
@@ -75,6 +82,7 @@ struct api_call {
 	struct http1_req *hreq;
 	api_call_fn fn; /* NULL: reply in the call's protocol */
 	void *data;	/* for fn */
+	bool counted;	/* handled_total has this call */
 };
 
 /* Build the method tables, register the gateway routes. */

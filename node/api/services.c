@@ -33,6 +33,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "proto/pjson.h"
 #include "proto/proto.h"
 
@@ -121,6 +122,35 @@ static const struct method_info *info_find(const char *service,
 		}
 	}
 	return NULL;
+}
+
+/* --- metrics (both protocols count, as etcd's gateway calls its gRPC) --- */
+
+static void count_started(const struct svc_method *sm, size_t bytes)
+{
+	if (sm->started) {
+		metrics_counter_inc(sm->started);
+		metrics_counter_inc(sm->msg_received);
+	}
+	metrics_counter_add(sm->api->client_rx, (double)bytes);
+}
+
+static void count_handled(struct api_call *c, const struct svc_method *sm,
+			  enum grpc_status code, size_t sent)
+{
+	if (c) {
+		if (c->counted) {
+			return;
+		}
+		c->counted = true;
+	}
+	if (sm->started && (unsigned)code <= GRPC_STATUS_UNAUTHENTICATED) {
+		metrics_counter_inc(sm->handled[code]);
+		if (code == GRPC_STATUS_OK) {
+			metrics_counter_inc(sm->msg_sent);
+		}
+	}
+	metrics_counter_add(sm->api->client_tx, (double)sent);
 }
 
 static void call_free(struct api_call *c)
@@ -458,11 +488,13 @@ static void on_member_done(void *arg, int err, const ProtobufCMessage *resp)
 
 /* --- gRPC --- */
 
-static void grpc_finish_err(struct grpc_call *call, int err)
+static void grpc_finish_err(struct grpc_call *call, const struct svc_method *sm,
+			    int err)
 {
 	const struct errmap_entry *e = errmap_lookup(err);
 
-	grpc_call_finish(call, (enum grpc_status)e->code, e->message);
+	count_handled(grpc_call_data(call), sm, e->code, 0);
+	grpc_call_finish(call, e->code, e->message);
 }
 
 static void grpc_answer(struct api_call *c, int err, const ProtobufCMessage *resp)
@@ -473,21 +505,22 @@ static void grpc_answer(struct api_call *c, int err, const ProtobufCMessage *res
 	size_t n;
 
 	if (err < 0) {
-		grpc_finish_err(call, err);
+		grpc_finish_err(call, c->sm, err);
 		return;
 	}
 	n = protobuf_c_message_get_packed_size(resp);
 	if (n > sizeof(small)) {
 		p = mem_alloc(n);
 		if (!p) {
-			grpc_finish_err(call, -ENOMEM);
+			grpc_finish_err(call, c->sm, -ENOMEM);
 			return;
 		}
 	}
 	protobuf_c_message_pack(resp, p);
 	if (grpc_call_send(call, p, n) < 0) {
-		grpc_finish_err(call, -ENOMEM);
+		grpc_finish_err(call, c->sm, -ENOMEM);
 	} else {
+		count_handled(c, c->sm, GRPC_STATUS_OK, n);
 		grpc_call_finish(call, GRPC_STATUS_OK, NULL);
 	}
 	if (p != small) {
@@ -507,22 +540,24 @@ static void grpc_on_message(struct grpc_call *call, const uint8_t *msg,
 		/* A unary method gets one message (grpc.h, lifecycle 2). */
 		return;
 	}
+	count_started(sm, len);
 	r = proto_unpack(sm->req, msg, len, &req);
 	if (r == -ERR_PARSE) {
 		/* etcd compat: grpc-go's text for a request it cannot decode. */
+		count_handled(NULL, sm, GRPC_STATUS_INTERNAL, 0);
 		grpc_call_finish(call, GRPC_STATUS_INTERNAL,
 				 "grpc: error unmarshalling request: proto: cannot parse "
 				 "invalid wire-format data");
 		return;
 	}
 	if (r < 0) {
-		grpc_finish_err(call, r);
+		grpc_finish_err(call, sm, r);
 		return;
 	}
 	c = mem_calloc(1, sizeof(*c));
 	if (!c) {
 		proto_free(req);
-		grpc_finish_err(call, -ENOMEM);
+		grpc_finish_err(call, sm, -ENOMEM);
 		return;
 	}
 	list_init(&c->node);
@@ -533,7 +568,7 @@ static void grpc_on_message(struct grpc_call *call, const uint8_t *msg,
 	r = services_submit(c, (enum member_op)sm->op, req);
 	proto_free(req);
 	if (r < 0) {
-		grpc_finish_err(call, r);
+		grpc_finish_err(call, sm, r);
 	}
 }
 
@@ -542,6 +577,10 @@ static void grpc_on_close(struct grpc_call *call, void *arg)
 	struct api_call *c = grpc_call_data(call);
 
 	(void)arg;
+	if (c && !c->counted) {
+		/* Deadline, client cancel or reset before the member answered. */
+		count_handled(c, c->sm, GRPC_STATUS_CANCELLED, 0);
+	}
 	grpc_call_set_data(call, NULL);
 	call_free(c);
 }
@@ -554,11 +593,15 @@ static void http_answer(struct api_call *c, int err, const ProtobufCMessage *res
 	struct buf b = BUF_INIT;
 
 	c->hreq = NULL;
+	if (err >= 0 && pjson_encode(resp, &b) < 0) {
+		err = -ENOMEM;
+	}
 	if (err < 0) {
+		count_handled(c, c->sm, errmap_lookup(err)->code, 0);
 		http1_reply_error(req, err);
-	} else if (pjson_encode(resp, &b) < 0) {
-		http1_reply_error(req, -ENOMEM);
 	} else {
+		count_handled(c, c->sm, GRPC_STATUS_OK,
+			      protobuf_c_message_get_packed_size(resp));
 		http1_reply_json(req, b.data, b.len);
 	}
 	buf_done(&b);
@@ -571,6 +614,7 @@ static void http_on_close(struct http1_req *req, void *arg)
 
 	services_cancel(c);
 	c->hreq = NULL;
+	count_handled(c, c->sm, GRPC_STATUS_CANCELLED, 0);
 	http1_reply_error(req, -ERR_CANCELED);
 	mem_free(c);
 }
@@ -596,6 +640,8 @@ static void http_handle(struct http1_req *req, void *ctx)
 	int r;
 
 	if (sm->op < 0 || sm->kind != GRPC_UNARY) {
+		count_started(sm, 0);
+		count_handled(NULL, sm, GRPC_STATUS_UNIMPLEMENTED, 0);
 		snprintf(err, sizeof(err), "%s is not implemented by cetcd yet",
 			 sm->grpc_path);
 		http1_reply_error_msg(req, GRPC_STATUS_UNIMPLEMENTED, err);
@@ -612,13 +658,16 @@ static void http_handle(struct http1_req *req, void *ctx)
 		http1_reply_error(req, r);
 		return;
 	}
+	count_started(sm, r < 0 ? 0 : protobuf_c_message_get_packed_size(msg));
 	if (r < 0) {
+		count_handled(NULL, sm, GRPC_STATUS_INVALID_ARGUMENT, 0);
 		http1_reply_error_msg(req, GRPC_STATUS_INVALID_ARGUMENT, err);
 		return;
 	}
 	c = mem_calloc(1, sizeof(*c));
 	if (!c) {
 		proto_free(msg);
+		count_handled(NULL, sm, GRPC_STATUS_RESOURCE_EXHAUSTED, 0);
 		http1_reply_error(req, -ENOMEM);
 		return;
 	}
@@ -629,6 +678,7 @@ static void http_handle(struct http1_req *req, void *ctx)
 	r = services_submit(c, (enum member_op)sm->op, msg);
 	proto_free(msg);
 	if (r < 0) {
+		count_handled(c, sm, errmap_lookup(r)->code, 0);
 		mem_free(c);
 		http1_reply_error(req, r);
 		return;
@@ -638,11 +688,67 @@ static void http_handle(struct http1_req *req, void *ctx)
 
 /* --- tables --- */
 
+static const char *const kind_names[] = {
+	[GRPC_UNARY] = "unary",
+	[GRPC_SERVER_STREAM] = "server_stream",
+	[GRPC_CLIENT_STREAM] = "client_stream",
+	[GRPC_BIDI] = "bidi_stream",
+};
+
+/* etcd compat: go-grpc-prometheus pre-registers every method and code. */
+static int register_metrics(struct api *a, struct svc_method *sm,
+			    const char *service, const char *method)
+{
+	struct metrics *mx = a->metrics;
+	char lab[256];
+	int n;
+
+	n = snprintf(lab, sizeof(lab),
+		     "grpc_method=\"%s\",grpc_service=\"%s\",grpc_type=\"%s\"", method,
+		     service, kind_names[sm->kind]);
+	if (n < 0 || (size_t)n >= sizeof(lab) - 40) {
+		return -EINVAL;
+	}
+	sm->started = metrics_counter(mx, "grpc_server_started_total",
+				      "Total number of RPCs started on the server.", lab);
+	sm->msg_received = metrics_counter(mx, "grpc_server_msg_received_total",
+					   "Total number of RPC stream messages received on the server.",
+					   lab);
+	sm->msg_sent = metrics_counter(mx, "grpc_server_msg_sent_total",
+				       "Total number of gRPC stream messages sent by the server.",
+				       lab);
+	if (!sm->started || !sm->msg_received || !sm->msg_sent) {
+		return -ENOMEM;
+	}
+	for (int code = 0; code <= GRPC_STATUS_UNAUTHENTICATED; code++) {
+		char hl[320];
+
+		snprintf(hl, sizeof(hl), "grpc_code=\"%s\",%s",
+			 errmap_code_name((enum grpc_status)code), lab);
+		sm->handled[code] = metrics_counter(mx, "grpc_server_handled_total",
+						    "Total number of RPCs completed on the server, regardless of success or failure.",
+						    hl);
+		if (!sm->handled[code]) {
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int services_init(struct api *a)
 {
 	size_t n = 0;
 	int r;
 
+	a->client_rx = metrics_counter(a->metrics,
+				       "etcd_network_client_grpc_received_bytes_total",
+				       "The total number of bytes received from grpc clients.",
+				       NULL);
+	a->client_tx = metrics_counter(a->metrics, "etcd_network_client_grpc_sent_bytes_total",
+				       "The total number of bytes sent to grpc clients.", NULL);
+	if (!a->client_rx || !a->client_tx) {
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < proto_n_services; i++) {
 		n += proto_services[i]->n_methods;
 	}
@@ -672,6 +778,10 @@ int services_init(struct api *a)
 			sm->kind = mi ? mi->kind : GRPC_UNARY;
 			sm->http_path = mi ? mi->http_path : NULL;
 			sm->http_alias = mi ? mi->http_alias : NULL;
+			r = register_metrics(a, sm, sd->name, md->name);
+			if (r < 0) {
+				return r;
+			}
 		}
 	}
 	for (size_t i = 0; i < a->n_methods; i++) {

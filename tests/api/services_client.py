@@ -252,6 +252,17 @@ def mode_http(target):
           [k for k in vals if "fsync" in k])
     check("peer rtt labelled To", any(k.startswith('etcd_network_peer_round_trip_time_seconds_bucket{To="')
                                       for k in vals), "")
+    lab = 'grpc_method="%s",grpc_service="etcdserverpb.KV",grpc_type="unary"'
+    check("grpc_server_handled_total OK", vals.get('grpc_server_handled_total{grpc_code="OK",%s}' % (lab % "Put")) == 1.0,
+          [(k, v) for k, v in vals.items() if "handled" in k and v])
+    check("grpc_server_handled_total InvalidArgument",
+          vals.get('grpc_server_handled_total{grpc_code="InvalidArgument",%s}' % (lab % "Range")) == 1.0, "")
+    check("grpc_server_started_total", vals.get('grpc_server_started_total{%s}' % (lab % "Range")) == 2.0, "")
+    check("pre-registered for every method",
+          'grpc_server_handled_total{grpc_code="Unavailable",grpc_method="Watch",grpc_service="etcdserverpb.Watch",'
+          'grpc_type="bidi_stream"}' in vals, "")
+    check("client bytes counted", vals.get("etcd_network_client_grpc_received_bytes_total", 0) > 0
+          and vals.get("etcd_network_client_grpc_sent_bytes_total", 0) > 0, "")
     check("health counted", vals.get("etcd_server_health_success") == 2.0, vals.get("etcd_server_health_success"))
     # Not implemented yet: a clear answer, never a hang.
     ch = grpc.insecure_channel(target)
