@@ -196,7 +196,7 @@ static ssize_t data_read(nghttp2_session *s, int32_t sid, uint8_t *dst,
 	}
 	/* Everything queued is out: end DATA without END_STREAM, then trailers. */
 	{
-		char status[16];
+		char status[16] = ""; /* NV() takes strlen() at once */
 		char *msg = call->message ? grpc_percent_encode(call->message) : NULL;
 		nghttp2_nv nv[2] = {NV("grpc-status", status), NV("grpc-message", "")};
 		size_t n_nv = 1;
@@ -270,13 +270,14 @@ int grpc_call_finish(struct grpc_call *call, enum grpc_status status,
 	}
 	if (!call->headers_sent) {
 		/* Trailers-only response: one HEADERS frame with END_STREAM. */
-		char st[16];
+		char st[16] = "";
 		char *msg = message ? grpc_percent_encode(message) : NULL;
 		nghttp2_nv nv[] = {NV(":status", "200"),
 				   NV("content-type", "application/grpc"),
 				   NV("grpc-status", st), NV("grpc-message", "")};
 		size_t n_nv = 3;
 
+		/* st is empty above: NV takes strlen() when nv is built. */
 		snprintf(st, sizeof(st), "%d", (int)status);
 		nv[2].valuelen = strlen(st);
 		if (msg != NULL && *msg != '\0') {
