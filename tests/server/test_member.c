@@ -597,6 +597,73 @@ START_TEST(test_data_dir_in_use_or_of_another_cluster_is_refused)
 }
 END_TEST
 
+START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
+{
+	struct sys_loop *loop;
+	struct node nd[3];
+	struct member *ms[3];
+	const char *dir = testlib_tmpdir();
+	uint64_t lead, lead2;
+	size_t li = 0, other;
+	char *v;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd[0], "n1", dir);
+	node_init(&nd[1], "n2", dir);
+	node_init(&nd[2], "n3", dir);
+	for (size_t i = 0; i < 3; i++) {
+		nd[i].cfg = node_config(&nd[i], nd, 3, "three", NULL);
+		start(loop, &nd[i]);
+		ms[i] = nd[i].m;
+	}
+	lead = wait_leader(loop, ms, 3, 0);
+	for (size_t i = 0; i < 3; i++) {
+		if (nd[i].cfg->member_id == lead) {
+			li = i;
+		}
+	}
+	ck_assert_uint_eq(nd[li].cfg->member_id, lead);
+	other = (li + 1) % 3;
+
+	/* A follower's proposal is forwarded; a read on another follower is
+	 * linearizable: it sees the write that was acknowledged. */
+	ck_assert_int_eq(put(loop, ms[other], "greeting", "hello etcd", NULL),
+			 0);
+	ck_assert_int_eq(
+	    get(loop, ms[(li + 2) % 3], "greeting", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "hello etcd");
+	mem_free(v);
+	ck_assert_int_eq(get(loop, ms[li], "greeting", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "hello etcd");
+	mem_free(v);
+
+	/* Lose the leader: the other two elect a new one and take writes. */
+	member_free(nd[li].m);
+	nd[li].m = NULL;
+	ms[li] = NULL;
+	lead2 = wait_leader(loop, ms, 3, lead);
+	ck_assert_uint_ne(lead2, lead);
+	ck_assert_int_eq(put(loop, ms[other], "after", "failover", NULL), 0);
+	ck_assert_int_eq(get(loop, ms[(li + 2) % 3], "after", false, &v, NULL),
+			 0);
+	ck_assert_str_eq(v, "failover");
+	mem_free(v);
+
+	/* The old leader comes back as a follower and catches up. */
+	start(loop, &nd[li]);
+	ms[li] = nd[li].m;
+	ck_assert_uint_eq(wait_leader(loop, ms, 3, lead), lead2);
+	ck_assert_int_eq(get(loop, ms[li], "after", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "failover");
+	mem_free(v);
+
+	for (size_t i = 0; i < 3; i++) {
+		node_done(&nd[i]);
+	}
+	sys_loop_free(loop);
+}
+END_TEST
+
 static Suite *member_suite(void)
 {
 	Suite *s = suite_create("member");
@@ -610,6 +677,11 @@ static Suite *member_suite(void)
 	tcase_add_test(tc, test_restarted_member_serves_the_same_data);
 	tcase_add_test(tc,
 		       test_data_dir_in_use_or_of_another_cluster_is_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cluster");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc,
+		       test_three_members_replicate_and_survive_a_leader_loss);
 	suite_add_tcase(s, tc);
 	return s;
 }
