@@ -16,86 +16,86 @@
 
 /* etcd compat: every message below is byte-for-byte etcd's. */
 static const struct errmap_entry errmap_table[] = {
-    {ERR_CORRUPT, GRPC_DATA_LOSS, "etcdserver: corrupt cluster"},
-    {ERR_NOT_LEADER, GRPC_FAILED_PRECONDITION, "etcdserver: not leader"},
-    {ERR_NO_LEADER, GRPC_UNAVAILABLE, "etcdserver: no leader"},
-    {ERR_PROPOSAL_DROPPED, GRPC_UNKNOWN, "raft proposal dropped"},
-    {ERR_COMPACTED, GRPC_OUT_OF_RANGE,
+    {ERR_CORRUPT, GRPC_STATUS_DATA_LOSS, "etcdserver: corrupt cluster"},
+    {ERR_NOT_LEADER, GRPC_STATUS_FAILED_PRECONDITION, "etcdserver: not leader"},
+    {ERR_NO_LEADER, GRPC_STATUS_UNAVAILABLE, "etcdserver: no leader"},
+    {ERR_PROPOSAL_DROPPED, GRPC_STATUS_UNKNOWN, "raft proposal dropped"},
+    {ERR_COMPACTED, GRPC_STATUS_OUT_OF_RANGE,
      "etcdserver: mvcc: required revision has been compacted"},
-    {ERR_FUTURE_REV, GRPC_OUT_OF_RANGE,
+    {ERR_FUTURE_REV, GRPC_STATUS_OUT_OF_RANGE,
      "etcdserver: mvcc: required revision is a future revision"},
-    {ERR_UNAVAILABLE, GRPC_UNKNOWN, "requested entry at index is unavailable"},
-    {ERR_SNAP_OUT_OF_DATE, GRPC_UNKNOWN,
+    {ERR_UNAVAILABLE, GRPC_STATUS_UNKNOWN, "requested entry at index is unavailable"},
+    {ERR_SNAP_OUT_OF_DATE, GRPC_STATUS_UNKNOWN,
      "requested index is older than the existing snapshot"},
-    {ERR_LEASE_NOT_FOUND, GRPC_NOT_FOUND,
+    {ERR_LEASE_NOT_FOUND, GRPC_STATUS_NOT_FOUND,
      "etcdserver: requested lease not found"},
-    {ERR_LEASE_EXISTS, GRPC_FAILED_PRECONDITION,
+    {ERR_LEASE_EXISTS, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: lease already exists"},
-    {ERR_LEASE_TTL_TOO_LARGE, GRPC_OUT_OF_RANGE,
+    {ERR_LEASE_TTL_TOO_LARGE, GRPC_STATUS_OUT_OF_RANGE,
      "etcdserver: too large lease TTL"},
-    {ERR_KEY_NOT_FOUND, GRPC_INVALID_ARGUMENT, "etcdserver: key not found"},
-    {ERR_EMPTY_KEY, GRPC_INVALID_ARGUMENT, "etcdserver: key is not provided"},
-    {ERR_DUPLICATE_KEY, GRPC_INVALID_ARGUMENT,
+    {ERR_KEY_NOT_FOUND, GRPC_STATUS_INVALID_ARGUMENT, "etcdserver: key not found"},
+    {ERR_EMPTY_KEY, GRPC_STATUS_INVALID_ARGUMENT, "etcdserver: key is not provided"},
+    {ERR_DUPLICATE_KEY, GRPC_STATUS_INVALID_ARGUMENT,
      "etcdserver: duplicate key given in txn request"},
-    {ERR_TOO_MANY_OPS, GRPC_INVALID_ARGUMENT,
+    {ERR_TOO_MANY_OPS, GRPC_STATUS_INVALID_ARGUMENT,
      "etcdserver: too many operations in txn request"},
-    {ERR_VALUE_PROVIDED, GRPC_INVALID_ARGUMENT,
+    {ERR_VALUE_PROVIDED, GRPC_STATUS_INVALID_ARGUMENT,
      "etcdserver: value is provided"},
-    {ERR_LEASE_PROVIDED, GRPC_INVALID_ARGUMENT,
+    {ERR_LEASE_PROVIDED, GRPC_STATUS_INVALID_ARGUMENT,
      "etcdserver: lease is provided"},
-    {ERR_NO_SPACE, GRPC_RESOURCE_EXHAUSTED,
+    {ERR_NO_SPACE, GRPC_STATUS_RESOURCE_EXHAUSTED,
      "etcdserver: mvcc: database space exceeded"},
-    {ERR_REQUEST_TOO_LARGE, GRPC_INVALID_ARGUMENT,
+    {ERR_REQUEST_TOO_LARGE, GRPC_STATUS_INVALID_ARGUMENT,
      "etcdserver: request is too large"},
-    {ERR_TIMEOUT, GRPC_UNAVAILABLE, "etcdserver: request timed out"},
-    {ERR_LEADER_CHANGED, GRPC_UNAVAILABLE, "etcdserver: leader changed"},
-    {ERR_TOO_MANY_REQUESTS, GRPC_RESOURCE_EXHAUSTED,
+    {ERR_TIMEOUT, GRPC_STATUS_UNAVAILABLE, "etcdserver: request timed out"},
+    {ERR_LEADER_CHANGED, GRPC_STATUS_UNAVAILABLE, "etcdserver: leader changed"},
+    {ERR_TOO_MANY_REQUESTS, GRPC_STATUS_RESOURCE_EXHAUSTED,
      "etcdserver: too many requests"},
-    {ERR_STOPPED, GRPC_UNAVAILABLE, "etcdserver: server stopped"},
-    {ERR_MEMBER_NOT_FOUND, GRPC_NOT_FOUND, "etcdserver: member not found"},
-    {ERR_MEMBER_EXISTS, GRPC_FAILED_PRECONDITION,
+    {ERR_STOPPED, GRPC_STATUS_UNAVAILABLE, "etcdserver: server stopped"},
+    {ERR_MEMBER_NOT_FOUND, GRPC_STATUS_NOT_FOUND, "etcdserver: member not found"},
+    {ERR_MEMBER_EXISTS, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: member ID already exist"},
-    {ERR_PEER_URL_EXISTS, GRPC_FAILED_PRECONDITION,
+    {ERR_PEER_URL_EXISTS, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: Peer URLs already exists"},
-    {ERR_MEMBER_NOT_LEARNER, GRPC_FAILED_PRECONDITION,
+    {ERR_MEMBER_NOT_LEARNER, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: can only promote a learner member"},
-    {ERR_LEARNER_NOT_READY, GRPC_FAILED_PRECONDITION,
+    {ERR_LEARNER_NOT_READY, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: can only promote a learner member which is in sync "
      "with leader"},
-    {ERR_TOO_MANY_LEARNERS, GRPC_FAILED_PRECONDITION,
+    {ERR_TOO_MANY_LEARNERS, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: too many learner members in cluster"},
-    {ERR_UNHEALTHY, GRPC_UNAVAILABLE, "etcdserver: unhealthy cluster"},
+    {ERR_UNHEALTHY, GRPC_STATUS_UNAVAILABLE, "etcdserver: unhealthy cluster"},
     /* Not an etcd error: features cetcd has not built yet (design.md). */
-    {ERR_NOT_SUPPORTED, GRPC_UNIMPLEMENTED, "cetcd: not supported yet"},
-    {ERR_INVALID, GRPC_INVALID_ARGUMENT, "cetcd: invalid argument"},
-    {ERR_PARSE, GRPC_INVALID_ARGUMENT, "cetcd: malformed request"},
-    {ERR_CONFIG, GRPC_INTERNAL, "cetcd: configuration error"},
-    {ERR_LEARNER_NOT_SUPPORTED, GRPC_UNAVAILABLE,
+    {ERR_NOT_SUPPORTED, GRPC_STATUS_UNIMPLEMENTED, "cetcd: not supported yet"},
+    {ERR_INVALID, GRPC_STATUS_INVALID_ARGUMENT, "cetcd: invalid argument"},
+    {ERR_PARSE, GRPC_STATUS_INVALID_ARGUMENT, "cetcd: malformed request"},
+    {ERR_CONFIG, GRPC_STATUS_INTERNAL, "cetcd: configuration error"},
+    {ERR_LEARNER_NOT_SUPPORTED, GRPC_STATUS_UNAVAILABLE,
      "etcdserver: rpc not supported for learner"},
-    {ERR_INVALID_PEER_URLS, GRPC_INVALID_ARGUMENT,
+    {ERR_INVALID_PEER_URLS, GRPC_STATUS_INVALID_ARGUMENT,
      "etcdserver: given member URLs are invalid"},
-    {ERR_CLUSTER_ID_MISMATCH, GRPC_FAILED_PRECONDITION,
+    {ERR_CLUSTER_ID_MISMATCH, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: cluster ID mismatch"},
-    {ERR_NOT_ENOUGH_STARTED, GRPC_FAILED_PRECONDITION,
+    {ERR_NOT_ENOUGH_STARTED, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: re-configuration failed due to not enough started "
      "members"},
-    {ERR_BAD_TRANSFEREE, GRPC_FAILED_PRECONDITION,
+    {ERR_BAD_TRANSFEREE, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: bad leader transferee"},
-    {ERR_TIMEOUT_LEADER_FAIL, GRPC_UNAVAILABLE,
+    {ERR_TIMEOUT_LEADER_FAIL, GRPC_STATUS_UNAVAILABLE,
      "etcdserver: request timed out, possibly due to previous leader "
      "failure"},
-    {ERR_TIMEOUT_LOST_CONN, GRPC_UNAVAILABLE,
+    {ERR_TIMEOUT_LOST_CONN, GRPC_STATUS_UNAVAILABLE,
      "etcdserver: request timed out, possibly due to connection lost"},
-    {ERR_TIMEOUT_WAIT_APPLIED, GRPC_UNAVAILABLE,
+    {ERR_TIMEOUT_WAIT_APPLIED, GRPC_STATUS_UNAVAILABLE,
      "etcdserver: request timed out, waiting for the applied index took "
      "too long"},
-    {ERR_CANCELED, GRPC_CANCELED, "etcdserver: request canceled"},
-    {ERR_DEADLINE_EXCEEDED, GRPC_DEADLINE_EXCEEDED,
+    {ERR_CANCELED, GRPC_STATUS_CANCELLED, "etcdserver: request canceled"},
+    {ERR_DEADLINE_EXCEEDED, GRPC_STATUS_DEADLINE_EXCEEDED,
      "etcdserver: context deadline exceeded"},
-    {ERR_WATCH_CANCELED, GRPC_CANCELED, "etcdserver: watch canceled"},
-    {ERR_AUTH_NOT_ENABLED, GRPC_FAILED_PRECONDITION,
+    {ERR_WATCH_CANCELED, GRPC_STATUS_CANCELLED, "etcdserver: watch canceled"},
+    {ERR_AUTH_NOT_ENABLED, GRPC_STATUS_FAILED_PRECONDITION,
      "etcdserver: authentication is not enabled"},
-    {ERR_NOT_CAPABLE, GRPC_UNAVAILABLE, "etcdserver: not capable"},
+    {ERR_NOT_CAPABLE, GRPC_STATUS_UNAVAILABLE, "etcdserver: not capable"},
 };
 
 #define ERRMAP_N (sizeof(errmap_table) / sizeof(errmap_table[0]))
@@ -138,10 +138,10 @@ const struct errmap_entry *errmap_find(int err)
  * entries are per errno class, so the static storage is read-only.
  */
 static const struct errmap_entry errmap_nomem = {
-    ENOMEM, GRPC_RESOURCE_EXHAUSTED, "cetcd: out of memory"};
+    ENOMEM, GRPC_STATUS_RESOURCE_EXHAUSTED, "cetcd: out of memory"};
 static const struct errmap_entry errmap_timedout = {
-    ETIMEDOUT, GRPC_DEADLINE_EXCEEDED, "context deadline exceeded"};
-static const struct errmap_entry errmap_canceled = {ECANCELED, GRPC_CANCELED,
+    ETIMEDOUT, GRPC_STATUS_DEADLINE_EXCEEDED, "context deadline exceeded"};
+static const struct errmap_entry errmap_canceled = {ECANCELED, GRPC_STATUS_CANCELLED,
 						    "context canceled"};
 
 const struct errmap_entry *errmap_lookup(int err)
@@ -163,55 +163,55 @@ const struct errmap_entry *errmap_lookup(int err)
 		break;
 	}
 	other.err = abs(err);
-	other.code = GRPC_UNKNOWN;
+	other.code = GRPC_STATUS_UNKNOWN;
 	other.message = err_str(err);
 	return &other;
 }
 
-int errmap_http_status(enum grpc_code code)
+int errmap_http_status(enum grpc_status code)
 {
 	/* grpc-gateway v1.16 runtime.HTTPStatusFromCode (etcd 3.5). */
 	switch (code) {
-	case GRPC_OK:
+	case GRPC_STATUS_OK:
 		return 200;
-	case GRPC_CANCELED:
+	case GRPC_STATUS_CANCELLED:
 		return 408;
-	case GRPC_UNKNOWN:
+	case GRPC_STATUS_UNKNOWN:
 		return 500;
-	case GRPC_INVALID_ARGUMENT:
+	case GRPC_STATUS_INVALID_ARGUMENT:
 		return 400;
-	case GRPC_DEADLINE_EXCEEDED:
+	case GRPC_STATUS_DEADLINE_EXCEEDED:
 		return 504;
-	case GRPC_NOT_FOUND:
+	case GRPC_STATUS_NOT_FOUND:
 		return 404;
-	case GRPC_ALREADY_EXISTS:
+	case GRPC_STATUS_ALREADY_EXISTS:
 		return 409;
-	case GRPC_PERMISSION_DENIED:
+	case GRPC_STATUS_PERMISSION_DENIED:
 		return 403;
-	case GRPC_UNAUTHENTICATED:
+	case GRPC_STATUS_UNAUTHENTICATED:
 		return 401;
-	case GRPC_RESOURCE_EXHAUSTED:
+	case GRPC_STATUS_RESOURCE_EXHAUSTED:
 		return 429;
-	case GRPC_FAILED_PRECONDITION:
+	case GRPC_STATUS_FAILED_PRECONDITION:
 		/* etcd compat: 3.5's gateway; Debian's 3.4.23 sends 412. */
 		return 400;
-	case GRPC_ABORTED:
+	case GRPC_STATUS_ABORTED:
 		return 409;
-	case GRPC_OUT_OF_RANGE:
+	case GRPC_STATUS_OUT_OF_RANGE:
 		return 400;
-	case GRPC_UNIMPLEMENTED:
+	case GRPC_STATUS_UNIMPLEMENTED:
 		return 501;
-	case GRPC_INTERNAL:
+	case GRPC_STATUS_INTERNAL:
 		return 500;
-	case GRPC_UNAVAILABLE:
+	case GRPC_STATUS_UNAVAILABLE:
 		return 503;
-	case GRPC_DATA_LOSS:
+	case GRPC_STATUS_DATA_LOSS:
 		return 500;
 	}
 	return 500;
 }
 
-const char *errmap_code_name(enum grpc_code code)
+const char *errmap_code_name(enum grpc_status code)
 {
 	static const char *const names[] = {
 	    "OK",
@@ -316,7 +316,7 @@ int errmap_json_quote(struct buf *out, const char *s)
 	return r;
 }
 
-int errmap_render_json_msg(enum grpc_code code, const char *message,
+int errmap_render_json_msg(enum grpc_status code, const char *message,
 			   struct buf *out)
 {
 	size_t start = out->len;

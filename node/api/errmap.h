@@ -23,31 +23,11 @@
 #include <stdbool.h>
 
 #include "base/buf.h"
-
-/* gRPC status codes (google.golang.org/grpc/codes); values are the wire's. */
-enum grpc_code {
-	GRPC_OK = 0,
-	GRPC_CANCELED = 1,
-	GRPC_UNKNOWN = 2,
-	GRPC_INVALID_ARGUMENT = 3,
-	GRPC_DEADLINE_EXCEEDED = 4,
-	GRPC_NOT_FOUND = 5,
-	GRPC_ALREADY_EXISTS = 6,
-	GRPC_PERMISSION_DENIED = 7,
-	GRPC_RESOURCE_EXHAUSTED = 8,
-	GRPC_FAILED_PRECONDITION = 9,
-	GRPC_ABORTED = 10,
-	GRPC_OUT_OF_RANGE = 11,
-	GRPC_UNIMPLEMENTED = 12,
-	GRPC_INTERNAL = 13,
-	GRPC_UNAVAILABLE = 14,
-	GRPC_DATA_LOSS = 15,
-	GRPC_UNAUTHENTICATED = 16,
-};
+#include "sys/grpc.h" /* enum grpc_status: the one list of gRPC codes */
 
 struct errmap_entry {
 	int err;	     /* the project code, positive (ERR_NO_LEADER) */
-	enum grpc_code code; /* gRPC status */
+	enum grpc_status code; /* gRPC status */
 	const char *message; /* etcd's exact string, the grpc-message */
 };
 
@@ -66,10 +46,10 @@ const struct errmap_entry *errmap_find(int err);
 const struct errmap_entry *errmap_lookup(int err);
 
 /* The HTTP status grpc-gateway (v1.16, etcd 3.5) maps code to. */
-int errmap_http_status(enum grpc_code code);
+int errmap_http_status(enum grpc_status code);
 
 /* Go's name of the code ("InvalidArgument"), for logs and tests. */
-const char *errmap_code_name(enum grpc_code code);
+const char *errmap_code_name(enum grpc_status code);
 
 /*
  * Append the gateway's unary error body for err:
@@ -80,7 +60,7 @@ const char *errmap_code_name(enum grpc_code code);
 int errmap_render_json(int err, struct buf *out);
 
 /* The same for a message that is not in the table (JSON parse errors). */
-int errmap_render_json_msg(enum grpc_code code, const char *message,
+int errmap_render_json_msg(enum grpc_status code, const char *message,
 			   struct buf *out);
 
 /*

@@ -1279,7 +1279,7 @@ int http1_reply_json(struct http1_req *req, const void *body, size_t len)
 	return http1_reply(req, 200, "application/json", body, len);
 }
 
-int http1_reply_error_msg(struct http1_req *req, enum grpc_code code,
+int http1_reply_error_msg(struct http1_req *req, enum grpc_status code,
 			  const char *message)
 {
 	struct buf body = BUF_INIT;
@@ -1470,7 +1470,7 @@ static void fuzz_echo(struct http1_req *req, void *ctx)
 	if (http1_req_header(req, "content-type") == NULL) {
 		http1_reply_json(req, body, len);
 	} else {
-		http1_reply_error_msg(req, GRPC_INVALID_ARGUMENT,
+		http1_reply_error_msg(req, GRPC_STATUS_INVALID_ARGUMENT,
 				      "invalid character 'x' looking for "
 				      "beginning of value");
 	}

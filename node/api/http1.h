@@ -152,7 +152,7 @@ int http1_reply_json(struct http1_req *req, const void *body, size_t len);
  * Finish req with a gateway error whose message is not in the table (the
  * JSON decoder's "invalid character ..." errors, code InvalidArgument).
  */
-int http1_reply_error_msg(struct http1_req *req, enum grpc_code code,
+int http1_reply_error_msg(struct http1_req *req, enum grpc_status code,
 			  const char *message);
 
 /*

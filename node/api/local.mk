@@ -1,7 +1,9 @@
-# node/api: the client port (HTTP/1.1 gateway transport, sniffing, the
-# error table shared with gRPC).
+# node/api: the client port: etcd's services on gRPC and the JSON gateway
+# (api, services), the HTTP/1.1 transport, sniffing, the error table.
 noinst_LIBRARIES += node/api/libapi.a
 node_api_libapi_a_SOURCES = \
+	node/api/api.c node/api/api.h node/api/api_int.h \
+	node/api/services.c \
 	node/api/errmap.c node/api/errmap.h \
 	node/api/http1.c node/api/http1.h \
 	node/api/listener.c node/api/listener.h \

@@ -149,7 +149,7 @@ static void route_badjson(struct http1_req *req, void *ctx)
 	struct apitest_srv *s = ctx;
 
 	s->n_calls++;
-	http1_reply_error_msg(req, GRPC_INVALID_ARGUMENT,
+	http1_reply_error_msg(req, GRPC_STATUS_INVALID_ARGUMENT,
 			      "invalid character 'b' looking for beginning of "
 			      "object key string");
 }

@@ -1,0 +1,93 @@
+/*
+ * api_int.h - what api.c (ports, /health, /version, /metrics) and
+ * services.c (the etcd methods on both protocols) share.  Not exported.
+ *
+ * Invariants:
+ *  1. Every request handed to the member has one struct api_call, linked
+ *     in api->calls from member_request() until its done callback runs or
+ *     it is cancelled; api_free() cancels what is still linked.
+ *  2. An api_call is freed by whoever ends it last: the protocol's close
+ *     callback (gRPC on_close, http1 close) or the member's done callback
+ *     once the reply is written.
+ */
+#ifndef CETCD_API_API_INT_H
+#define CETCD_API_API_INT_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+
+#include "base/list.h"
+#include "server/member.h"
+#include "sys/grpc.h"
+
+struct http1_req;
+struct http1_server;
+struct listener;
+struct metrics;
+struct metrics_counter;
+
+/* One method of etcd's services, with both of its names. */
+struct svc_method {
+	char *grpc_path;       /* "/etcdserverpb.KV/Range" (owned) */
+	const char *http_path; /* "/v3/kv/range"; NULL: none */
+	const char *http_alias; /* a second gateway path, or NULL */
+	enum grpc_kind kind;
+	int op; /* enum member_op, or -1: not implemented yet */
+	const ProtobufCMessageDescriptor *req;
+	const ProtobufCMessageDescriptor *resp;
+	struct api *api;
+};
+
+struct api {
+	struct sys_loop *loop;
+	struct member *m;
+	const struct config *cfg;
+	struct http1_server *http;
+	struct listener *lis;
+	struct grpc_server *grpc;
+	struct metrics *metrics;
+	struct metrics_counter *health_ok;
+	struct metrics_counter *health_failed;
+	int *ports; /* per listen-client-url */
+	size_t n_ports;
+
+	struct svc_method *methods;
+	size_t n_methods;
+	struct grpc_method *gmethods; /* the implemented ones */
+	size_t n_gmethods;
+
+	struct list_node calls; /* struct api_call, invariant 1 */
+	bool shut;
+	bool freeing;
+};
+
+struct api_call;
+/* Called instead of the protocol reply, for internal requests (/health). */
+typedef void (*api_call_fn)(struct api_call *c, int err,
+			    const ProtobufCMessage *resp);
+
+struct api_call {
+	struct list_node node;
+	struct api *api;
+	const struct svc_method *sm;
+	struct member_req *h; /* non-NULL while the member has the request */
+	struct grpc_call *gcall;
+	struct http1_req *hreq;
+	api_call_fn fn; /* NULL: reply in the call's protocol */
+	void *data;	/* for fn */
+};
+
+/* Build the method tables, register the gateway routes. */
+int services_init(struct api *a);
+void services_done(struct api *a);
+
+/*
+ * Hand req to the member for c (c->api, sm, and gcall or hreq or fn set).
+ * 0, or the member's synchronous error (c is not linked then).
+ */
+int services_submit(struct api_call *c, enum member_op op,
+		    const ProtobufCMessage *req);
+/* Unlink c and cancel its member request if it is still pending. */
+void services_cancel(struct api_call *c);
+
+#endif
