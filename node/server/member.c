@@ -66,6 +66,10 @@
 #define MAX_PENDING 20000
 #define WAITER_BUCKETS 1024
 #define COMPACT_BUDGET 1000
+/* etcd compat: entries kept in memory behind a snapshot for slow
+ * followers, and snapshot files kept. */
+#define SNAPSHOT_CATCHUP_ENTRIES 5000
+#define SNAPSHOTS_KEPT 5
 
 enum req_state {
 	REQ_INCOMING, /* queued for the next kick */
@@ -122,6 +126,7 @@ struct member {
 	enum raft_state state;
 	struct raft_hard_state hs; /* as last saved */
 	raft_index applied;
+	raft_index snap_index; /* the latest snapshot's */
 	uint64_t ops_uncommitted;
 	uint64_t request_timeout_ms;
 
@@ -1081,6 +1086,139 @@ static void run_ready(struct member *m)
 	}
 }
 
+/* ---- snapshots ---- */
+
+/* The membership as a snapshot carries it (cetcdpb.Membership). */
+static int pack_membership(struct member *m, uint8_t **data, size_t *len)
+{
+	Cetcdpb__Membership ms = CETCDPB__MEMBERSHIP__INIT;
+	Cetcdpb__Member *mv = NULL, **mp = NULL;
+	int r;
+
+	if (m->n_members > 0) {
+		mv = mem_calloc(m->n_members, sizeof(*mv));
+		mp = mem_calloc(m->n_members, sizeof(*mp));
+		if (mv == NULL || mp == NULL) {
+			mem_free(mv);
+			mem_free(mp);
+			return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < m->n_members; i++) {
+		const struct member_rec *rec = &m->members[i];
+		cetcdpb__member__init(&mv[i]);
+		mv[i].id = rec->id;
+		set_str(&mv[i].name, rec->name);
+		mv[i].n_peer_urls = rec->n_peer_urls;
+		mv[i].peer_urls = rec->peer_urls;
+		mv[i].n_client_urls = rec->n_client_urls;
+		mv[i].client_urls = rec->client_urls;
+		mv[i].is_learner = rec->is_learner;
+		mp[i] = &mv[i];
+	}
+	ms.n_members = m->n_members;
+	ms.members = mp;
+	r = pack_msg(&ms.base, data, len);
+	mem_free(mv);
+	mem_free(mp);
+	return r;
+}
+
+/* Rebuild the membership from a snapshot's data (restart). */
+static int restore_membership(struct member *m, const uint8_t *data, size_t len)
+{
+	ProtobufCMessage *pm;
+	Cetcdpb__Membership *ms;
+	int r;
+
+	if (len == 0) {
+		return 0;
+	}
+	r = proto_unpack(&cetcdpb__membership__descriptor, data, len, &pm);
+	if (r < 0) {
+		return r;
+	}
+	ms = (Cetcdpb__Membership *)pm;
+	for (size_t i = 0; r >= 0 && i < ms->n_members; i++) {
+		const Cetcdpb__Member *cm = ms->members[i];
+		struct member_rec *rec = upsert_rec(m, cm->id);
+
+		if (rec == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		rec->is_learner = cm->is_learner;
+		if (cm->name[0] != '\0') {
+			mem_free(rec->name);
+			rec->name = mem_strdup(cm->name);
+			if (rec->name == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+		}
+		r = dup_strv(&rec->peer_urls, &rec->n_peer_urls, cm->peer_urls,
+			     cm->n_peer_urls);
+		if (r >= 0) {
+			r = dup_strv(&rec->client_urls, &rec->n_client_urls,
+				     cm->client_urls, cm->n_client_urls);
+		}
+		if (r >= 0 && cm->id != m->id && rec->n_peer_urls > 0) {
+			r = peer_transport_add(
+			    m->tr, cm->id, (const char *const *)rec->peer_urls,
+			    rec->n_peer_urls);
+		}
+	}
+	proto_free(pm);
+	return r;
+}
+
+/*
+ * Every snapshot-count applied entries: commit the store (the snapshot
+ * must not cover writes the store could lose), write a snapshot of the
+ * membership at the applied index, then release WAL segments and memory
+ * behind it, keeping SNAPSHOT_CATCHUP_ENTRIES for slow followers.
+ */
+static void maybe_snapshot(struct member *m)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	raft_index keep_from;
+	int r;
+
+	if (m->applied < m->snap_index + m->cfg->snapshot_count ||
+	    m->applied == 0) {
+		return;
+	}
+	r = mvcc_commit(m->store);
+	if (r < 0) {
+		fail(m, r, "committing the store before a snapshot");
+		return;
+	}
+	m->ops_uncommitted = 0;
+	r = pack_membership(m, &data, &len);
+	if (r >= 0) {
+		r = walstore_create_snapshot(m->ws, m->applied,
+					     raft_conf(m->raft), data, len);
+	}
+	mem_free(data);
+	if (r < 0) {
+		fail(m, r, "writing a snapshot");
+		return;
+	}
+	m->snap_index = m->applied;
+	keep_from = m->applied > SNAPSHOT_CATCHUP_ENTRIES
+			? m->applied - SNAPSHOT_CATCHUP_ENTRIES
+			: 0;
+	r = walstore_compact(m->ws, keep_from, SNAPSHOTS_KEPT);
+	if (r < 0) {
+		log_warn("member: releasing the WAL behind snapshot %" PRIu64
+			 ": %s",
+			 m->snap_index, err_str(r));
+	}
+	log_info("member %016" PRIx64 ": snapshot at index %" PRIu64, m->id,
+		 m->snap_index);
+}
+
 /* A single voter need not wait an election timeout to lead. */
 static void maybe_campaign_alone(struct member *m)
 {
@@ -1148,6 +1286,11 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		maybe_campaign_alone(m);
+		maybe_snapshot(m);
+		if (m->error != 0) {
+			fail_all(m, m->error);
+			return;
+		}
 		if (raft_has_ready(m->raft)) {
 			kick(m);
 		}
@@ -1538,6 +1681,25 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	if (r < 0) {
 		member_free(m);
 		return r;
+	}
+	m->snap_index = snap_index;
+	if (snap_index > 0) {
+		struct raft_storage st = walstore_storage(m->ws);
+		struct raft_snapshot snap;
+
+		r = st.snapshot(st.ctx, &snap);
+		if (r >= 0) {
+			r = restore_membership(m, snap.data, snap.len);
+			raft_snapshot_done(&snap);
+		}
+		if (r < 0) {
+			errmsgf(errmsg,
+				"cannot read the membership from the "
+				"snapshot in %s: %s",
+				cfg->snap_dir, err_str(r));
+			member_free(m);
+			return r;
+		}
 	}
 	m->kick_ev = event_new(sys_loop_base(loop), -1, 0, kick_cb, m);
 	if (m->kick_ev == NULL ||

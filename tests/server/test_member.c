@@ -4,6 +4,7 @@
  * addresses, one sys_loop, requests submitted through member_request and
  * the loop run until they are answered.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -563,6 +564,70 @@ START_TEST(test_restarted_member_serves_the_same_data)
 }
 END_TEST
 
+static size_t count_snap_files(const char *dir)
+{
+	char path[700];
+	DIR *d;
+	struct dirent *e;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/member/snap", dir);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l > 5 && strcmp(e->d_name + l - 5, ".snap") == 0) {
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_snapshots_keep_data_and_membership_across_restart)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	Etcdserverpb__MemberListRequest ml =
+	    ETCDSERVERPB__MEMBER_LIST_REQUEST__INIT;
+	Etcdserverpb__MemberListResponse *mlr = NULL;
+	char key[32], *v;
+	int64_t rev = 0;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "snappy", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", "--snapshot-count=10");
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	for (int i = 0; i < 35; i++) {
+		snprintf(key, sizeof(key), "s%02d", i);
+		ck_assert_int_eq(put(loop, nd.m, key, key, &rev), 0);
+	}
+	ck_assert_uint_ge(count_snap_files(nd.dir), 2);
+	member_free(nd.m);
+	nd.m = NULL;
+
+	/* The entries before the snapshot are not replayed: membership and
+	 * Raft's configuration come from the snapshot. */
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(get(loop, nd.m, "s03", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "s03");
+	mem_free(v);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_MEMBER_LIST, &ml.base,
+			      (ProtobufCMessage **)&mlr),
+			 0);
+	ck_assert_uint_eq(mlr->n_members, 1);
+	ck_assert_str_eq(mlr->members[0]->name, "snappy");
+	ck_assert_uint_eq(mlr->members[0]->n_clienturls, 1);
+	proto_free(&mlr->base);
+	ck_assert_int_eq(put(loop, nd.m, "later", "x", &rev), 0);
+	ck_assert_int_eq(rev, 37);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
 START_TEST(test_data_dir_in_use_or_of_another_cluster_is_refused)
 {
 	struct sys_loop *loop;
@@ -677,6 +742,8 @@ static Suite *member_suite(void)
 	tcase_add_test(tc, test_restarted_member_serves_the_same_data);
 	tcase_add_test(tc,
 		       test_data_dir_in_use_or_of_another_cluster_is_refused);
+	tcase_add_test(tc,
+		       test_snapshots_keep_data_and_membership_across_restart);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cluster");
 	tcase_set_timeout(tc, 60);
