@@ -1,31 +1,203 @@
 /*
  * main.c - the cetcd member daemon: read the configuration as etcd does
  * (node/server/config.h), report every problem in one line, then run the
- * member.  The member loop arrives with issue 6; until then a valid
- * configuration is printed and the program says plainly that it cannot
- * serve yet (exit status 2).
+ * member (node/server/member.h) and its client port (node/api/api.h) on
+ * one loop until SIGTERM or SIGINT.
  *
- * Exit status: 0 for --help and --version, 1 for a bad configuration,
- * 2 while the member loop is missing.
+ * systemd (design.md, "systemd native"): READY=1 once the member knows a
+ * leader and serves clients; STATUS= with role, leader, term and applied
+ * index; WATCHDOG=1 at half the interval the manager asks for; STOPPING=1
+ * when a stop signal arrives.
+ *
+ * With CETCD_CHECK_CONFIG=1 in the environment the resolved configuration
+ * is printed and cetcd exits 0 without serving (a dry run, as `nginx -t`).
+ *
+ * Exit status: 0 for --help, --version, a dry run and a graceful stop; 1
+ * for a bad configuration, a member that cannot start, or a member stopped
+ * by a storage error.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/version.h"
 #include "server/config.h"
+#include "server/ids.h"
+#include "server/member.h"
+#include "sys/loop.h"
+#include "sys/sys.h"
 
 extern char **environ;
+
+/* How often the status (and readiness) is looked at. */
+#define STATUS_PERIOD_MS 1000
+#define READY_POLL_MS 5
+
+struct daemon {
+	struct sys_loop *loop;
+	const struct config *cfg;
+	struct member *m;
+	struct api *api;
+	struct sys_timer *status_timer;
+	struct sys_timer *watchdog_timer;
+	bool ready;
+	bool stopping;
+	int exit_code;
+	char last_status[256];
+};
+
+static void stopped(void *arg)
+{
+	struct daemon *d = arg;
+
+	sys_loop_stop(d->loop);
+}
+
+static void begin_stop(struct daemon *d)
+{
+	if (d->stopping) {
+		return;
+	}
+	d->stopping = true;
+	(void)sys_notify("STOPPING=1");
+	api_shutdown(d->api);
+	member_stop(d->m, stopped, d);
+}
+
+static void on_signal(int signo, void *arg)
+{
+	struct daemon *d = arg;
+
+	log_notice("received %s, stopping", strsignal(signo));
+	begin_stop(d);
+}
+
+static const char *role(const struct member_info *mi)
+{
+	if (mi->is_learner) {
+		return "learner";
+	}
+	if (mi->leader == mi->id) {
+		return "leader";
+	}
+	return mi->leader != 0 ? "follower" : "no leader";
+}
+
+static void status_cb(struct sys_timer *t, void *arg)
+{
+	struct daemon *d = arg;
+	struct member_info mi;
+	char lead[IDS_HEX_LEN], st[256];
+
+	(void)t;
+	member_info(d->m, &mi);
+	if (mi.error != 0) {
+		log_error("the member stopped: %s", err_str(mi.error));
+		d->exit_code = 1;
+		begin_stop(d);
+		return;
+	}
+	if (!d->ready && mi.leader != 0) {
+		d->ready = true;
+		log_notice("ready to serve client requests (leader %s)",
+			   ids_format(mi.leader, lead));
+		(void)sys_notify("READY=1");
+		(void)sys_timer_start(t, STATUS_PERIOD_MS, STATUS_PERIOD_MS);
+	}
+	snprintf(
+	    st, sizeof(st),
+	    "STATUS=%s, leader %s, term %" PRIu64 ", applied index %" PRIu64,
+	    role(&mi), mi.leader != 0 ? ids_format(mi.leader, lead) : "none",
+	    mi.term, mi.applied_index);
+	if (strcmp(st, d->last_status) != 0) {
+		(void)sys_notify(st);
+		memcpy(d->last_status, st, sizeof(st));
+	}
+}
+
+static void watchdog_cb(struct sys_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	(void)sys_notify("WATCHDOG=1");
+}
+
+static int run(const struct config *c)
+{
+	struct daemon d;
+	char *msg = NULL;
+	unsigned long long wd;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	d.cfg = c;
+	/* A peer or client that closes early must not kill the member. */
+	signal(SIGPIPE, SIG_IGN);
+	r = sys_loop_new(&d.loop);
+	if (r < 0) {
+		fprintf(stderr, "cetcd: cannot start the event loop: %s\n",
+			err_str(r));
+		return 1;
+	}
+	r = member_new(d.loop, c, &d.m, &msg);
+	if (r >= 0) {
+		r = api_serve(d.loop, d.m, c, &d.api, &msg);
+	}
+	if (r >= 0) {
+		r = sys_loop_on_signal(d.loop, SIGTERM, on_signal, &d);
+	}
+	if (r >= 0) {
+		r = sys_loop_on_signal(d.loop, SIGINT, on_signal, &d);
+	}
+	if (r >= 0) {
+		r = sys_timer_new(d.loop, status_cb, &d, &d.status_timer);
+	}
+	if (r >= 0) {
+		r = sys_timer_start(d.status_timer, READY_POLL_MS,
+				    READY_POLL_MS);
+	}
+	wd = sys_watchdog_usec();
+	if (r >= 0 && wd > 0) {
+		r = sys_timer_new(d.loop, watchdog_cb, &d, &d.watchdog_timer);
+		if (r >= 0) {
+			r = sys_timer_start(d.watchdog_timer, wd / 2000,
+					    wd / 2000);
+		}
+	}
+	if (r >= 0) {
+		r = sys_loop_run(d.loop);
+		if (r < 0) {
+			log_error("event loop failed: %s", err_str(r));
+			d.exit_code = 1;
+		}
+	} else {
+		fprintf(stderr, "cetcd: %s\n", msg != NULL ? msg : err_str(r));
+		d.exit_code = 1;
+	}
+	mem_free(msg);
+	sys_timer_free(d.status_timer);
+	sys_timer_free(d.watchdog_timer);
+	api_free(d.api);
+	member_free(d.m);
+	sys_loop_free(d.loop);
+	return d.exit_code;
+}
 
 int main(int argc, char **argv)
 {
 	struct config *c = NULL;
 	char *msg = NULL;
 	struct buf b = BUF_INIT;
+	const char *dry;
 	int r;
 
 	log_set_prefix(!isatty(STDERR_FILENO));
@@ -57,17 +229,20 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < c->n_warnings; i++) {
 		log_warn("%s", c->warnings[i]);
 	}
-	if (config_describe(c, &b) < 0) {
-		config_free(c);
+	dry = getenv("CETCD_CHECK_CONFIG");
+	if (dry != NULL && strcmp(dry, "1") == 0) {
+		if (config_describe(c, &b) < 0) {
+			config_free(c);
+			buf_done(&b);
+			fprintf(stderr, "cetcd: %s\n", err_str(-ENOMEM));
+			return 1;
+		}
+		fputs((const char *)b.data, stdout);
 		buf_done(&b);
-		fprintf(stderr, "cetcd: %s\n", err_str(-ENOMEM));
-		return 1;
+		config_free(c);
+		return 0;
 	}
-	fputs((const char *)b.data, stdout);
-	fflush(stdout);
-	buf_done(&b);
+	r = run(c);
 	config_free(c);
-	fprintf(stderr, "cetcd: configuration is valid, but the member loop "
-			"is not implemented yet (issue 6); not serving\n");
-	return 2;
+	return r;
 }

@@ -1,10 +1,12 @@
 # .proto files are compiled by protoc-c at build time into the build tree.
-# kv.proto and auth.proto come before rpc.proto, which imports them.
+# kv.proto and auth.proto come before rpc.proto, which imports them;
+# internal.proto (cetcd's Raft requests) imports rpc.proto.
 PROTO_FILES = \
 	node/proto/raftpb.proto \
 	node/proto/kv.proto \
 	node/proto/auth.proto \
-	node/proto/rpc.proto
+	node/proto/rpc.proto \
+	node/proto/internal.proto
 PROTO_GEN_C = $(PROTO_FILES:.proto=.pb-c.c)
 PROTO_GEN_H = $(PROTO_FILES:.proto=.pb-c.h)
 

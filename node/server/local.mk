@@ -1,7 +1,11 @@
-# node/server: the member's configuration and identity now; apply,
-# proposals, membership and bootstrap join with the member loop (issue 6).
+# node/server: configuration and identity, and the member core (member.h):
+# Raft, the WAL, the MVCC store and the peer transport on one loop.
 noinst_LIBRARIES += node/server/libserver.a
 node_server_libserver_a_SOURCES = \
+	node/server/apply.c node/server/apply.h \
 	node/server/config.c node/server/config.h \
-	node/server/ids.c node/server/ids.h
-node_server_libserver_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(OPENSSL_CFLAGS)
+	node/server/ids.c node/server/ids.h \
+	node/server/member.c node/server/member.h \
+	node/server/raftmsg.c node/server/raftmsg.h
+node_server_libserver_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)

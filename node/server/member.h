@@ -78,13 +78,23 @@ int member_new(struct sys_loop *loop, const struct config *cfg, struct member **
  * pending requests fail with -ERR_STOPPED and done(arg) runs.
  */
 void member_stop(struct member *m, void (*done)(void *arg), void *arg);
+/*
+ * Free the member (not from one of its callbacks).  Requests still pending
+ * are dropped without calling done: call member_stop first to have them
+ * answered.  Uncommitted store writes are committed first.
+ */
 void member_free(struct member *m);
 
 /*
  * Submit a request (req borrowed for the call; its type must match op).
  * done runs exactly once, later, unless the request is cancelled first.
- * *handle (may be NULL) lets a caller whose client went away cancel it.
- * Returns 0, or an error without calling done (invalid op or message).
+ * *handle (may be NULL) lets a caller whose client went away cancel it;
+ * it is valid until done runs.
+ * Returns 0, or an error without calling done: -ERR_INVALID (unknown op,
+ * NULL req or done, req of another type than op) or -ENOMEM.  Every etcd
+ * error, the validation ones included (-ERR_EMPTY_KEY, -ERR_TOO_MANY_OPS,
+ * -ERR_REQUEST_TOO_LARGE, ...), comes through done.  Ops not implemented
+ * yet answer -ERR_NOT_SUPPORTED through done.
  */
 int member_request(struct member *m, enum member_op op, const ProtobufCMessage *req,
 		   member_done_fn done, void *arg, struct member_req **handle);
@@ -102,6 +112,7 @@ struct member_info {
 	int64_t revision;
 	bool is_learner;
 	bool nospace; /* NOSPACE alarm raised */
+	int error;    /* the sticky storage error that stopped it, or 0 */
 };
 void member_info(const struct member *m, struct member_info *out);
 

@@ -15,3 +15,14 @@ EXTRA_DIST += \
 	tests/server/data/scenario-b-node01.env \
 	tests/server/data/scenario-b-node02.env \
 	tests/server/data/scenario-b-node03.env
+
+# The member core in-process: WAL, LMDB and peer sockets for real.
+check_PROGRAMS += tests/server/check_member
+TESTS += tests/server/check_member
+tests_server_check_member_SOURCES = tests/server/test_member.c
+tests_server_check_member_CFLAGS = $(TEST_CFLAGS) $(PROTOBUF_C_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
+tests_server_check_member_LDADD = $(TEST_LIBS) $(LIBSERVER) $(LIBPEER) \
+	$(LIBMVCC) $(LIBWAL) $(LIBRAFT) $(LIBPROTO) $(LIBGRPC) $(LIBSYS) \
+	$(LIBBASE) $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) \
+	$(LMDB_LIBS) $(JSONC_LIBS) $(YAML_LIBS) $(OPENSSL_LIBS) -lm

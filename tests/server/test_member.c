@@ -1,0 +1,755 @@
+/*
+ * test_member.c - the member core in-process: real WAL and LMDB files in a
+ * temporary directory, real peer sockets on the test's own loopback
+ * addresses, one sys_loop, requests submitted through member_request and
+ * the loop run until they are answered.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "proto/proto.h"
+#include "server/config.h"
+#include "server/member.h"
+#include "sys/loop.h"
+#include "testlib.h"
+
+#define WAIT_MS 10000
+
+struct node {
+	char name[16];
+	char dir[512];
+	char addr[16];
+	int peer_port;
+	int client_port;
+	struct config *cfg;
+	struct member *m;
+};
+
+struct call {
+	struct sys_loop *loop;
+	bool done;
+	int err;
+	ProtobufCMessage *resp; /* a copy, proto_free */
+};
+
+static void on_done(void *arg, int err, const ProtobufCMessage *resp)
+{
+	struct call *c = arg;
+	uint8_t *buf;
+	size_t n;
+
+	ck_assert(!c->done);
+	c->done = true;
+	c->err = err;
+	if (resp != NULL) {
+		ck_assert_int_eq(err, 0);
+		n = protobuf_c_message_get_packed_size(resp);
+		buf = mem_alloc(n + 1);
+		ck_assert_ptr_nonnull(buf);
+		protobuf_c_message_pack(resp, buf);
+		ck_assert_int_eq(
+		    proto_unpack(resp->descriptor, buf, n, &c->resp), 0);
+		mem_free(buf);
+	} else {
+		ck_assert_int_lt(err, 0);
+	}
+	sys_loop_stop(c->loop);
+}
+
+static void guard_cb(struct sys_timer *t, void *arg)
+{
+	(void)t;
+	sys_loop_stop(arg);
+}
+
+/* Run the loop until *flag or WAIT_MS pass. */
+static void run_until_flag(struct sys_loop *loop, const bool *flag)
+{
+	struct sys_timer *guard;
+	uint64_t start = 0;
+
+	ck_assert_int_eq(sys_timer_new(loop, guard_cb, loop, &guard), 0);
+	ck_assert_int_eq(sys_timer_start(guard, WAIT_MS, 0), 0);
+	while (!*flag && sys_timer_is_active(guard)) {
+		ck_assert_int_eq(sys_loop_run(loop), 0);
+		start++;
+	}
+	sys_timer_free(guard);
+	ck_assert_msg(*flag, "not answered within %d ms", WAIT_MS);
+}
+
+/* Submit and run the loop until answered; returns the error. */
+static int call(struct sys_loop *loop, struct member *m, enum member_op op,
+		const ProtobufCMessage *req, ProtobufCMessage **resp)
+{
+	struct call c = {loop, false, 0, NULL};
+
+	ck_assert_int_eq(member_request(m, op, req, on_done, &c, NULL), 0);
+	/* Never answered inside member_request (member.h). */
+	ck_assert(!c.done);
+	run_until_flag(loop, &c.done);
+	if (resp != NULL) {
+		*resp = c.resp;
+	} else {
+		proto_free(c.resp);
+	}
+	return c.err;
+}
+
+struct poll {
+	struct member **ms;
+	size_t n;
+	bool ok;
+	struct sys_loop *loop;
+	uint64_t not_leader; /* a leader other than this one */
+};
+
+static void poll_cb(struct sys_timer *t, void *arg)
+{
+	struct poll *p = arg;
+	uint64_t lead = 0;
+	size_t agree = 0;
+
+	(void)t;
+	for (size_t i = 0; i < p->n; i++) {
+		struct member_info mi;
+		if (p->ms[i] == NULL) {
+			continue;
+		}
+		member_info(p->ms[i], &mi);
+		if (mi.leader == 0 || mi.leader == p->not_leader ||
+		    (lead != 0 && mi.leader != lead)) {
+			return;
+		}
+		lead = mi.leader;
+		agree++;
+	}
+	if (agree > 0) {
+		p->ok = true;
+		sys_loop_stop(p->loop);
+	}
+}
+
+/* Run until every live member of ms knows the same leader (not `not`). */
+static uint64_t wait_leader(struct sys_loop *loop, struct member **ms, size_t n,
+			    uint64_t not )
+{
+	struct poll p = {ms, n, false, loop, not };
+	struct sys_timer *t;
+	struct member_info mi;
+
+	ck_assert_int_eq(sys_timer_new(loop, poll_cb, &p, &t), 0);
+	ck_assert_int_eq(sys_timer_start(t, 5, 5), 0);
+	run_until_flag(loop, &p.ok);
+	sys_timer_free(t);
+	for (size_t i = 0; i < n; i++) {
+		if (ms[i] != NULL) {
+			member_info(ms[i], &mi);
+			return mi.leader;
+		}
+	}
+	return 0;
+}
+
+static void node_init(struct node *nd, const char *name, const char *dir)
+{
+	memset(nd, 0, sizeof(*nd));
+	snprintf(nd->name, sizeof(nd->name), "%s", name);
+	snprintf(nd->dir, sizeof(nd->dir), "%s/%s.etcd", dir, name);
+	ck_assert_int_eq(testlib_loopback_addr(nd->addr, sizeof(nd->addr)), 0);
+	nd->peer_port = testlib_free_port(nd->addr);
+	nd->client_port = testlib_free_port(nd->addr);
+	ck_assert_int_gt(nd->peer_port, 0);
+	ck_assert_int_gt(nd->client_port, 0);
+}
+
+/* The configuration of nd in the cluster nodes[0..n) (token given). */
+static struct config *node_config(const struct node *nd,
+				  const struct node *nodes, size_t n,
+				  const char *token, const char *extra)
+{
+	char peer[64], client[64], cluster[1024] = "", tok[128];
+	char *argv[32];
+	int argc = 0;
+	struct config *c = NULL;
+	char *msg = NULL;
+
+	snprintf(peer, sizeof(peer),
+		 "--initial-advertise-peer-urls=http://%s:%d", nd->addr,
+		 nd->peer_port);
+	snprintf(client, sizeof(client), "--advertise-client-urls=http://%s:%d",
+		 nd->addr, nd->client_port);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(cluster);
+		snprintf(cluster + len, sizeof(cluster) - len,
+			 "%s%s=http://%s:%d",
+			 i == 0 ? "--initial-cluster=" : ",", nodes[i].name,
+			 nodes[i].addr, nodes[i].peer_port);
+	}
+	snprintf(tok, sizeof(tok), "--initial-cluster-token=%s", token);
+	static char lpeer[64], lclient[64], name[64], dir[600];
+	snprintf(lpeer, sizeof(lpeer), "--listen-peer-urls=http://%s:%d",
+		 nd->addr, nd->peer_port);
+	snprintf(lclient, sizeof(lclient), "--listen-client-urls=http://%s:%d",
+		 nd->addr, nd->client_port);
+	snprintf(name, sizeof(name), "--name=%s", nd->name);
+	snprintf(dir, sizeof(dir), "--data-dir=%s", nd->dir);
+	argv[argc++] = (char *)"cetcd";
+	argv[argc++] = name;
+	argv[argc++] = dir;
+	argv[argc++] = lpeer;
+	argv[argc++] = lclient;
+	argv[argc++] = peer;
+	argv[argc++] = client;
+	argv[argc++] = cluster;
+	argv[argc++] = tok;
+	argv[argc++] = (char *)"--heartbeat-interval=10";
+	argv[argc++] = (char *)"--election-timeout=100";
+	if (extra != NULL) {
+		argv[argc++] = (char *)(uintptr_t)extra;
+	}
+	argv[argc] = NULL;
+	ck_assert_msg(config_parse(argc, argv, NULL, &c, &msg) == 0,
+		      "config: %s", msg ? msg : "?");
+	return c;
+}
+
+static void start(struct sys_loop *loop, struct node *nd)
+{
+	char *msg = NULL;
+	int r = member_new(loop, nd->cfg, &nd->m, &msg);
+
+	ck_assert_msg(r == 0, "member_new: %s (%s)", err_str(r),
+		      msg ? msg : "");
+}
+
+static void node_done(struct node *nd)
+{
+	member_free(nd->m);
+	nd->m = NULL;
+	config_free(nd->cfg);
+	nd->cfg = NULL;
+}
+
+static int put(struct sys_loop *loop, struct member *m, const char *k,
+	       const char *v, int64_t *rev)
+{
+	Etcdserverpb__PutRequest req = ETCDSERVERPB__PUT_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	int r;
+
+	req.key.data = (uint8_t *)(uintptr_t)k;
+	req.key.len = strlen(k);
+	req.value.data = (uint8_t *)(uintptr_t)v;
+	req.value.len = strlen(v);
+	r = call(loop, m, MEMBER_OP_PUT, &req.base, &resp);
+	if (r == 0 && rev != NULL) {
+		*rev = ((Etcdserverpb__PutResponse *)resp)->header->revision;
+	}
+	proto_free(resp);
+	return r;
+}
+
+/* Get k; *val (mem_free) NULL when absent. */
+static int get(struct sys_loop *loop, struct member *m, const char *k,
+	       bool serializable, char **val, Etcdserverpb__ResponseHeader *h)
+{
+	Etcdserverpb__RangeRequest req = ETCDSERVERPB__RANGE_REQUEST__INIT;
+	Etcdserverpb__RangeResponse *resp = NULL;
+	int r;
+
+	req.key.data = (uint8_t *)(uintptr_t)k;
+	req.key.len = strlen(k);
+	req.serializable = serializable;
+	r = call(loop, m, MEMBER_OP_RANGE, &req.base,
+		 (ProtobufCMessage **)&resp);
+	*val = NULL;
+	if (r == 0) {
+		ck_assert_ptr_nonnull(resp->header);
+		if (h != NULL) {
+			*h = *resp->header;
+		}
+		if (resp->n_kvs > 0) {
+			*val =
+			    mem_strndup((const char *)resp->kvs[0]->value.data,
+					resp->kvs[0]->value.len);
+		}
+	}
+	proto_free(&resp->base);
+	return r;
+}
+
+START_TEST(test_single_member_bootstraps_and_serves_kv)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	struct member_info mi;
+	Etcdserverpb__ResponseHeader h;
+	int64_t rev1 = 0, rev2 = 0;
+	char *v;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
+	start(loop, &nd);
+	ck_assert_uint_eq(wait_leader(loop, &nd.m, 1, 0), nd.cfg->member_id);
+
+	ck_assert_int_eq(put(loop, nd.m, "foo", "bar", &rev1), 0);
+	ck_assert_int_eq(rev1, 2); /* a new store is at revision 1 */
+	ck_assert_int_eq(put(loop, nd.m, "foo", "baz", &rev2), 0);
+	ck_assert_int_eq(rev2, 3);
+
+	ck_assert_int_eq(get(loop, nd.m, "foo", false, &v, &h), 0);
+	ck_assert_str_eq(v, "baz");
+	mem_free(v);
+	ck_assert_uint_eq(h.cluster_id, nd.cfg->cluster_id);
+	ck_assert_uint_eq(h.member_id, nd.cfg->member_id);
+	ck_assert_int_eq(h.revision, 3);
+	ck_assert_uint_ge(h.raft_term, 2);
+	ck_assert_int_eq(get(loop, nd.m, "foo", true, &v, NULL), 0);
+	ck_assert_str_eq(v, "baz");
+	mem_free(v);
+	ck_assert_int_eq(get(loop, nd.m, "nope", false, &v, NULL), 0);
+	ck_assert_ptr_null(v);
+
+	member_info(nd.m, &mi);
+	ck_assert_uint_eq(mi.id, nd.cfg->member_id);
+	ck_assert_uint_eq(mi.leader, mi.id);
+	ck_assert_int_eq(mi.revision, 3);
+	ck_assert_uint_ge(mi.applied_index, 3);
+	ck_assert_uint_eq(mi.applied_index, mi.commit_index);
+	ck_assert_int_eq(mi.error, 0);
+
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_delete_txn_and_compaction_apply_through_raft)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	Etcdserverpb__DeleteRangeRequest del =
+	    ETCDSERVERPB__DELETE_RANGE_REQUEST__INIT;
+	Etcdserverpb__DeleteRangeResponse *dresp = NULL;
+	Etcdserverpb__TxnRequest txn = ETCDSERVERPB__TXN_REQUEST__INIT;
+	Etcdserverpb__TxnResponse *tresp = NULL;
+	Etcdserverpb__Compare cmp = ETCDSERVERPB__COMPARE__INIT,
+			      *cmps[1] = {&cmp};
+	Etcdserverpb__RequestOp op = ETCDSERVERPB__REQUEST_OP__INIT,
+				*ops[1] = {&op};
+	Etcdserverpb__PutRequest p = ETCDSERVERPB__PUT_REQUEST__INIT;
+	Etcdserverpb__CompactionRequest comp =
+	    ETCDSERVERPB__COMPACTION_REQUEST__INIT;
+	char *v;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(put(loop, nd.m, "a", "1", NULL), 0);
+	ck_assert_int_eq(put(loop, nd.m, "b", "2", NULL), 0);
+
+	/* Txn: if a's value is "1" then put c=3. */
+	cmp.key.data = (uint8_t *)"a";
+	cmp.key.len = 1;
+	cmp.target = ETCDSERVERPB__COMPARE__COMPARE_TARGET__VALUE;
+	cmp.result = ETCDSERVERPB__COMPARE__COMPARE_RESULT__EQUAL;
+	cmp.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_VALUE;
+	cmp.value.data = (uint8_t *)"1";
+	cmp.value.len = 1;
+	p.key.data = (uint8_t *)"c";
+	p.key.len = 1;
+	p.value.data = (uint8_t *)"3";
+	p.value.len = 1;
+	op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT;
+	op.request_put = &p;
+	txn.n_compare = 1;
+	txn.compare = cmps;
+	txn.n_success = 1;
+	txn.success = ops;
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_TXN, &txn.base,
+			      (ProtobufCMessage **)&tresp),
+			 0);
+	ck_assert(tresp->succeeded);
+	ck_assert_uint_eq(tresp->n_responses, 1);
+	ck_assert_int_eq(tresp->responses[0]->response_case,
+			 ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_PUT);
+	ck_assert_int_eq(tresp->header->revision, 4);
+	proto_free(&tresp->base);
+	ck_assert_int_eq(get(loop, nd.m, "c", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "3");
+	mem_free(v);
+
+	/* Delete [a, c): a and b. */
+	del.key.data = (uint8_t *)"a";
+	del.key.len = 1;
+	del.range_end.data = (uint8_t *)"c";
+	del.range_end.len = 1;
+	del.prev_kv = true;
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_DELETE_RANGE, &del.base,
+			      (ProtobufCMessage **)&dresp),
+			 0);
+	ck_assert_int_eq(dresp->deleted, 2);
+	ck_assert_uint_eq(dresp->n_prev_kvs, 2);
+	ck_assert_int_eq(dresp->header->revision, 5);
+	proto_free(&dresp->base);
+	ck_assert_int_eq(get(loop, nd.m, "a", false, &v, NULL), 0);
+	ck_assert_ptr_null(v);
+
+	/* Compaction, then a compacted revision is refused. */
+	comp.revision = 4;
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_COMPACT, &comp.base, NULL),
+			 0);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_COMPACT, &comp.base, NULL),
+			 -ERR_COMPACTED);
+
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_invalid_requests_get_etcd_errors)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	Etcdserverpb__PutRequest p = ETCDSERVERPB__PUT_REQUEST__INIT;
+	Etcdserverpb__RangeRequest rr = ETCDSERVERPB__RANGE_REQUEST__INIT;
+	Etcdserverpb__TxnRequest txn = ETCDSERVERPB__TXN_REQUEST__INIT;
+	Etcdserverpb__RequestOp op[2] = {ETCDSERVERPB__REQUEST_OP__INIT,
+					 ETCDSERVERPB__REQUEST_OP__INIT};
+	Etcdserverpb__RequestOp *ops[2] = {&op[0], &op[1]};
+	Etcdserverpb__PutRequest dup = ETCDSERVERPB__PUT_REQUEST__INIT;
+	static uint8_t big[2048];
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", "--max-txn-ops=1");
+	nd.cfg->max_request_bytes = 1024;
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+
+	/* Wrong message type for the op: refused at once, no callback. */
+	ck_assert_int_eq(
+	    member_request(nd.m, MEMBER_OP_PUT, &rr.base, on_done, NULL, NULL),
+	    -ERR_INVALID);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
+			 -ERR_EMPTY_KEY);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL),
+			 -ERR_EMPTY_KEY);
+	p.key.data = (uint8_t *)"k";
+	p.key.len = 1;
+	p.value.data = big;
+	p.value.len = sizeof(big);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
+			 -ERR_REQUEST_TOO_LARGE);
+	p.value.len = 1;
+	p.ignore_value = true;
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
+			 -ERR_VALUE_PROVIDED);
+	p.value.len = 0;
+	/* ignore_value on a missing key: refused when applied. */
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
+			 -ERR_KEY_NOT_FOUND);
+
+	p.ignore_value = false;
+	p.value.len = 1;
+	dup = p;
+	op[0].request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT;
+	op[0].request_put = &p;
+	op[1].request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT;
+	op[1].request_put = &dup;
+	txn.n_success = 2;
+	txn.success = ops;
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_TXN, &txn.base, NULL),
+			 -ERR_TOO_MANY_OPS);
+	member_free(nd.m);
+	config_free(nd.cfg);
+	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_TXN, &txn.base, NULL),
+			 -ERR_DUPLICATE_KEY);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_member_list_and_status_describe_the_member)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	Etcdserverpb__MemberListRequest ml =
+	    ETCDSERVERPB__MEMBER_LIST_REQUEST__INIT;
+	Etcdserverpb__MemberListResponse *mlr = NULL;
+	Etcdserverpb__StatusRequest st = ETCDSERVERPB__STATUS_REQUEST__INIT;
+	Etcdserverpb__StatusResponse *str = NULL;
+	char url[64];
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	/* The published client URLs are applied through Raft. */
+	ck_assert_int_eq(put(loop, nd.m, "x", "y", NULL), 0);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_MEMBER_LIST, &ml.base,
+			      (ProtobufCMessage **)&mlr),
+			 0);
+	ck_assert_uint_eq(mlr->n_members, 1);
+	ck_assert_uint_eq(mlr->members[0]->id, nd.cfg->member_id);
+	ck_assert_str_eq(mlr->members[0]->name, "solo");
+	snprintf(url, sizeof(url), "http://%s:%d", nd.addr, nd.peer_port);
+	ck_assert_uint_eq(mlr->members[0]->n_peerurls, 1);
+	ck_assert_str_eq(mlr->members[0]->peerurls[0], url);
+	snprintf(url, sizeof(url), "http://%s:%d", nd.addr, nd.client_port);
+	ck_assert_uint_eq(mlr->members[0]->n_clienturls, 1);
+	ck_assert_str_eq(mlr->members[0]->clienturls[0], url);
+	ck_assert(!mlr->members[0]->islearner);
+	ck_assert_uint_eq(mlr->header->cluster_id, nd.cfg->cluster_id);
+	proto_free(&mlr->base);
+
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_STATUS, &st.base,
+			      (ProtobufCMessage **)&str),
+			 0);
+	ck_assert_str_eq(str->version, "3.5.13");
+	ck_assert_uint_eq(str->leader, nd.cfg->member_id);
+	ck_assert_uint_ge(str->raftindex, 3);
+	ck_assert_uint_eq(str->raftappliedindex, str->raftindex);
+	ck_assert_int_gt(str->dbsize, 0);
+	proto_free(&str->base);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_restarted_member_serves_the_same_data)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	Etcdserverpb__ResponseHeader h;
+	int64_t rev = 0;
+	char *v;
+	char key[32];
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "k%02d", i);
+		ck_assert_int_eq(put(loop, nd.m, key, key, &rev), 0);
+	}
+	ck_assert_int_eq(rev, 21);
+	member_free(nd.m);
+	nd.m = NULL;
+
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(get(loop, nd.m, "k07", false, &v, &h), 0);
+	ck_assert_str_eq(v, "k07");
+	mem_free(v);
+	ck_assert_int_eq(h.revision, 21);
+	/* Writes go on from where they were. */
+	ck_assert_int_eq(put(loop, nd.m, "k20", "x", &rev), 0);
+	ck_assert_int_eq(rev, 22);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+static size_t count_snap_files(const char *dir)
+{
+	char path[700];
+	DIR *d;
+	struct dirent *e;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/member/snap", dir);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l > 5 && strcmp(e->d_name + l - 5, ".snap") == 0) {
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_snapshots_keep_data_and_membership_across_restart)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	Etcdserverpb__MemberListRequest ml =
+	    ETCDSERVERPB__MEMBER_LIST_REQUEST__INIT;
+	Etcdserverpb__MemberListResponse *mlr = NULL;
+	char key[32], *v;
+	int64_t rev = 0;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "snappy", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", "--snapshot-count=10");
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	for (int i = 0; i < 35; i++) {
+		snprintf(key, sizeof(key), "s%02d", i);
+		ck_assert_int_eq(put(loop, nd.m, key, key, &rev), 0);
+	}
+	ck_assert_uint_ge(count_snap_files(nd.dir), 2);
+	member_free(nd.m);
+	nd.m = NULL;
+
+	/* The entries before the snapshot are not replayed: membership and
+	 * Raft's configuration come from the snapshot. */
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(get(loop, nd.m, "s03", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "s03");
+	mem_free(v);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_MEMBER_LIST, &ml.base,
+			      (ProtobufCMessage **)&mlr),
+			 0);
+	ck_assert_uint_eq(mlr->n_members, 1);
+	ck_assert_str_eq(mlr->members[0]->name, "snappy");
+	ck_assert_uint_eq(mlr->members[0]->n_clienturls, 1);
+	proto_free(&mlr->base);
+	ck_assert_int_eq(put(loop, nd.m, "later", "x", &rev), 0);
+	ck_assert_int_eq(rev, 37);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_data_dir_in_use_or_of_another_cluster_is_refused)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	struct member *second = NULL;
+	struct config *other;
+	char *msg = NULL;
+	int r;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
+	start(loop, &nd);
+	r = member_new(loop, nd.cfg, &second, &msg);
+	ck_assert_int_lt(r, 0);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_msg(strstr(msg, "in use by another process") != NULL, "%s",
+		      msg);
+	mem_free(msg);
+	msg = NULL;
+	member_free(nd.m);
+	nd.m = NULL;
+
+	other = node_config(&nd, &nd, 1, "another-token", NULL);
+	r = member_new(loop, other, &second, &msg);
+	ck_assert_int_eq(r, -ERR_CLUSTER_ID_MISMATCH);
+	ck_assert_msg(strstr(msg, "belongs to member") != NULL, "%s", msg);
+	mem_free(msg);
+	config_free(other);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
+{
+	struct sys_loop *loop;
+	struct node nd[3];
+	struct member *ms[3];
+	const char *dir = testlib_tmpdir();
+	uint64_t lead, lead2;
+	size_t li = 0, other;
+	char *v;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd[0], "n1", dir);
+	node_init(&nd[1], "n2", dir);
+	node_init(&nd[2], "n3", dir);
+	for (size_t i = 0; i < 3; i++) {
+		nd[i].cfg = node_config(&nd[i], nd, 3, "three", NULL);
+		start(loop, &nd[i]);
+		ms[i] = nd[i].m;
+	}
+	lead = wait_leader(loop, ms, 3, 0);
+	for (size_t i = 0; i < 3; i++) {
+		if (nd[i].cfg->member_id == lead) {
+			li = i;
+		}
+	}
+	ck_assert_uint_eq(nd[li].cfg->member_id, lead);
+	other = (li + 1) % 3;
+
+	/* A follower's proposal is forwarded; a read on another follower is
+	 * linearizable: it sees the write that was acknowledged. */
+	ck_assert_int_eq(put(loop, ms[other], "greeting", "hello etcd", NULL),
+			 0);
+	ck_assert_int_eq(
+	    get(loop, ms[(li + 2) % 3], "greeting", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "hello etcd");
+	mem_free(v);
+	ck_assert_int_eq(get(loop, ms[li], "greeting", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "hello etcd");
+	mem_free(v);
+
+	/* Lose the leader: the other two elect a new one and take writes. */
+	member_free(nd[li].m);
+	nd[li].m = NULL;
+	ms[li] = NULL;
+	lead2 = wait_leader(loop, ms, 3, lead);
+	ck_assert_uint_ne(lead2, lead);
+	ck_assert_int_eq(put(loop, ms[other], "after", "failover", NULL), 0);
+	ck_assert_int_eq(get(loop, ms[(li + 2) % 3], "after", false, &v, NULL),
+			 0);
+	ck_assert_str_eq(v, "failover");
+	mem_free(v);
+
+	/* The old leader comes back as a follower and catches up. */
+	start(loop, &nd[li]);
+	ms[li] = nd[li].m;
+	ck_assert_uint_eq(wait_leader(loop, ms, 3, lead), lead2);
+	ck_assert_int_eq(get(loop, ms[li], "after", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "failover");
+	mem_free(v);
+
+	for (size_t i = 0; i < 3; i++) {
+		node_done(&nd[i]);
+	}
+	sys_loop_free(loop);
+}
+END_TEST
+
+static Suite *member_suite(void)
+{
+	Suite *s = suite_create("member");
+	TCase *tc = tcase_create("single");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_single_member_bootstraps_and_serves_kv);
+	tcase_add_test(tc, test_delete_txn_and_compaction_apply_through_raft);
+	tcase_add_test(tc, test_invalid_requests_get_etcd_errors);
+	tcase_add_test(tc, test_member_list_and_status_describe_the_member);
+	tcase_add_test(tc, test_restarted_member_serves_the_same_data);
+	tcase_add_test(tc,
+		       test_data_dir_in_use_or_of_another_cluster_is_refused);
+	tcase_add_test(tc,
+		       test_snapshots_keep_data_and_membership_across_restart);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cluster");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc,
+		       test_three_members_replicate_and_survive_a_leader_loss);
+	suite_add_tcase(s, tc);
+	return s;
+}
+TEST_SUITE(member_suite)
