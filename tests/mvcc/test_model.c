@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "base/mem.h"
 #include "helpers.h"
@@ -399,9 +400,14 @@ static void do_reopen(struct run *r)
 	check_leases(r);
 }
 
-static void one_run(uint64_t seed, int n_ops)
+static void one_run(const char *base, int run, uint64_t seed, int n_ops)
 {
-	struct run r = {.rng = seed, .dir = testlib_tmpdir()};
+	/* One temporary directory per test, a subdirectory per run: testlib
+	 * tracks a bounded number of directories. */
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/run%d", base, run);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	struct run r = {.rng = seed, .dir = dir};
 	model_init(&r.m);
 	r.s = h_open(r.dir);
 	for (int i = 0; i < n_ops; i++) {
@@ -438,7 +444,7 @@ static void one_run(uint64_t seed, int n_ops)
 	check_leases(&r);
 	mvcc_close(r.s);
 	model_done(&r.m);
-	testlib_rmtree(r.dir);
+	ck_assert_int_eq(testlib_rmtree(dir), 0);
 }
 
 START_TEST(test_random_sequences_match_the_model)
@@ -447,9 +453,10 @@ START_TEST(test_random_sequences_match_the_model)
 	uint64_t seed = testlib_seed();
 	const char *e = getenv("CETCD_MVCC_RUNS");
 	int runs = e ? atoi(e) : 20;
+	const char *base = testlib_tmpdir();
 	for (int i = 0; i < runs; i++) {
 		uint64_t st = seed + (uint64_t)i;
-		one_run(testlib_rand_next(&st), 200);
+		one_run(base, i, testlib_rand_next(&st), 200);
 	}
 	pool_done();
 }
