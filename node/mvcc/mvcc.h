@@ -338,9 +338,8 @@ void mvcc_events_done(struct mvcc_events *e);
  * after the revision during which max_events was reached (whole revisions
  * only).  ERR_COMPACTED when from_rev < the compacted revision.
  */
-int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev,
-		     size_t max_events, bool with_prev_kv,
-		     struct mvcc_events *out);
+int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev, size_t max_events,
+		     bool with_prev_kv, struct mvcc_events *out);
 
 /* Keys (copies) attached to a lease, in no particular order. */
 struct mvcc_key {
@@ -359,8 +358,7 @@ void mvcc_keys_done(struct mvcc_keys *k);
  * The live keys whose current version carries lease (kept in LMDB, no scan):
  * what a lease revoke deletes, in one Txn of DeleteRange ops.
  */
-int mvcc_lease_keys(struct mvcc_store *s, int64_t lease,
-		    struct mvcc_keys *out);
+int mvcc_lease_keys(struct mvcc_store *s, int64_t lease, struct mvcc_keys *out);
 
 /*
  * Aux records: the server's own small tables (leases, alarms, membership)

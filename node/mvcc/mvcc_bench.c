@@ -58,8 +58,8 @@ static int reopen(const char *dir)
 	}
 	double t_open = now();
 	/* The key the load phase wrote first. */
-	struct mvcc_range_req one = {.key = (const uint8_t *)"/bench/0000000000",
-				     .key_len = 17};
+	struct mvcc_range_req one = {
+	    .key = (const uint8_t *)"/bench/0000000000", .key_len = 17};
 	struct mvcc_range_resp rp;
 	r = mvcc_range(s, &one, &rp);
 	if (r < 0 || rp.n_kvs != 1) {
@@ -101,7 +101,8 @@ int main(int argc, char **argv)
 	double t0 = now();
 	for (long i = 0; i < n; i++) {
 		/* Spread keys so inserts do not all append. */
-		unsigned long k = (unsigned long)i * 2654435761UL % 1000000007UL;
+		unsigned long k =
+		    (unsigned long)i * 2654435761UL % 1000000007UL;
 		int kl = snprintf(key, sizeof(key), "/bench/%010lu", k);
 		struct mvcc_put_req rq = {.key = (const uint8_t *)key,
 					  .key_len = (size_t)kl,
@@ -127,8 +128,8 @@ int main(int argc, char **argv)
 	long nr = n < 200000 ? n : 200000;
 	t0 = now();
 	for (long i = 0; i < nr; i++) {
-		unsigned long k = (unsigned long)(i * 7919 % n) * 2654435761UL %
-				  1000000007UL;
+		unsigned long k =
+		    (unsigned long)(i * 7919 % n) * 2654435761UL % 1000000007UL;
 		int kl = snprintf(key, sizeof(key), "/bench/%010lu", k);
 		struct mvcc_range_req rq = {.key = (const uint8_t *)key,
 					    .key_len = (size_t)kl};
