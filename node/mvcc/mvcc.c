@@ -82,6 +82,7 @@ struct mvcc_store {
 	int64_t quota;
 	int64_t map_size;
 	bool nospace;
+	uint64_t uncommitted; /* write ops applied since the last commit */
 
 	mvcc_rev rev;
 	mvcc_rev compact_rev;
@@ -486,8 +487,11 @@ static int wop_end(struct mvcc_store *s, int ret)
 		s->op = NULL;
 		if (rc != 0) {
 			ret = lmdb_err(rc);
-		} else if (s->changes > 0) {
-			s->rev++;
+		} else {
+			s->uncommitted++;
+			if (s->changes > 0) {
+				s->rev++;
+			}
 		}
 	} else {
 		mdb_txn_abort(s->op);
@@ -1005,6 +1009,7 @@ int mvcc_commit(struct mvcc_store *s)
 	}
 	int rc = mdb_txn_commit(s->wtxn);
 	s->wtxn = NULL;
+	s->uncommitted = 0;
 	if (rc != 0) {
 		/* The committed state is now unknown: stop (sticky error). */
 		s->sticky = lmdb_err(rc);
@@ -1040,6 +1045,11 @@ void mvcc_applied(const struct mvcc_store *s, uint64_t *index, uint64_t *term)
 {
 	*index = s->applied_index;
 	*term = s->applied_term;
+}
+
+uint64_t mvcc_uncommitted(const struct mvcc_store *s)
+{
+	return s->uncommitted;
 }
 
 mvcc_rev mvcc_current_rev(const struct mvcc_store *s)

@@ -241,6 +241,11 @@ int mvcc_open(const char *dir, const struct mvcc_options *opts,
 void mvcc_close(struct mvcc_store *s);
 /* Commit the open write transaction (if any) to disk. */
 int mvcc_commit(struct mvcc_store *s);
+/*
+ * Write operations applied since the last commit (the server commits every
+ * 100 ms or 10 000 operations, design.md).
+ */
+uint64_t mvcc_uncommitted(const struct mvcc_store *s);
 
 /*
  * Raft bookkeeping (invariant 5).  mvcc_apply_begin returns 1 when index is

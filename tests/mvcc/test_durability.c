@@ -72,7 +72,9 @@ START_TEST(test_replaying_applied_entries_is_a_no_op)
 	for (uint64_t i = 1; i <= 50; i++) {
 		apply_entry(s, i);
 	}
+	ck_assert_uint_ge(mvcc_uncommitted(s), 50);
 	ck_assert_int_eq(mvcc_commit(s), 0);
+	ck_assert_uint_eq(mvcc_uncommitted(s), 0);
 	mvcc_rev rev50 = mvcc_current_rev(s);
 	for (uint64_t i = 51; i <= 80; i++) {
 		apply_entry(s, i);
