@@ -341,7 +341,9 @@ void mvcc_events_done(struct mvcc_events *e);
 /*
  * The events of revisions from_rev .. current in revision order, stopping
  * after the revision during which max_events was reached (whole revisions
- * only).  ERR_COMPACTED when from_rev < the compacted revision.
+ * only; 0: no limit).  ERR_COMPACTED when from_rev < the compacted
+ * revision.  Called after each applied batch with from_rev = the last
+ * next_rev, it yields every applied revision exactly once.
  */
 int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev, size_t max_events,
 		     bool with_prev_kv, struct mvcc_events *out);
