@@ -105,7 +105,7 @@ START_TEST(test_replaying_applied_entries_is_a_no_op)
 }
 END_TEST
 
-#define CRASH_ENTRIES 300
+#define CRASH_ENTRIES 200
 
 static void child_apply(const char *dir, int fd)
 {

@@ -451,7 +451,7 @@ START_TEST(test_random_sequences_match_the_model)
 	pool_init();
 	uint64_t seed = testlib_seed();
 	const char *e = getenv("CETCD_MVCC_RUNS");
-	int runs = e ? atoi(e) : 20;
+	int runs = e ? atoi(e) : 12;
 	const char *base = testlib_tmpdir();
 	for (int i = 0; i < runs; i++) {
 		uint64_t st = seed + (uint64_t)i;
