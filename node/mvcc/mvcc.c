@@ -82,6 +82,7 @@ struct mvcc_store {
 	int64_t quota;
 	int64_t map_size;
 	bool nospace;
+	uint64_t uncommitted; /* write ops applied since the last commit */
 
 	mvcc_rev rev;
 	mvcc_rev compact_rev;
@@ -486,8 +487,11 @@ static int wop_end(struct mvcc_store *s, int ret)
 		s->op = NULL;
 		if (rc != 0) {
 			ret = lmdb_err(rc);
-		} else if (s->changes > 0) {
-			s->rev++;
+		} else {
+			s->uncommitted++;
+			if (s->changes > 0) {
+				s->rev++;
+			}
 		}
 	} else {
 		mdb_txn_abort(s->op);
@@ -652,8 +656,8 @@ static int key_get(struct mvcc_store *s, MDB_txn *txn, const uint8_t *key,
 	struct bent be;
 	int r;
 	while ((r = bucket_next(v.mv_data, v.mv_size, &pos, &be)) > 0) {
-		int c = bytes_cmp(be.suffix, be.suffix_len, key + ll,
-				  key_len - ll);
+		int c =
+		    bytes_cmp(be.suffix, be.suffix_len, key + ll, key_len - ll);
 		if (c == 0) {
 			*out = be.e;
 			return 0;
@@ -812,12 +816,12 @@ static int scan_keys(struct mvcc_store *s, MDB_txn *txn, const uint8_t *start,
 				ret = -ENOMEM;
 				goto out;
 			}
-			if (bytes_cmp(full->data, full->len, start,
-				      start_len) < 0) {
+			if (bytes_cmp(full->data, full->len, start, start_len) <
+			    0) {
 				continue;
 			}
-			if (!inf &&
-			    bytes_cmp(full->data, full->len, end, end_len) >= 0) {
+			if (!inf && bytes_cmp(full->data, full->len, end,
+					      end_len) >= 0) {
 				goto out;
 			}
 			r = fn(arg, full->data, full->len, &be.e);
@@ -904,7 +908,8 @@ static int env_open(struct mvcc_store *s)
 	    (ret = meta_get_u64(txn, s->meta, META_COMPACT_DONE, &v)) > 0) {
 		s->compact_done = (mvcc_rev)v;
 	}
-	if (ret >= 0 && (ret = meta_get_u64(txn, s->meta, META_INDEX, &v)) > 0) {
+	if (ret >= 0 &&
+	    (ret = meta_get_u64(txn, s->meta, META_INDEX, &v)) > 0) {
 		s->applied_index = v;
 	}
 	if (ret >= 0 && (ret = meta_get_u64(txn, s->meta, META_TERM, &v)) > 0) {
@@ -1004,6 +1009,7 @@ int mvcc_commit(struct mvcc_store *s)
 	}
 	int rc = mdb_txn_commit(s->wtxn);
 	s->wtxn = NULL;
+	s->uncommitted = 0;
 	if (rc != 0) {
 		/* The committed state is now unknown: stop (sticky error). */
 		s->sticky = lmdb_err(rc);
@@ -1039,6 +1045,11 @@ void mvcc_applied(const struct mvcc_store *s, uint64_t *index, uint64_t *term)
 {
 	*index = s->applied_index;
 	*term = s->applied_term;
+}
+
+uint64_t mvcc_uncommitted(const struct mvcc_store *s)
+{
+	return s->uncommitted;
 }
 
 mvcc_rev mvcc_current_rev(const struct mvcc_store *s)
@@ -1173,13 +1184,12 @@ static int range_in(struct mvcc_store *s, MDB_txn *txn, mvcc_rev cur,
 	bool filters = req->min_mod_revision || req->max_mod_revision ||
 		       req->min_create_revision || req->max_create_revision;
 	struct range_scan rs = {
-		.s = s,
-		.txn = txn,
-		.at = at,
-		/* etcd compat: values are dropped after sorting by them. */
-		.keys_only = req->keys_only &&
-			     req->sort_target != MVCC_SORT_VALUE,
-		.want_kvs = !req->count_only,
+	    .s = s,
+	    .txn = txn,
+	    .at = at,
+	    /* etcd compat: values are dropped after sorting by them. */
+	    .keys_only = req->keys_only && req->sort_target != MVCC_SORT_VALUE,
+	    .want_kvs = !req->count_only,
 	};
 	/*
 	 * etcd compat: with a sort order or a filter everything is fetched,
@@ -1214,8 +1224,7 @@ static int range_in(struct mvcc_store *s, MDB_txn *txn, mvcc_rev cur,
 	if (order != MVCC_SORT_NONE && rs.kvs.n > 1) {
 		int how[2] = {(int)req->sort_target,
 			      order == MVCC_SORT_DESCEND};
-		qsort_r(rs.kvs.v, rs.kvs.n, sizeof(rs.kvs.v[0]), sort_cmp,
-			how);
+		qsort_r(rs.kvs.v, rs.kvs.n, sizeof(rs.kvs.v[0]), sort_cmp, how);
 	}
 	if (req->keys_only && !rs.keys_only) {
 		for (size_t i = 0; i < rs.kvs.n; i++) {
@@ -1328,24 +1337,24 @@ static int put_in(struct mvcc_store *s, const struct mvcc_put_req *req,
 	mvcc_rev main = s->rev + 1;
 	int64_t sub = s->changes;
 	struct rec rec = {
-		.main = main,
-		.sub = sub,
-		.create = live ? prev.create_revision : main,
-		.version = live ? prev.version + 1 : 1,
-		.lease = req->ignore_lease ? prev.lease : req->lease,
-		.prev_main = live ? e.lmain : 0,
-		.prev_sub = live ? e.lsub : 0,
-		.key = req->key,
-		.key_len = req->key_len,
-		.value = req->ignore_value ? prev.value : req->value,
-		.value_len = req->ignore_value ? prev.value_len : req->value_len,
+	    .main = main,
+	    .sub = sub,
+	    .create = live ? prev.create_revision : main,
+	    .version = live ? prev.version + 1 : 1,
+	    .lease = req->ignore_lease ? prev.lease : req->lease,
+	    .prev_main = live ? e.lmain : 0,
+	    .prev_sub = live ? e.lsub : 0,
+	    .key = req->key,
+	    .key_len = req->key_len,
+	    .value = req->ignore_value ? prev.value : req->value,
+	    .value_len = req->ignore_value ? prev.value_len : req->value_len,
 	};
 	int ret = hist_put(s, &rec);
 	struct kent ne = {
-		.id = exists ? e.id : s->next_id,
-		.lmain = main,
-		.lsub = sub,
-		.tomb = false,
+	    .id = exists ? e.id : s->next_id,
+	    .lmain = main,
+	    .lsub = sub,
+	    .tomb = false,
 	};
 	if (ret >= 0) {
 		uint8_t kb[24], t = 0;
@@ -1461,13 +1470,13 @@ static int delete_in(struct mvcc_store *s, const struct mvcc_delete_req *req,
 		struct key_copy *kc = &l.v[i];
 		int64_t sub = s->changes + (int64_t)i;
 		struct rec rec = {
-			.main = main,
-			.sub = sub,
-			.flags = REC_TOMB,
-			.prev_main = kc->e.lmain,
-			.prev_sub = kc->e.lsub,
-			.key = kc->key,
-			.key_len = kc->key_len,
+		    .main = main,
+		    .sub = sub,
+		    .flags = REC_TOMB,
+		    .prev_main = kc->e.lmain,
+		    .prev_sub = kc->e.lsub,
+		    .key = kc->key,
+		    .key_len = kc->key_len,
 		};
 		ret = hist_put(s, &rec);
 		if (ret >= 0) {
@@ -1755,8 +1764,8 @@ static bool compare_kv(const struct mvcc_compare *c, const struct mvcc_kv *kv)
 	int64_t a = 0;
 	switch (c->target) {
 	case MVCC_TARGET_VALUE:
-		res = bytes_cmp(kv->value, kv->value_len, c->value,
-				c->value_len);
+		res =
+		    bytes_cmp(kv->value, kv->value_len, c->value, c->value_len);
 		break;
 	case MVCC_TARGET_CREATE:
 		a = kv->create_revision;
@@ -1791,10 +1800,10 @@ static int eval_compare(struct mvcc_store *s, MDB_txn *txn,
 			const struct mvcc_compare *c, bool *ok)
 {
 	struct mvcc_range_req rq = {
-		.key = c->key,
-		.key_len = c->key_len,
-		.range_end = c->range_end,
-		.range_end_len = c->range_end_len,
+	    .key = c->key,
+	    .key_len = c->key_len,
+	    .range_end = c->range_end,
+	    .range_end_len = c->range_end_len,
 	};
 	struct mvcc_range_resp rr = {0};
 	int ret = range_in(s, txn, view_rev(s), &rq, &rr);
@@ -2012,8 +2021,8 @@ int mvcc_compact(struct mvcc_store *s, mvcc_rev rev)
 	ret = meta_put_u64(s->op, s->meta, META_COMPACT, (uint64_t)rev);
 	if (ret >= 0) {
 		/* Start over: keys already passed may hold more to remove. */
-		MDB_val k = mval(META_COMPACT_CURSOR,
-				 strlen(META_COMPACT_CURSOR));
+		MDB_val k =
+		    mval(META_COMPACT_CURSOR, strlen(META_COMPACT_CURSOR));
 		int rc = mdb_del(s->op, s->meta, &k, NULL);
 		ret = rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
 	}
@@ -2057,7 +2066,8 @@ static int compact_key(struct mvcc_store *s, const struct key_copy *kc,
 		mvcc_rev m = 0;
 		int64_t sb = 0;
 		bool mine = false;
-		if (rc == 0 && k.mv_size == 24 && get_be64(k.mv_data) == kc->e.id) {
+		if (rc == 0 && k.mv_size == 24 &&
+		    get_be64(k.mv_data) == kc->e.id) {
 			mine = true;
 			m = (mvcc_rev)get_be64((const uint8_t *)k.mv_data + 8);
 			sb = (int64_t)get_be64((const uint8_t *)k.mv_data + 16);
@@ -2168,7 +2178,7 @@ int mvcc_compact_step(struct mvcc_store *s, unsigned budget, bool *done)
 			 * last finished one (key + "\0"). */
 			struct buf nb = BUF_INIT;
 			const struct key_copy *kc =
-				i < l.n ? &l.v[i] : &l.v[l.n - 1];
+			    i < l.n ? &l.v[i] : &l.v[l.n - 1];
 			ret = buf_append(&nb, kc->key, kc->key_len);
 			if (ret >= 0 && i == l.n) {
 				ret = buf_append_byte(&nb, 0);
@@ -2176,7 +2186,7 @@ int mvcc_compact_step(struct mvcc_store *s, unsigned budget, bool *done)
 			if (ret >= 0) {
 				MDB_val v = {nb.len, nb.data};
 				ret = lmdb_err(
-					mdb_put(s->op, s->meta, &ck, &v, 0));
+				    mdb_put(s->op, s->meta, &ck, &v, 0));
 			}
 			buf_done(&nb);
 		}
@@ -2235,8 +2245,7 @@ int mvcc_db_size(struct mvcc_store *s, int64_t *size, int64_t *in_use)
 		rc = mdb_cursor_open(txn, 0, &c);
 	}
 	MDB_val k, v;
-	while (rc == 0 &&
-	       (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+	while (rc == 0 && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
 		if (v.mv_size >= sizeof(size_t)) {
 			free_pages += *(const size_t *)v.mv_data;
 		}
@@ -2383,8 +2392,8 @@ int mvcc_hash_kv(struct mvcc_store *s, mvcc_rev rev, uint32_t *hash,
 			bool tomb;
 			ret = key_get(s, txn, r.key, r.key_len, &e);
 			if (ret == 0) {
-				ret = key_rev_at(s, txn, &e, cr, &m, &sb,
-						 &tomb);
+				ret =
+				    key_rev_at(s, txn, &e, cr, &m, &sb, &tomb);
 			}
 			if (ret < 0) {
 				ret = ret == -ENOENT ? -ERR_CORRUPT : ret;
@@ -2413,9 +2422,8 @@ int mvcc_hash_kv(struct mvcc_store *s, mvcc_rev rev, uint32_t *hash,
 
 /* ---- events ---- */
 
-int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev,
-		     size_t max_events, bool with_prev_kv,
-		     struct mvcc_events *out)
+int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev, size_t max_events,
+		     bool with_prev_kv, struct mvcc_events *out)
 {
 	if (from_rev < s->compact_rev) {
 		return -ERR_COMPACTED;
@@ -2462,7 +2470,7 @@ int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev,
 		if (e.n_evs == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			struct mvcc_event *nv =
-				mem_realloc(e.evs, ncap * sizeof(*nv));
+			    mem_realloc(e.evs, ncap * sizeof(*nv));
 			if (!nv) {
 				ret = -ENOMEM;
 				break;
@@ -2550,14 +2558,13 @@ int mvcc_lease_keys(struct mvcc_store *s, int64_t lease, struct mvcc_keys *out)
 	MDB_val k = {16, kb}, v;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 16 ||
-		    get_be64(k.mv_data) != (uint64_t)lease) {
+		if (k.mv_size != 16 || get_be64(k.mv_data) != (uint64_t)lease) {
 			break;
 		}
 		if (r.n_keys == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
 			struct mvcc_key *nk =
-				mem_realloc(r.keys, ncap * sizeof(*nk));
+			    mem_realloc(r.keys, ncap * sizeof(*nk));
 			if (!nk) {
 				ret = -ENOMEM;
 				break;
@@ -2631,10 +2638,12 @@ int mvcc_aux_scan(struct mvcc_store *s, const void *prefix, size_t prefix_len,
 		return lmdb_err(rc);
 	}
 	MDB_val k = mval(prefix, prefix_len), v;
-	for (rc = mdb_cursor_get(c, &k, &v, prefix_len ? MDB_SET_RANGE : MDB_FIRST);
+	for (rc = mdb_cursor_get(c, &k, &v,
+				 prefix_len ? MDB_SET_RANGE : MDB_FIRST);
 	     rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < prefix_len ||
-		    (prefix_len && memcmp(k.mv_data, prefix, prefix_len) != 0)) {
+		    (prefix_len &&
+		     memcmp(k.mv_data, prefix, prefix_len) != 0)) {
 			break;
 		}
 		ret = fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);

@@ -241,6 +241,11 @@ int mvcc_open(const char *dir, const struct mvcc_options *opts,
 void mvcc_close(struct mvcc_store *s);
 /* Commit the open write transaction (if any) to disk. */
 int mvcc_commit(struct mvcc_store *s);
+/*
+ * Write operations applied since the last commit (the server commits every
+ * 100 ms or 10 000 operations, design.md).
+ */
+uint64_t mvcc_uncommitted(const struct mvcc_store *s);
 
 /*
  * Raft bookkeeping (invariant 5).  mvcc_apply_begin returns 1 when index is
@@ -336,11 +341,12 @@ void mvcc_events_done(struct mvcc_events *e);
 /*
  * The events of revisions from_rev .. current in revision order, stopping
  * after the revision during which max_events was reached (whole revisions
- * only).  ERR_COMPACTED when from_rev < the compacted revision.
+ * only; 0: no limit).  ERR_COMPACTED when from_rev < the compacted
+ * revision.  Called after each applied batch with from_rev = the last
+ * next_rev, it yields every applied revision exactly once.
  */
-int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev,
-		     size_t max_events, bool with_prev_kv,
-		     struct mvcc_events *out);
+int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev, size_t max_events,
+		     bool with_prev_kv, struct mvcc_events *out);
 
 /* Keys (copies) attached to a lease, in no particular order. */
 struct mvcc_key {
@@ -359,8 +365,7 @@ void mvcc_keys_done(struct mvcc_keys *k);
  * The live keys whose current version carries lease (kept in LMDB, no scan):
  * what a lease revoke deletes, in one Txn of DeleteRange ops.
  */
-int mvcc_lease_keys(struct mvcc_store *s, int64_t lease,
-		    struct mvcc_keys *out);
+int mvcc_lease_keys(struct mvcc_store *s, int64_t lease, struct mvcc_keys *out);
 
 /*
  * Aux records: the server's own small tables (leases, alarms, membership)

@@ -10,6 +10,7 @@
  * Build without sanitizers for meaningful numbers.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,8 @@ static int reopen(const char *dir)
 	}
 	double t_open = now();
 	/* The key the load phase wrote first. */
-	struct mvcc_range_req one = {.key = (const uint8_t *)"/bench/0000000000",
-				     .key_len = 17};
+	struct mvcc_range_req one = {
+	    .key = (const uint8_t *)"/bench/0000000000", .key_len = 17};
 	struct mvcc_range_resp rp;
 	r = mvcc_range(s, &one, &rp);
 	if (r < 0 || rp.n_kvs != 1) {
@@ -101,7 +102,8 @@ int main(int argc, char **argv)
 	double t0 = now();
 	for (long i = 0; i < n; i++) {
 		/* Spread keys so inserts do not all append. */
-		unsigned long k = (unsigned long)i * 2654435761UL % 1000000007UL;
+		unsigned long k =
+		    (unsigned long)i * 2654435761UL % 1000000007UL;
 		int kl = snprintf(key, sizeof(key), "/bench/%010lu", k);
 		struct mvcc_put_req rq = {.key = (const uint8_t *)key,
 					  .key_len = (size_t)kl,
@@ -127,8 +129,8 @@ int main(int argc, char **argv)
 	long nr = n < 200000 ? n : 200000;
 	t0 = now();
 	for (long i = 0; i < nr; i++) {
-		unsigned long k = (unsigned long)(i * 7919 % n) * 2654435761UL %
-				  1000000007UL;
+		unsigned long k =
+		    (unsigned long)(i * 7919 % n) * 2654435761UL % 1000000007UL;
 		int kl = snprintf(key, sizeof(key), "/bench/%010lu", k);
 		struct mvcc_range_req rq = {.key = (const uint8_t *)key,
 					    .key_len = (size_t)kl};
@@ -159,6 +161,44 @@ int main(int argc, char **argv)
 	       (long long)ar.count, t1 - t0);
 	mvcc_range_resp_done(&ar);
 	printf("rss after load: %ld KiB\n", rss_kib());
+
+	/* Overwrite a tenth of the keys, compact everything older. */
+	for (long i = 0; i < n / 10; i++) {
+		unsigned long k =
+		    (unsigned long)i * 2654435761UL % 1000000007UL;
+		int kl = snprintf(key, sizeof(key), "/bench/%010lu", k);
+		struct mvcc_put_req rq = {.key = (const uint8_t *)key,
+					  .key_len = (size_t)kl,
+					  .value = val,
+					  .value_len = sizeof(val)};
+		struct mvcc_put_resp rp;
+		if ((r = mvcc_put(s, &rq, &rp)) < 0) {
+			return fail("put", r);
+		}
+		mvcc_put_resp_done(&rp);
+	}
+	if ((r = mvcc_commit(s)) < 0 ||
+	    (r = mvcc_compact(s, mvcc_current_rev(s))) < 0) {
+		return fail("compact", r);
+	}
+	t0 = now();
+	double worst = 0;
+	int steps = 0;
+	for (bool done = false; !done; steps++) {
+		double a = now();
+		if ((r = mvcc_compact_step(s, 10000, &done)) < 0) {
+			return fail("compact step", r);
+		}
+		double d = now() - a;
+		worst = d > worst ? d : worst;
+	}
+	if ((r = mvcc_commit(s)) < 0) {
+		return fail("commit", r);
+	}
+	t1 = now();
+	printf("compaction of %ld superseded revisions: %.2f s in %d steps "
+	       "of 10000 units, longest step %.4f s\n",
+	       n / 10, t1 - t0, steps, worst);
 	mvcc_close(s);
 
 	return 0;

@@ -21,9 +21,11 @@ static inline struct mvcc_store *h_open(const char *dir)
 static inline mvcc_rev h_putb(struct mvcc_store *s, const void *k, size_t kl,
 			      const void *v, size_t vl, int64_t lease)
 {
-	struct mvcc_put_req rq = {
-		.key = k, .key_len = kl, .value = v, .value_len = vl,
-		.lease = lease};
+	struct mvcc_put_req rq = {.key = k,
+				  .key_len = kl,
+				  .value = v,
+				  .value_len = vl,
+				  .lease = lease};
 	struct mvcc_put_resp rp;
 	ck_assert_int_eq(mvcc_put(s, &rq, &rp), 0);
 	mvcc_rev rev = rp.header_revision;
@@ -31,8 +33,7 @@ static inline mvcc_rev h_putb(struct mvcc_store *s, const void *k, size_t kl,
 	return rev;
 }
 
-static inline mvcc_rev h_put(struct mvcc_store *s, const char *k,
-			     const char *v)
+static inline mvcc_rev h_put(struct mvcc_store *s, const char *k, const char *v)
 {
 	return h_putb(s, k, strlen(k), v, strlen(v), 0);
 }
@@ -41,10 +42,11 @@ static inline mvcc_rev h_put(struct mvcc_store *s, const char *k,
 static inline int64_t h_del(struct mvcc_store *s, const char *k,
 			    const char *end, mvcc_rev *rev)
 {
-	struct mvcc_delete_req rq = {
-		.key = (const uint8_t *)k, .key_len = strlen(k),
-		.range_end = (const uint8_t *)end,
-		.range_end_len = end ? (end[0] ? strlen(end) : 1) : 0};
+	struct mvcc_delete_req rq = {.key = (const uint8_t *)k,
+				     .key_len = strlen(k),
+				     .range_end = (const uint8_t *)end,
+				     .range_end_len =
+					 end ? (end[0] ? strlen(end) : 1) : 0};
 	struct mvcc_delete_resp rp;
 	ck_assert_int_eq(mvcc_delete_range(s, &rq, &rp), 0);
 	if (rev) {
@@ -58,10 +60,11 @@ static inline int64_t h_del(struct mvcc_store *s, const char *k,
 /* A range over C strings; end "" means "\0" (from key), NULL one key. */
 static inline struct mvcc_range_req h_rq(const char *k, const char *end)
 {
-	struct mvcc_range_req rq = {
-		.key = (const uint8_t *)k, .key_len = strlen(k),
-		.range_end = (const uint8_t *)end,
-		.range_end_len = end ? (end[0] ? strlen(end) : 1) : 0};
+	struct mvcc_range_req rq = {.key = (const uint8_t *)k,
+				    .key_len = strlen(k),
+				    .range_end = (const uint8_t *)end,
+				    .range_end_len =
+					end ? (end[0] ? strlen(end) : 1) : 0};
 	return rq;
 }
 

@@ -72,7 +72,9 @@ START_TEST(test_replaying_applied_entries_is_a_no_op)
 	for (uint64_t i = 1; i <= 50; i++) {
 		apply_entry(s, i);
 	}
+	ck_assert_uint_ge(mvcc_uncommitted(s), 50);
 	ck_assert_int_eq(mvcc_commit(s), 0);
+	ck_assert_uint_eq(mvcc_uncommitted(s), 0);
 	mvcc_rev rev50 = mvcc_current_rev(s);
 	for (uint64_t i = 51; i <= 80; i++) {
 		apply_entry(s, i);
@@ -103,7 +105,7 @@ START_TEST(test_replaying_applied_entries_is_a_no_op)
 }
 END_TEST
 
-#define CRASH_ENTRIES 300
+#define CRASH_ENTRIES 200
 
 static void child_apply(const char *dir, int fd)
 {
@@ -152,8 +154,8 @@ START_TEST(test_child_killed_during_apply_replays_to_the_same_state)
 		char c;
 		ck_assert_int_eq(read(p[0], &c, 1), 1);
 		close(p[0]);
-		struct timespec ts = {
-			0, (long)testlib_rand_below(&rng, 40) * 1000000L};
+		struct timespec ts = {0, (long)testlib_rand_below(&rng, 40) *
+					     1000000L};
 		nanosleep(&ts, NULL);
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
 		int st;
@@ -174,8 +176,7 @@ END_TEST
 
 START_TEST(test_full_map_gives_no_space_and_the_store_stays_usable)
 {
-	struct mvcc_options o = {.quota_bytes = 1 << 20,
-				 .map_size = 2 << 20};
+	struct mvcc_options o = {.quota_bytes = 1 << 20, .map_size = 2 << 20};
 	struct mvcc_store *s = NULL;
 	ck_assert_int_eq(mvcc_open(testlib_tmpdir(), &o, &s), 0);
 	ck_assert_int_eq(mvcc_quota(s), 1 << 20);
@@ -264,11 +265,11 @@ END_TEST
 START_TEST(test_event_feed_returns_whole_revisions_in_order)
 {
 	struct mvcc_store *s = h_open(testlib_tmpdir());
-	h_put(s, "a", "1");	 /* 2 */
-	h_put(s, "b", "1");	 /* 3 */
-	h_put(s, "a", "2");	 /* 4 */
+	h_put(s, "a", "1");	  /* 2 */
+	h_put(s, "b", "1");	  /* 3 */
+	h_put(s, "a", "2");	  /* 4 */
 	h_del(s, "a", "c", NULL); /* 5: two events */
-	h_put(s, "a", "3");	 /* 6 */
+	h_put(s, "a", "3");	  /* 6 */
 	struct mvcc_events e;
 	ck_assert_int_eq(mvcc_events_from(s, 4, 2, true, &e), 0);
 	/* Revision 4, then revision 5 whole although over the limit. */
@@ -301,8 +302,8 @@ static Suite *durability_suite(void)
 	TCase *tc = tcase_create("durability");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_replaying_applied_entries_is_a_no_op);
-	tcase_add_test(tc,
-		       test_child_killed_during_apply_replays_to_the_same_state);
+	tcase_add_test(
+	    tc, test_child_killed_during_apply_replays_to_the_same_state);
 	tcase_add_test(tc,
 		       test_full_map_gives_no_space_and_the_store_stays_usable);
 	tcase_add_test(tc, test_defrag_shrinks_the_file_and_keeps_the_data);

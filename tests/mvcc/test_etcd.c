@@ -40,56 +40,56 @@ struct step {
 };
 
 static const struct step table[] = {
-	{GET, "a", .end = ""},
-	{PUT, "a", .val = "1"},
-	{PUT, "b", .val = "2", .prev_kv = true},
-	{PUT, "a", .val = "3", .prev_kv = true},
-	{PUT, "a\xff", .val = "4"},
-	{PUT, "c", .val = "0"},
-	{GET, "a", .end = "b"},
-	{GET, "a", .end = ""},
-	{GET, "\x01", .end = ""},
-	{GET, "b", .end = "a"},
-	{GET, "a", .end = "", .rev = 3},
-	{GET, "a", .end = "", .rev = 99},
-	{GET, "a", .end = "", .limit = 2},
-	{GET, "a", .end = "", .limit = 2, .order = 2, .target = 4},
-	{GET, "a", .end = "", .order = 1, .target = 3},
-	{GET, "a", .end = "", .order = 2, .target = 1},
-	{GET, "a", .end = "", .order = 2, .target = 2},
-	{GET, "a", .end = "", .order = 2},
-	{GET, "a", .end = "", .keys_only = true},
-	{GET, "a", .end = "", .keys_only = true, .order = 2, .target = 4},
-	{GET, "a", .end = "", .count_only = true},
-	{GET, "a", .end = "", .min_mod = 4},
-	{GET, "a", .end = "", .max_create = 3, .limit = 1},
-	{DEL, "zz", .end = NULL},
-	{DEL, "a", .end = "b", .prev_kv = true},
-	{GET, "a", .end = NULL},
-	{PUT, "a", .val = "again"},
-	{GET, "a", .end = NULL},
-	{CAS, "a", .num = 1, .val = "cas1"},
-	{CAS, "a", .num = 1, .val = "cas2"},
-	{CAS, "missing", .num = 0, .val = "created"},
-	{DUP, "a", .val = "dup"},
-	{PUTGET, "a", .end = "", .val = "rw"},
-	{PUTGET, "b", .val = "rw2"},
-	{PUT, "x\0y", .klen = 3, .val = "zero byte"},
-	{GET, "x", .end = "y"},
-	{PUT, "L", .rep = 511, .val = "511"},
-	{PUT, "L", .rep = 512, .val = "512"},
-	{PUT, "L", .rep = 100000, .val = "100000"},
-	{GET, "L", .end = "M", .keys_only = true},
-	{GET, "L", .rep = 512},
-	{DEL, "L", .rep = 512},
-	{GET, "L", .end = "M", .count_only = true},
-	{COMPACT, .rev = 5},
-	{COMPACT, .rev = 4},
-	{COMPACT, .rev = 1000},
-	{GET, "a", .end = "", .rev = 4},
-	{GET, "b", .rev = 5},
-	{PUT, "b", .val = "after compact", .prev_kv = true},
-	{GET, "\0", .klen = 1, .end = ""},
+    {GET, "a", .end = ""},
+    {PUT, "a", .val = "1"},
+    {PUT, "b", .val = "2", .prev_kv = true},
+    {PUT, "a", .val = "3", .prev_kv = true},
+    {PUT, "a\xff", .val = "4"},
+    {PUT, "c", .val = "0"},
+    {GET, "a", .end = "b"},
+    {GET, "a", .end = ""},
+    {GET, "\x01", .end = ""},
+    {GET, "b", .end = "a"},
+    {GET, "a", .end = "", .rev = 3},
+    {GET, "a", .end = "", .rev = 99},
+    {GET, "a", .end = "", .limit = 2},
+    {GET, "a", .end = "", .limit = 2, .order = 2, .target = 4},
+    {GET, "a", .end = "", .order = 1, .target = 3},
+    {GET, "a", .end = "", .order = 2, .target = 1},
+    {GET, "a", .end = "", .order = 2, .target = 2},
+    {GET, "a", .end = "", .order = 2},
+    {GET, "a", .end = "", .keys_only = true},
+    {GET, "a", .end = "", .keys_only = true, .order = 2, .target = 4},
+    {GET, "a", .end = "", .count_only = true},
+    {GET, "a", .end = "", .min_mod = 4},
+    {GET, "a", .end = "", .max_create = 3, .limit = 1},
+    {DEL, "zz", .end = NULL},
+    {DEL, "a", .end = "b", .prev_kv = true},
+    {GET, "a", .end = NULL},
+    {PUT, "a", .val = "again"},
+    {GET, "a", .end = NULL},
+    {CAS, "a", .num = 1, .val = "cas1"},
+    {CAS, "a", .num = 1, .val = "cas2"},
+    {CAS, "missing", .num = 0, .val = "created"},
+    {DUP, "a", .val = "dup"},
+    {PUTGET, "a", .end = "", .val = "rw"},
+    {PUTGET, "b", .val = "rw2"},
+    {PUT, "x\0y", .klen = 3, .val = "zero byte"},
+    {GET, "x", .end = "y"},
+    {PUT, "L", .rep = 511, .val = "511"},
+    {PUT, "L", .rep = 512, .val = "512"},
+    {PUT, "L", .rep = 100000, .val = "100000"},
+    {GET, "L", .end = "M", .keys_only = true},
+    {GET, "L", .rep = 512},
+    {DEL, "L", .rep = 512},
+    {GET, "L", .end = "M", .count_only = true},
+    {COMPACT, .rev = 5},
+    {COMPACT, .rev = 4},
+    {COMPACT, .rev = 1000},
+    {GET, "a", .end = "", .rev = 4},
+    {GET, "b", .rev = 5},
+    {PUT, "b", .val = "after compact", .prev_kv = true},
+    {GET, "\0", .klen = 1, .end = ""},
 };
 
 static size_t step_key(const struct step *st, uint8_t **out)
@@ -158,14 +158,14 @@ static void mvcc_step(struct mvcc_store *s, const struct step *st,
 	uint8_t *key;
 	size_t kl = step_key(st, &key);
 	static const uint8_t zero[1] = {0};
-	const uint8_t *end = st->end ? (st->end[0] ? (const uint8_t *)st->end
-						   : zero)
-				     : NULL;
+	const uint8_t *end =
+	    st->end ? (st->end[0] ? (const uint8_t *)st->end : zero) : NULL;
 	size_t el = st->end ? (st->end[0] ? strlen(st->end) : 1) : 0;
 	int r = 0;
 	switch (st->kind) {
 	case PUT: {
-		struct mvcc_put_req rq = {.key = key, .key_len = kl,
+		struct mvcc_put_req rq = {.key = key,
+					  .key_len = kl,
 					  .value = (const uint8_t *)st->val,
 					  .value_len = strlen(st->val),
 					  .prev_kv = st->prev_kv};
@@ -182,15 +182,18 @@ static void mvcc_step(struct mvcc_store *s, const struct step *st,
 	}
 	case GET: {
 		struct mvcc_range_req rq = {
-			.key = key, .key_len = kl, .range_end = end,
-			.range_end_len = el, .revision = st->rev,
-			.limit = st->limit,
-			.sort_order = (enum mvcc_sort_order)st->order,
-			.sort_target = (enum mvcc_sort_target)st->target,
-			.keys_only = st->keys_only,
-			.count_only = st->count_only,
-			.min_mod_revision = st->min_mod,
-			.max_create_revision = st->max_create};
+		    .key = key,
+		    .key_len = kl,
+		    .range_end = end,
+		    .range_end_len = el,
+		    .revision = st->rev,
+		    .limit = st->limit,
+		    .sort_order = (enum mvcc_sort_order)st->order,
+		    .sort_target = (enum mvcc_sort_target)st->target,
+		    .keys_only = st->keys_only,
+		    .count_only = st->count_only,
+		    .min_mod_revision = st->min_mod,
+		    .max_create_revision = st->max_create};
 		struct mvcc_range_resp rp;
 		if ((r = mvcc_range(s, &rq, &rp)) < 0) {
 			break;
@@ -205,7 +208,8 @@ static void mvcc_step(struct mvcc_store *s, const struct step *st,
 		break;
 	}
 	case DEL: {
-		struct mvcc_delete_req rq = {.key = key, .key_len = kl,
+		struct mvcc_delete_req rq = {.key = key,
+					     .key_len = kl,
 					     .range_end = end,
 					     .range_end_len = el,
 					     .prev_kv = st->prev_kv};
@@ -225,7 +229,8 @@ static void mvcc_step(struct mvcc_store *s, const struct step *st,
 	case CAS: {
 		struct mvcc_compare c = {.result = MVCC_CMP_EQUAL,
 					 .target = MVCC_TARGET_VERSION,
-					 .key = key, .key_len = kl,
+					 .key = key,
+					 .key_len = kl,
 					 .number = st->num};
 		struct mvcc_op succ = {.type = MVCC_OP_PUT};
 		succ.u.put.key = key;
@@ -243,12 +248,12 @@ static void mvcc_step(struct mvcc_store *s, const struct step *st,
 		buf_printf(b, "rev=%lld ok=%d", (long long)tr.header_revision,
 			   tr.succeeded);
 		if (tr.succeeded) {
-			buf_printf(b, " put.rev=%lld",
-				   (long long)tr.responses[0]
-					   .u.put.header_revision);
+			buf_printf(
+			    b, " put.rev=%lld",
+			    (long long)tr.responses[0].u.put.header_revision);
 		} else {
 			const struct mvcc_range_resp *rr =
-				&tr.responses[0].u.range;
+			    &tr.responses[0].u.range;
 			buf_printf(b, " range.rev=%lld kvs=",
 				   (long long)rr->header_revision);
 			for (size_t i = 0; i < rr->n_kvs; i++) {
@@ -269,9 +274,11 @@ static void mvcc_step(struct mvcc_store *s, const struct step *st,
 		ops[1].u.put = ops[0].u.put;
 		if (st->kind == PUTGET) {
 			ops[1].type = MVCC_OP_RANGE;
-			ops[1].u.range = (struct mvcc_range_req){
-				.key = key, .key_len = kl, .range_end = end,
-				.range_end_len = el};
+			ops[1].u.range =
+			    (struct mvcc_range_req){.key = key,
+						    .key_len = kl,
+						    .range_end = end,
+						    .range_end_len = el};
 		}
 		struct mvcc_txn_req t = {NULL, 0, ops, 2, NULL, 0};
 		struct mvcc_txn_resp tr;
@@ -310,7 +317,7 @@ static void mvcc_step(struct mvcc_store *s, const struct step *st,
 static void b64(struct buf *b, const uint8_t *p, size_t n)
 {
 	static const char t[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16;
 		if (i + 1 < n) {
@@ -331,8 +338,8 @@ static int unb64(const char *s, uint8_t *out)
 	int n = 0, bits = 0;
 	uint32_t acc = 0;
 	for (; *s && *s != '='; s++) {
-		const char *t =
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		const char *t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"
+				"uvwxyz0123456789+/";
 		const char *q = strchr(t, *s);
 		if (!q) {
 			continue;
@@ -357,8 +364,8 @@ static char *post(const char *url, const char *body)
 	fclose(f);
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd),
-		 "curl -s -m 10 -X POST --data-binary @%s %s 2>/dev/null",
-		 path, url);
+		 "curl -s -m 10 -X POST --data-binary @%s %s 2>/dev/null", path,
+		 url);
 	FILE *p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	struct buf out = BUF_INIT;
@@ -377,8 +384,8 @@ static int64_t jint(json_object *o, const char *name)
 {
 	json_object *v;
 	return o && json_object_object_get_ex(o, name, &v)
-		       ? json_object_get_int64(v)
-		       : 0;
+		   ? json_object_get_int64(v)
+		   : 0;
 }
 
 static bool jbool(json_object *o, const char *name)
@@ -402,8 +409,7 @@ static void jfmt_kv(struct buf *b, json_object *kv)
 	k.key = kb;
 	k.value = vb;
 	k.key_len = key ? (size_t)unb64(json_object_get_string(key), kb) : 0;
-	k.value_len =
-		val ? (size_t)unb64(json_object_get_string(val), vb) : 0;
+	k.value_len = val ? (size_t)unb64(json_object_get_string(val), vb) : 0;
 	k.create_revision = jint(kv, "create_revision");
 	k.mod_revision = jint(kv, "mod_revision");
 	k.version = jint(kv, "version");
@@ -420,8 +426,8 @@ static void jfmt_kvs(struct buf *b, json_object *arr)
 	}
 }
 
-static void range_body(struct buf *q, const struct step *st,
-		       const uint8_t *key, size_t kl)
+static void range_body(struct buf *q, const struct step *st, const uint8_t *key,
+		       size_t kl)
 {
 	buf_append_str(q, "{\"key\":\"");
 	b64(q, key, kl);
@@ -497,7 +503,8 @@ static void etcd_step(const char *base, const struct step *st, struct buf *b)
 	case DUP:
 	case PUTGET:
 		path = "txn";
-		buf_append_str(&q, "{\"success\":[{\"request_put\":{\"key\":\"");
+		buf_append_str(&q,
+			       "{\"success\":[{\"request_put\":{\"key\":\"");
 		b64(&q, key, kl);
 		buf_append_str(&q, "\",\"value\":\"");
 		b64(&q, (const uint8_t *)st->val, strlen(st->val));
@@ -525,11 +532,11 @@ static void etcd_step(const char *base, const struct step *st, struct buf *b)
 	json_object *e = jget(o, "error");
 	if (e) {
 		const char *m = json_object_get_string(e);
-		const char *w = strstr(m, "compacted")	      ? "compacted"
+		const char *w = strstr(m, "compacted")	       ? "compacted"
 				: strstr(m, "future revision") ? "future"
-				: strstr(m, "duplicate")	      ? "duplicate"
+				: strstr(m, "duplicate")       ? "duplicate"
 				: strstr(m, "key not found")   ? "notfound"
-								: "other";
+							       : "other";
 		buf_printf(b, "err=%s", w);
 	} else {
 		int64_t rev = jint(jget(o, "header"), "revision");
@@ -542,29 +549,27 @@ static void etcd_step(const char *base, const struct step *st, struct buf *b)
 			break;
 		case GET:
 			buf_printf(b, "rev=%lld count=%lld more=%d kvs=",
-				   (long long)rev,
-				   (long long)jint(o, "count"),
+				   (long long)rev, (long long)jint(o, "count"),
 				   jbool(o, "more"));
 			jfmt_kvs(b, jget(o, "kvs"));
 			break;
 		case DEL:
-			buf_printf(b, "rev=%lld deleted=%lld prev=",
-				   (long long)rev,
-				   (long long)jint(o, "deleted"));
+			buf_printf(
+			    b, "rev=%lld deleted=%lld prev=", (long long)rev,
+			    (long long)jint(o, "deleted"));
 			jfmt_kvs(b, jget(o, "prev_kvs"));
 			break;
 		case CAS: {
 			bool ok = jbool(o, "succeeded");
 			buf_printf(b, "rev=%lld ok=%d", (long long)rev, ok);
-			json_object *r0 = json_object_array_get_idx(
-				jget(o, "responses"), 0);
+			json_object *r0 =
+			    json_object_array_get_idx(jget(o, "responses"), 0);
 			if (ok) {
-				buf_printf(
-					b, " put.rev=%lld",
-					(long long)jint(
-						jget(jget(r0, "response_put"),
-						     "header"),
-						"revision"));
+				buf_printf(b, " put.rev=%lld",
+					   (long long)jint(
+					       jget(jget(r0, "response_put"),
+						    "header"),
+					       "revision"));
 			} else {
 				json_object *rr = jget(r0, "response_range");
 				buf_printf(b, " range.rev=%lld kvs=",
@@ -581,14 +586,13 @@ static void etcd_step(const char *base, const struct step *st, struct buf *b)
 					       "response_put");
 			json_object *r1 = jget(json_object_array_get_idx(rs, 1),
 					       "response_range");
-			buf_printf(b,
-				   "rev=%lld ok=%d put.rev=%lld range.rev=%lld "
-				   "kvs=",
-				   (long long)rev, jbool(o, "succeeded"),
-				   (long long)jint(jget(p0, "header"),
-						   "revision"),
-				   (long long)jint(jget(r1, "header"),
-						   "revision"));
+			buf_printf(
+			    b,
+			    "rev=%lld ok=%d put.rev=%lld range.rev=%lld "
+			    "kvs=",
+			    (long long)rev, jbool(o, "succeeded"),
+			    (long long)jint(jget(p0, "header"), "revision"),
+			    (long long)jint(jget(r1, "header"), "revision"));
 			jfmt_kvs(b, jget(r1, "kvs"));
 			break;
 		}
@@ -622,15 +626,14 @@ START_TEST(test_table_gives_the_same_results_as_etcd)
 	snprintf(curl, sizeof(curl), "http://%s:%d", addr, cport);
 	snprintf(purl, sizeof(purl), "http://%s:%d", addr, pport);
 	snprintf(cluster, sizeof(cluster), "t=%s", purl);
-	char *const argv[] = {ETCD,
-			      "--name", "t",
-			      "--data-dir", data,
-			      "--listen-client-urls", curl,
-			      "--advertise-client-urls", curl,
-			      "--listen-peer-urls", purl,
-			      "--initial-advertise-peer-urls", purl,
-			      "--initial-cluster", cluster,
-			      NULL};
+	char *const argv[] = {ETCD,    "--name",
+			      "t",     "--data-dir",
+			      data,    "--listen-client-urls",
+			      curl,    "--advertise-client-urls",
+			      curl,    "--listen-peer-urls",
+			      purl,    "--initial-advertise-peer-urls",
+			      purl,    "--initial-cluster",
+			      cluster, NULL};
 	pid_t pid = testlib_spawn(argv, NULL, log);
 	ck_assert_int_gt(pid, 0);
 	/* Wait until the gateway answers (a member needs a moment to elect
@@ -657,7 +660,8 @@ START_TEST(test_table_gives_the_same_results_as_etcd)
 		if (getenv("CETCD_TEST_VERBOSE")) {
 			printf("%2zu %s\n", i, (const char *)e.data);
 		}
-		ck_assert_msg(a.len == e.len && memcmp(a.data, e.data, a.len) == 0,
+		ck_assert_msg(a.len == e.len &&
+				  memcmp(a.data, e.data, a.len) == 0,
 			      "step %zu:\n  mvcc: %s\n  etcd: %s", i,
 			      (const char *)a.data, (const char *)e.data);
 		buf_done(&a);

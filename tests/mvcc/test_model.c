@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "base/mem.h"
 #include "helpers.h"
@@ -57,9 +58,8 @@ static void pool_init(void)
 	static const struct {
 		const char *s;
 		size_t n;
-	} shorts[] = {{"a", 1},	   {"b", 1},	 {"ab", 2},
-		      {"a\0", 2},  {"\0", 1},	 {"\xff", 1},
-		      {"\xff\xff", 2}, {"c\0d", 3}};
+	} shorts[] = {{"a", 1},	 {"b", 1},    {"ab", 2},       {"a\0", 2},
+		      {"\0", 1}, {"\xff", 1}, {"\xff\xff", 2}, {"c\0d", 3}};
 	size_t i = 0;
 	for (; i < 8; i++) {
 		pool_len[i] = shorts[i].n;
@@ -236,12 +236,12 @@ static void do_put(struct run *r)
 	size_t ki = testlib_rand_below(&r->rng, POOL);
 	struct mkey *k = &r->m.keys[ki];
 	char val[16];
-	int vl = snprintf(val, sizeof(val), "v%llu",
-			  (unsigned long long)testlib_rand_below(&r->rng, 1000));
+	int vl =
+	    snprintf(val, sizeof(val), "v%llu",
+		     (unsigned long long)testlib_rand_below(&r->rng, 1000));
 	int64_t lease = (int64_t)testlib_rand_below(&r->rng, 3);
-	ck_assert_int_eq(
-		h_putb(r->s, k->key, k->klen, val, (size_t)vl, lease),
-		r->m.rev + 1);
+	ck_assert_int_eq(h_putb(r->s, k->key, k->klen, val, (size_t)vl, lease),
+			 r->m.rev + 1);
 	r->m.rev++;
 	const struct mver *p = model_live(k, r->m.rev);
 	struct mver v = {.main = r->m.rev,
@@ -269,9 +269,8 @@ static void do_delete(struct run *r)
 		}
 		ck_assert_uint_lt((size_t)n, dp.n_prev_kvs);
 		ck_assert_mem_eq(dp.prev_kvs[n].key, k->key, k->klen);
-		model_add(k, (struct mver){.main = r->m.rev + 1,
-					   .sub = n,
-					   .tomb = true});
+		model_add(k, (struct mver){
+				 .main = r->m.rev + 1, .sub = n, .tomb = true});
 		n++;
 	}
 	ck_assert_int_eq(dp.deleted, n);
@@ -329,8 +328,8 @@ static void do_txn(struct run *r)
 		model_add(kp, v);
 		struct mkey *kd = &r->m.keys[k3];
 		if (model_live(kd, r->m.rev)) {
-			model_add(kd,
-				  (struct mver){.main = nr, .sub = 1, .tomb = true});
+			model_add(kd, (struct mver){
+					  .main = nr, .sub = 1, .tomb = true});
 		}
 		r->m.rev = nr;
 	}
@@ -340,8 +339,8 @@ static void do_txn(struct run *r)
 
 static void do_compact(struct run *r)
 {
-	mvcc_rev at = 1 + (mvcc_rev)testlib_rand_below(&r->rng,
-						       (uint64_t)r->m.rev);
+	mvcc_rev at =
+	    1 + (mvcc_rev)testlib_rand_below(&r->rng, (uint64_t)r->m.rev);
 	int ret = mvcc_compact(r->s, at);
 	if (at <= r->m.compact) {
 		ck_assert_int_eq(ret, -ERR_COMPACTED);
@@ -370,7 +369,8 @@ static void check_leases(struct run *r)
 		ck_assert_int_eq(mvcc_lease_keys(r->s, lease, &ks), 0);
 		size_t want = 0;
 		for (size_t i = 0; i < POOL; i++) {
-			const struct mver *v = model_live(&r->m.keys[i], r->m.rev);
+			const struct mver *v =
+			    model_live(&r->m.keys[i], r->m.rev);
 			if (!v || v->lease != lease) {
 				continue;
 			}
@@ -399,9 +399,14 @@ static void do_reopen(struct run *r)
 	check_leases(r);
 }
 
-static void one_run(uint64_t seed, int n_ops)
+static void one_run(const char *base, int run, uint64_t seed, int n_ops)
 {
-	struct run r = {.rng = seed, .dir = testlib_tmpdir()};
+	/* One temporary directory per test, a subdirectory per run: testlib
+	 * tracks a bounded number of directories. */
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/run%d", base, run);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	struct run r = {.rng = seed, .dir = dir};
 	model_init(&r.m);
 	r.s = h_open(r.dir);
 	for (int i = 0; i < n_ops; i++) {
@@ -423,7 +428,7 @@ static void one_run(uint64_t seed, int n_ops)
 			check_range(&r, 0);
 		} else {
 			mvcc_rev at = (mvcc_rev)testlib_rand_below(
-				&r.rng, (uint64_t)r.m.rev + 1);
+			    &r.rng, (uint64_t)r.m.rev + 1);
 			check_range(&r, at);
 		}
 	}
@@ -438,7 +443,7 @@ static void one_run(uint64_t seed, int n_ops)
 	check_leases(&r);
 	mvcc_close(r.s);
 	model_done(&r.m);
-	testlib_rmtree(r.dir);
+	ck_assert_int_eq(testlib_rmtree(dir), 0);
 }
 
 START_TEST(test_random_sequences_match_the_model)
@@ -446,10 +451,11 @@ START_TEST(test_random_sequences_match_the_model)
 	pool_init();
 	uint64_t seed = testlib_seed();
 	const char *e = getenv("CETCD_MVCC_RUNS");
-	int runs = e ? atoi(e) : 20;
+	int runs = e ? atoi(e) : 12;
+	const char *base = testlib_tmpdir();
 	for (int i = 0; i < runs; i++) {
 		uint64_t st = seed + (uint64_t)i;
-		one_run(testlib_rand_next(&st), 200);
+		one_run(base, i, testlib_rand_next(&st), 200);
 	}
 	pool_done();
 }

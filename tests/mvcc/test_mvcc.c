@@ -105,9 +105,8 @@ START_TEST(test_put_options_prev_kv_ignore_value_ignore_lease)
 	mvcc_kv_done(&kv);
 	/* ignore_value keeps the value; a put without ignore_lease clears
 	 * the lease. */
-	struct mvcc_put_req rq2 = {.key = (const uint8_t *)"k",
-				   .key_len = 1,
-				   .ignore_value = true};
+	struct mvcc_put_req rq2 = {
+	    .key = (const uint8_t *)"k", .key_len = 1, .ignore_value = true};
 	ck_assert_int_eq(mvcc_put(s, &rq2, &rp), 0);
 	mvcc_put_resp_done(&rp);
 	ck_assert_int_eq(h_get(s, "k", 0, &kv), 0);
@@ -166,10 +165,8 @@ START_TEST(test_ranges_single_interval_prefix_from_key_and_all)
 	mvcc_range_resp_done(&rp);
 	/* All keys: key "\0", range_end "\0". */
 	static const uint8_t zero[1] = {0};
-	struct mvcc_range_req all = {.key = zero,
-				     .key_len = 1,
-				     .range_end = zero,
-				     .range_end_len = 1};
+	struct mvcc_range_req all = {
+	    .key = zero, .key_len = 1, .range_end = zero, .range_end_len = 1};
 	h_range(s, &all, &rp);
 	ck_assert_str_eq(h_keys(&rp, buf, sizeof(buf)), "a,a\xff,b,c,d");
 	mvcc_range_resp_done(&rp);
@@ -326,8 +323,7 @@ START_TEST(test_binary_and_long_keys_keep_order)
 
 	static const uint8_t zero[1] = {0};
 	struct mvcc_range_req rq = {
-		.key = zero, .key_len = 1, .range_end = zero,
-		.range_end_len = 1};
+	    .key = zero, .key_len = 1, .range_end = zero, .range_end_len = 1};
 	struct mvcc_range_resp rp;
 	h_range(s, &rq, &rp);
 	ck_assert_uint_eq(rp.n_kvs, 3 + ns + 2);
@@ -347,21 +343,20 @@ START_TEST(test_binary_and_long_keys_keep_order)
 
 	/* A range inside the shared 400-byte prefix: [y*401, y*513). */
 	struct mvcc_range_req r2 = {
-		.key = big, .key_len = 401, .range_end = big,
-		.range_end_len = 513};
+	    .key = big, .key_len = 401, .range_end = big, .range_end_len = 513};
 	h_range(s, &r2, &rp);
 	ck_assert_uint_eq(rp.n_kvs, 3);
 	mvcc_range_resp_done(&rp);
 	/* Delete the 100000-byte one and get it back by exact key. */
-	struct mvcc_delete_req dq = {.key = big, .key_len = 100000,
-				     .prev_kv = true};
+	struct mvcc_delete_req dq = {
+	    .key = big, .key_len = 100000, .prev_kv = true};
 	struct mvcc_delete_resp dp;
 	ck_assert_int_eq(mvcc_delete_range(s, &dq, &dp), 0);
 	ck_assert_int_eq(dp.deleted, 1);
 	ck_assert_uint_eq(dp.prev_kvs[0].key_len, 100000);
 	mvcc_delete_resp_done(&dp);
-	struct mvcc_range_req r3 = {.key = big, .key_len = 100000,
-				    .revision = mvcc_current_rev(s) - 1};
+	struct mvcc_range_req r3 = {
+	    .key = big, .key_len = 100000, .revision = mvcc_current_rev(s) - 1};
 	h_range(s, &r3, &rp);
 	ck_assert_uint_eq(rp.n_kvs, 1);
 	mvcc_range_resp_done(&rp);
@@ -452,7 +447,7 @@ START_TEST(test_txn_compare_on_missing_key_and_branches)
 	struct mvcc_store *s = h_open(testlib_tmpdir());
 	/* create-if-absent: CREATE == 0 on a missing key is true. */
 	struct mvcc_compare c =
-		cmp_num("k", MVCC_TARGET_CREATE, MVCC_CMP_EQUAL, 0);
+	    cmp_num("k", MVCC_TARGET_CREATE, MVCC_CMP_EQUAL, 0);
 	struct mvcc_op succ[] = {op_put("k", "v"), op_get("k")};
 	struct mvcc_op fail[] = {op_get("k")};
 	struct mvcc_txn_req t = {&c, 1, succ, 2, fail, 1};
@@ -486,7 +481,7 @@ START_TEST(test_txn_compare_on_missing_key_and_branches)
 	mvcc_txn_resp_done(&r);
 	/* VERSION < 1 on a missing key: compares with 0, true. */
 	struct mvcc_compare cl =
-		cmp_num("nope", MVCC_TARGET_VERSION, MVCC_CMP_LESS, 1);
+	    cmp_num("nope", MVCC_TARGET_VERSION, MVCC_CMP_LESS, 1);
 	struct mvcc_txn_req t3 = {&cl, 1, NULL, 0, NULL, 0};
 	ck_assert_int_eq(mvcc_txn(s, &t3, &r), 0);
 	ck_assert(r.succeeded);
@@ -498,20 +493,20 @@ END_TEST
 START_TEST(test_txn_compares_every_target_and_over_a_range)
 {
 	struct mvcc_store *s = h_open(testlib_tmpdir());
-	h_put(s, "a", "1");			 /* 2 */
-	h_putb(s, "b", 1, "2", 1, 9);		 /* 3 */
-	h_put(s, "b", "3");			 /* 4, lease cleared */
+	h_put(s, "a", "1");	      /* 2 */
+	h_putb(s, "b", 1, "2", 1, 9); /* 3 */
+	h_put(s, "b", "3");	      /* 4, lease cleared */
 	struct {
 		struct mvcc_compare c;
 		bool want;
 	} cases[] = {
-		{cmp_num("a", MVCC_TARGET_VERSION, MVCC_CMP_EQUAL, 1), true},
-		{cmp_num("b", MVCC_TARGET_VERSION, MVCC_CMP_GREATER, 1), true},
-		{cmp_num("b", MVCC_TARGET_CREATE, MVCC_CMP_EQUAL, 3), true},
-		{cmp_num("b", MVCC_TARGET_MOD, MVCC_CMP_LESS, 4), false},
-		{cmp_num("b", MVCC_TARGET_MOD, MVCC_CMP_NOT_EQUAL, 3), true},
-		{cmp_num("b", MVCC_TARGET_LEASE, MVCC_CMP_EQUAL, 0), true},
-		{cmp_num("a", MVCC_TARGET_LEASE, MVCC_CMP_GREATER, 0), false},
+	    {cmp_num("a", MVCC_TARGET_VERSION, MVCC_CMP_EQUAL, 1), true},
+	    {cmp_num("b", MVCC_TARGET_VERSION, MVCC_CMP_GREATER, 1), true},
+	    {cmp_num("b", MVCC_TARGET_CREATE, MVCC_CMP_EQUAL, 3), true},
+	    {cmp_num("b", MVCC_TARGET_MOD, MVCC_CMP_LESS, 4), false},
+	    {cmp_num("b", MVCC_TARGET_MOD, MVCC_CMP_NOT_EQUAL, 3), true},
+	    {cmp_num("b", MVCC_TARGET_LEASE, MVCC_CMP_EQUAL, 0), true},
+	    {cmp_num("a", MVCC_TARGET_LEASE, MVCC_CMP_GREATER, 0), false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mvcc_txn_req t = {&cases[i].c, 1, NULL, 0, NULL, 0};
@@ -547,7 +542,7 @@ START_TEST(test_txn_nested_and_duplicate_key_rule)
 	h_put(s, "x", "0"); /* 2 */
 	/* Nested: inner compare sees the state before the outer ops. */
 	struct mvcc_compare inner_c =
-		cmp_num("y", MVCC_TARGET_VERSION, MVCC_CMP_EQUAL, 0);
+	    cmp_num("y", MVCC_TARGET_VERSION, MVCC_CMP_EQUAL, 0);
 	struct mvcc_op inner_succ[] = {op_put("z", "1")};
 	struct mvcc_txn_req inner = {&inner_c, 1, inner_succ, 1, NULL, 0};
 	struct mvcc_op outer_succ[] = {op_put("y", "1"),
@@ -607,12 +602,12 @@ START_TEST(test_compaction_keeps_newest_and_rejects_older_reads)
 {
 	const char *dir = testlib_tmpdir();
 	struct mvcc_store *s = h_open(dir);
-	h_put(s, "a", "1");	 /* 2 */
-	h_put(s, "a", "2");	 /* 3 */
-	h_put(s, "b", "1");	 /* 4 */
+	h_put(s, "a", "1");	   /* 2 */
+	h_put(s, "a", "2");	   /* 3 */
+	h_put(s, "b", "1");	   /* 4 */
 	h_del(s, "b", NULL, NULL); /* 5 */
-	h_put(s, "c", "1");	 /* 6 */
-	h_put(s, "a", "3");	 /* 7 */
+	h_put(s, "c", "1");	   /* 6 */
+	h_put(s, "a", "3");	   /* 7 */
 	uint32_t h_before, h_after;
 	mvcc_rev hr, cr;
 	ck_assert_int_eq(mvcc_compact(s, 8), -ERR_FUTURE_REV);
@@ -643,8 +638,7 @@ START_TEST(test_compaction_keeps_newest_and_rejects_older_reads)
 	mvcc_kv_done(&kv);
 	ck_assert_int_eq(h_get(s, "b", 5, &kv), -ENOENT);
 	struct mvcc_events ev;
-	ck_assert_int_eq(mvcc_events_from(s, 4, 0, false, &ev),
-			 -ERR_COMPACTED);
+	ck_assert_int_eq(mvcc_events_from(s, 4, 0, false, &ev), -ERR_COMPACTED);
 	ck_assert_int_eq(mvcc_events_from(s, 5, 0, true, &ev), 0);
 	ck_assert_uint_eq(ev.n_evs, 2); /* c at 6, a at 7 */
 	ck_assert(ev.evs[1].has_prev_kv);
@@ -701,9 +695,8 @@ START_TEST(test_lease_keys_follow_puts_deletes_and_reopen)
 	ck_assert(lease_has(s, 6, "k3"));
 	ck_assert(lease_has(s, 7, ""));
 	h_putb(s, "k1", 2, "v", 1, 0); /* a put without lease detaches */
-	struct mvcc_put_req rq = {.key = (const uint8_t *)"k2",
-				  .key_len = 2,
-				  .ignore_lease = true};
+	struct mvcc_put_req rq = {
+	    .key = (const uint8_t *)"k2", .key_len = 2, .ignore_lease = true};
 	struct mvcc_put_resp rp;
 	ck_assert_int_eq(mvcc_put(s, &rq, &rp), 0);
 	mvcc_put_resp_done(&rp);
@@ -765,16 +758,18 @@ START_TEST(test_failed_allocations_leave_no_partial_write)
 	uint32_t h0;
 	mvcc_rev hr, cr;
 	ck_assert_int_eq(mvcc_hash_kv(s, 0, &h0, &hr, &cr), 0);
-	struct mvcc_op ops[3] = {{.type = MVCC_OP_PUT}, {.type = MVCC_OP_DELETE},
+	struct mvcc_op ops[3] = {{.type = MVCC_OP_PUT},
+				 {.type = MVCC_OP_DELETE},
 				 {.type = MVCC_OP_RANGE}};
 	ops[0].u.put.key = (const uint8_t *)"new";
 	ops[0].u.put.key_len = 3;
 	ops[0].u.put.prev_kv = true;
-	ops[1].u.del = (struct mvcc_delete_req){.key = (const uint8_t *)"a",
-						.key_len = 1,
-						.range_end = (const uint8_t *)"c",
-						.range_end_len = 1,
-						.prev_kv = true};
+	ops[1].u.del =
+	    (struct mvcc_delete_req){.key = (const uint8_t *)"a",
+				     .key_len = 1,
+				     .range_end = (const uint8_t *)"c",
+				     .range_end_len = 1,
+				     .prev_kv = true};
 	ops[2].u.range = h_rq("a", "");
 	struct mvcc_txn_req t = {NULL, 0, ops, 3, NULL, 0};
 	int ret = -ENOMEM;
@@ -806,10 +801,10 @@ static Suite *mvcc_suite(void)
 	Suite *s = suite_create("mvcc");
 	TCase *tc = tcase_create("semantics");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc,
-		       test_new_store_is_at_revision_one_and_first_put_gets_two);
 	tcase_add_test(
-		tc, test_versions_restart_after_delete_and_tombstones_keep_history);
+	    tc, test_new_store_is_at_revision_one_and_first_put_gets_two);
+	tcase_add_test(
+	    tc, test_versions_restart_after_delete_and_tombstones_keep_history);
 	tcase_add_test(tc, test_put_options_prev_kv_ignore_value_ignore_lease);
 	tcase_add_test(tc, test_ranges_single_interval_prefix_from_key_and_all);
 	tcase_add_test(tc, test_range_limit_count_keys_only_and_sort);
