@@ -1,0 +1,134 @@
+#!/bin/sh
+# Real etcd clients against a three-member cetcd cluster on loopback
+# addresses of this test's own: Debian's etcdctl 3.4 (gRPC), python3-etcd3
+# (gRPC) and python3-etcd3gw (JSON gateway).  Each client is skipped with a
+# message when it is not installed; the test fails if any installed client
+# misbehaves.  Output structure is checked against etcd's: table headers
+# byte for byte (scenario.md), json field names, simple formats.
+. "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
+
+CETCD="$BUILD/node/cetcd"
+# Three addresses of our own in 127.0.0.0/8, derived from the pid.
+base=$((($$ % 200) + 20))
+sub=$((($$ / 200) % 250 + 1))
+A1="127.$base.$sub.11" A2="127.$base.$sub.12" A3="127.$base.$sub.13"
+IC="n1=http://$A1:2380,n2=http://$A2:2380,n3=http://$A3:2380"
+EPS="$A1:2379,$A2:2379,$A3:2379"
+i=0
+for a in $A1 $A2 $A3; do
+	i=$((i + 1))
+	"$CETCD" --name "n$i" --data-dir "$T/d$i" \
+		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
+		--listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
+		--initial-cluster "$IC" --initial-cluster-token compat >"$T/n$i.log" 2>&1 &
+	PIDS="$PIDS $!"
+done
+CTL="$BUILD/agent/cetcdctl --endpoints=$EPS"
+for k in $(seq 1 100); do
+	$CTL endpoint health >/dev/null 2>&1 && break
+	sleep 0.2
+done
+$CTL endpoint health >/dev/null 2>&1 || { tail -n 20 "$T"/n*.log; fail "cluster did not become healthy"; }
+
+fails=0
+check() { # description, then a command that must succeed
+	d=$1
+	shift
+	if "$@" >"$T/out" 2>"$T/err"; then
+		echo "ok   $d"
+	else
+		echo "FAIL $d"
+		sed 's/^/     /' "$T/out" "$T/err" | grep -v 'retrying of unary' | head -n 20
+		fails=$((fails + 1))
+	fi
+}
+
+# --- etcdctl 3.4 ------------------------------------------------------------
+if command -v etcdctl >/dev/null 2>&1; then
+	E="env ETCDCTL_API=3 etcdctl --endpoints=$EPS"
+	E1="env ETCDCTL_API=3 etcdctl --endpoints=$A1:2379"
+	E3="env ETCDCTL_API=3 etcdctl --endpoints=$A3:2379"
+	# The header's cells are etcd's; the first column's width follows the endpoints.
+	status_hdr_re='^\| +ENDPOINT +\|        ID        \| VERSION \| DB SIZE \| IS LEADER \| IS LEARNER \| RAFT TERM \| RAFT INDEX \| RAFT APPLIED INDEX \| ERRORS \|$'
+	health_hdr_re='^\| +ENDPOINT +\| HEALTH \| +TOOK +\| ERROR \|$'
+	member_hdr_re='^\| +ID +\| STATUS  \| NAME \| +PEER ADDRS +\| +CLIENT ADDRS +\| IS LEARNER \|$'
+	check "etcdctl put on n1 prints OK" sh -c "$E1 put greeting 'hello etcd' | grep -qx OK"
+	check "etcdctl get on n3 reads it" sh -c "$E3 get greeting | tr '\n' '|' | grep -qx 'greeting|hello etcd|'"
+	check "etcdctl endpoint status -w table: etcd's header, one leader, 3 rows" sh -c "
+		$E endpoint status -w table >$T/st && grep -Eq '$status_hdr_re' $T/st &&
+		[ \$(grep -c '3.5.13' $T/st) -eq 3 ] && [ \$(grep -c '|      true |' $T/st) -eq 1 ]"
+	check "etcdctl endpoint status -w json: etcd's field names" sh -c "
+		$E endpoint status -w json | grep -q '\"Endpoint\":.*\"Status\":{\"header\":{\"cluster_id\":[0-9]*,\"member_id\":[0-9]*,.*\"version\":\"3.5.13\",\"dbSize\":[0-9]*,\"leader\":[0-9]*,\"raftIndex\":[0-9]*,\"raftTerm\":[0-9]*,\"raftAppliedIndex\":[0-9]*'"
+	check "etcdctl endpoint status (simple)" sh -c "$E endpoint status | grep -Eq '^$A1:2379, [0-9a-f]+, 3.5.13, [0-9.]+ [kMG]?B, (true|false), false, [0-9]+, [0-9]+, [0-9]+, $'"
+	check "etcdctl endpoint health -w table" sh -c "$E endpoint health -w table | grep -Eq '$health_hdr_re'"
+	check "etcdctl endpoint health: three healthy endpoints" sh -c "[ \$($E endpoint health 2>&1 | grep -c 'is healthy: successfully committed proposal: took = ') -eq 3 ]"
+	check "etcdctl member list -w table: three started members" sh -c "
+		$E member list -w table >$T/ml && grep -Eq '$member_hdr_re' $T/ml && [ \$(grep -c '| started |' $T/ml) -eq 3 ]"
+	check "etcdctl member list -w json" sh -c "$E member list -w json | grep -q '\"members\":\[{\"ID\":[0-9]*,\"name\":\"n[123]\",\"peerURLs\":\[\"http://'"
+	check "etcdctl get --prefix --keys-only --sort-by" sh -c "
+		$E1 put app/b 2 >/dev/null && $E1 put app/a 1 >/dev/null && $E1 put app/c 3 >/dev/null &&
+		$E3 get app/ --prefix --keys-only --sort-by=VALUE --order=DESCEND | tr '\n' '|' | grep -qx 'app/c||app/b||app/a||'"
+	check "etcdctl get --limit and --rev" sh -c "
+		rev=\$($E1 get app/a -w json | sed 's/.*\"mod_revision\":\([0-9]*\).*/\1/') &&
+		$E1 put app/a changed >/dev/null &&
+		$E1 get app/a --rev=\$rev | tail -n 1 | grep -qx 1 &&
+		[ \$($E1 get app/ --prefix --limit 1 | wc -l) -eq 2 ]"
+	check "etcdctl txn from stdin" sh -c "
+		printf 'value(\"greeting\") = \"hello etcd\"\n\nput txn yes\n\nput txn no\n\n' | $E1 txn | head -n 1 | grep -qx SUCCESS &&
+		$E3 get txn --print-value-only | grep -qx yes"
+	check "etcdctl del --prefix prints the count" sh -c "$E1 del app/ --prefix | grep -qx 3"
+	check "etcdctl compaction" sh -c "
+		rev=\$($E1 put c1 x -w json | sed 's/.*\"revision\":\([0-9]*\).*/\1/') &&
+		$E1 compaction \$rev | grep -qx \"compacted revision \$rev\" &&
+		! $E1 get c1 --rev=1 2>$T/cerr && grep -q 'required revision has been compacted' $T/cerr"
+	check "unimplemented methods fail at once, never hang" sh -c "
+		! timeout 10 $E1 lease grant 10 2>$T/lerr && grep -q 'Unimplemented' $T/lerr"
+else
+	echo "skipped: etcdctl not installed (deploy/install-deps installs etcd-client)"
+fi
+
+# --- python3-etcd3 (gRPC) --------------------------------------------------------
+if /usr/bin/python3 -c 'import etcd3' 2>/dev/null; then
+	check "python3-etcd3: put, get, get_prefix, delete, txn, members, status" \
+		/usr/bin/python3 - "$A1" "$A3" <<'PY'
+import sys
+import etcd3
+a, b = (etcd3.client(host=h, port=2379) for h in sys.argv[1:3])
+a.put('/py/a', '1'); a.put('/py/b', '2')
+assert b.get('/py/a')[0] == b'1'
+assert sorted(m.key for _, m in b.get_prefix('/py/')) == [b'/py/a', b'/py/b']
+ok, _ = a.transaction(compare=[a.transactions.value('/py/a') == '1'],
+                      success=[a.transactions.put('/py/t', 'yes')],
+                      failure=[a.transactions.put('/py/t', 'no')])
+assert ok and b.get('/py/t')[0] == b'yes'
+assert a.delete('/py/b') and b.get('/py/b')[0] is None
+names = sorted(m.name for m in a.members)
+assert names == ['n1', 'n2', 'n3'], names
+s = a.status()
+assert s.version == '3.5.13' and s.raft_term >= 1 and s.leader is not None
+PY
+else
+	echo "skipped: python3-etcd3 not installed (deploy/install-deps installs it)"
+fi
+
+# --- python3-etcd3gw (JSON gateway) ------------------------------------------
+if /usr/bin/python3 -c 'import etcd3gw' 2>/dev/null; then
+	check "python3-etcd3gw: put, get, get_prefix, delete, members, status" \
+		/usr/bin/python3 - "$A2" "$A3" <<'PY'
+import sys
+from etcd3gw.client import Etcd3Client
+a, b = (Etcd3Client(host=h, port=2379) for h in sys.argv[1:3])
+assert a.put('gw/a', '1') and a.put('gw/b', '2')
+assert b.get('gw/a') == [b'1']
+assert sorted(m['key'] for _, m in b.get_prefix('gw/')) == [b'gw/a', b'gw/b']
+assert a.delete('gw/b') and b.get('gw/b') == []
+assert sorted(m['name'] for m in a.members()) == ['n1', 'n2', 'n3']
+st = a.status()
+assert st['version'] == '3.5.13' and int(st['raftTerm']) >= 1
+PY
+else
+	echo "skipped: python3-etcd3gw not installed (deploy/install-deps installs it)"
+fi
+
+[ "$fails" -eq 0 ] || fail "$fails compatibility checks failed"
+echo "compat clients: ok"

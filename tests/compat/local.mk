@@ -1,0 +1,4 @@
+# Real etcd clients (etcdctl 3.4, python3-etcd3, python3-etcd3gw) against a
+# cetcd cluster; each is skipped with a message when not installed.
+TESTS += tests/compat/clients.sh
+dist_check_SCRIPTS += tests/compat/clients.sh
