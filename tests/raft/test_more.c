@@ -296,6 +296,96 @@ START_TEST(test_allocation_failures_are_reported_not_fatal)
 }
 END_TEST
 
+/* A storage that fails every read with -EIO once armed. */
+struct flaky {
+	struct raft_storage inner;
+	bool armed;
+};
+
+static int fl_initial(void *ctx, struct raft_hard_state *hs,
+		      struct raft_conf_state *cs)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.initial_state(f->inner.ctx, hs, cs);
+}
+
+static int fl_entries(void *ctx, raft_index lo, raft_index hi, uint64_t max,
+		      struct raft_entry **e, size_t *n)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO
+			: f->inner.entries(f->inner.ctx, lo, hi, max, e, n);
+}
+
+static int fl_term(void *ctx, raft_index i, raft_term *t)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.term(f->inner.ctx, i, t);
+}
+
+static int fl_first(void *ctx, raft_index *i)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.first_index(f->inner.ctx, i);
+}
+
+static int fl_last(void *ctx, raft_index *i)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.last_index(f->inner.ctx, i);
+}
+
+static int fl_snap(void *ctx, struct raft_snapshot *s)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.snapshot(f->inner.ctx, s);
+}
+
+/*
+ * Storage errors are sticky (design: errors are sticky in storage): once a
+ * read fails with -EIO, every entry point of the node reports -EIO.
+ */
+START_TEST(test_storage_errors_are_sticky)
+{
+	struct raft_mem_storage *ms = raft_mem_storage_new();
+	raft_id voters[] = {1};
+	struct raft_conf_state cs = {.voters = voters, .n_voters = 1};
+	struct flaky f;
+	struct raft_config cfg;
+	struct raft *r;
+	struct raft_ready rd;
+
+	ck_assert_int_eq(raft_mem_storage_set_conf_state(ms, &cs), 0);
+	f = (struct flaky){.inner = raft_mem_storage_storage(ms)};
+	tnet_default_config(&cfg);
+	cfg.id = 1;
+	cfg.storage = (struct raft_storage){fl_initial, fl_entries, fl_term,
+					    fl_first, fl_last, fl_snap, &f};
+	f.armed = true;
+	ck_assert_int_eq(raft_new(&cfg, &r), -EIO);
+	f.armed = false;
+	ck_assert_int_eq(raft_new(&cfg, &r), 0);
+	ck_assert_int_eq(raft_campaign(r), 0);
+	ck_assert_int_eq(raft_ready(r, &rd), 0);
+	ck_assert_int_eq(raft_mem_storage_append(ms, rd.entries, rd.n_entries), 0);
+	f.armed = true;
+	ck_assert_int_eq(raft_advance(r, &rd), -EIO);
+	ck_assert_int_eq(raft_tick(r), -EIO);
+	ck_assert_int_eq(raft_propose(r, (const uint8_t *)"x", 1), -EIO);
+	ck_assert(!raft_has_ready(r));
+	f.armed = false;
+	ck_assert_int_eq(raft_tick(r), -EIO);
+	raft_free(r);
+	raft_mem_storage_free(ms);
+}
+END_TEST
+
 static Suite *more_suite(void)
 {
 	Suite *s = suite_create("raft_more");
@@ -308,6 +398,7 @@ static Suite *more_suite(void)
 	tcase_add_test(tc, test_text_form_of_snapshots_and_long_data);
 	tcase_add_test(tc, test_bad_configs_are_refused);
 	tcase_add_test(tc, test_allocation_failures_are_reported_not_fatal);
+	tcase_add_test(tc, test_storage_errors_are_sticky);
 	suite_add_tcase(s, tc);
 	return s;
 }
