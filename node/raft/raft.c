@@ -1628,6 +1628,24 @@ int raft_step(struct raft *r, const struct raft_message *m)
 			return 0;
 		}
 	}
+	if (m->type == RAFT_MSG_APP) {
+		/*
+		 * Bad input must not corrupt the log: entries follow
+		 * m->index contiguously, with terms that never decrease and
+		 * never exceed the leader's term.
+		 */
+		raft_term prev = m->log_term;
+
+		for (size_t i = 0; i < m->n_entries; i++) {
+			const struct raft_entry *x = &m->entries[i];
+
+			if (x->index != m->index + 1 + i || x->term < prev ||
+			    x->term > m->term) {
+				return -ERR_INVALID;
+			}
+			prev = x->term;
+		}
+	}
 	if ((m->type == RAFT_MSG_VOTE_RESP || m->type == RAFT_MSG_APP_RESP ||
 	     m->type == RAFT_MSG_HEARTBEAT_RESP) &&
 	    !raft_tracker_get(&r->prs, m->from)) {

@@ -386,6 +386,26 @@ START_TEST(test_storage_errors_are_sticky)
 }
 END_TEST
 
+START_TEST(test_malformed_appends_are_refused)
+{
+	struct tnet *net = tnet_new(3, 3, NULL);
+	struct raft_entry gap[2] = {{.index = 1, .term = 1},
+				    {.index = 3, .term = 1}};
+	struct raft_entry future = {.index = 1, .term = 9};
+	struct raft_message app = {.type = RAFT_MSG_APP, .from = 2, .to = 1,
+				   .term = 1, .entries = gap, .n_entries = 2};
+
+	ck_assert_int_eq(raft_step(tnet_raft(net, 1), &app), -ERR_INVALID);
+	app.entries = &future;
+	app.n_entries = 1;
+	ck_assert_int_eq(raft_step(tnet_raft(net, 1), &app), -ERR_INVALID);
+	ck_assert_uint_eq(tnet_status(net, 1).last_index, 0);
+	/* The node is still healthy. */
+	ck_assert_int_eq(raft_tick(tnet_raft(net, 1)), 0);
+	tnet_free(net);
+}
+END_TEST
+
 static Suite *more_suite(void)
 {
 	Suite *s = suite_create("raft_more");
@@ -399,6 +419,7 @@ static Suite *more_suite(void)
 	tcase_add_test(tc, test_bad_configs_are_refused);
 	tcase_add_test(tc, test_allocation_failures_are_reported_not_fatal);
 	tcase_add_test(tc, test_storage_errors_are_sticky);
+	tcase_add_test(tc, test_malformed_appends_are_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
