@@ -1123,7 +1123,11 @@ static int leader_propose(struct raft *r, const struct raft_message *m)
 		if (!is_conf_entry(x)) {
 			continue;
 		}
-		/* One change at a time, and each must fit the config. */
+		/*
+		 * One change at a time, and each must fit the config.
+		 * cetcd: refused with an error; etcd turns such a proposal
+		 * into an empty entry that the application never sees fail.
+		 */
 		if (r->pending_conf_index > r->log.applied) {
 			return -ERR_PROPOSAL_DROPPED;
 		}

@@ -54,7 +54,23 @@
  * disabled, or this node is not a member), -ERR_INVALID (bad argument),
  * -ENOMEM, or a storage error.  -ENOMEM, storage errors and -ERR_CORRUPT (a
  * broken safety property, e.g. a committed entry overwritten) are sticky:
- * the node refuses all further work and must be discarded.
+ * the node refuses all further work and must be discarded.  A malformed
+ * message from a peer is refused with -ERR_INVALID and changes nothing.
+ *
+ * Where cetcd differs from etcd-io/raft (each marked "cetcd:" in raft.c):
+ *  - A leader that applies a change removing (or demoting) itself steps
+ *    down at once, so the others elect a leader without waiting for the
+ *    application to stop it.
+ *  - A snapshot whose configuration does not list this node yet is
+ *    installed (a new member gets the last snapshot, which may predate the
+ *    change that added it).
+ *  - A configuration change proposed while another is pending, or that
+ *    does not fit (entering joint twice, leaving a non-joint configuration)
+ *    fails with -ERR_PROPOSAL_DROPPED instead of becoming an empty entry.
+ *  - ReadIndex is the safe (heartbeat round) form only, no lease reads;
+ *    requests are batched per raft_ready().
+ *  - No limit on the size of uncommitted proposals (etcd's
+ *    MaxUncommittedEntriesSize); the application bounds its queue.
  */
 #ifndef CETCD_RAFT_RAFT_H
 #define CETCD_RAFT_RAFT_H
