@@ -81,21 +81,21 @@
 
 /* Numbers as raftpb.MessageType (node/proto/raftpb.proto). */
 enum raft_msg_type {
-	RAFT_MSG_HUP = 0,		/* local: start an election */
-	RAFT_MSG_BEAT = 1,		/* local: leader sends heartbeats */
-	RAFT_MSG_PROP = 2,		/* proposal (local or forwarded) */
-	RAFT_MSG_APP = 3,		/* AppendEntries */
-	RAFT_MSG_APP_RESP = 4,		/* reply; reject + hints on mismatch */
-	RAFT_MSG_VOTE = 5,		/* RequestVote */
+	RAFT_MSG_HUP = 0,      /* local: start an election */
+	RAFT_MSG_BEAT = 1,     /* local: leader sends heartbeats */
+	RAFT_MSG_PROP = 2,     /* proposal (local or forwarded) */
+	RAFT_MSG_APP = 3,      /* AppendEntries */
+	RAFT_MSG_APP_RESP = 4, /* reply; reject + hints on mismatch */
+	RAFT_MSG_VOTE = 5,     /* RequestVote */
 	RAFT_MSG_VOTE_RESP = 6,
-	RAFT_MSG_SNAP = 7,		/* InstallSnapshot */
+	RAFT_MSG_SNAP = 7, /* InstallSnapshot */
 	RAFT_MSG_HEARTBEAT = 8,
 	RAFT_MSG_HEARTBEAT_RESP = 9,
-	RAFT_MSG_UNREACHABLE = 10,	/* local: a peer was unreachable */
-	RAFT_MSG_SNAP_STATUS = 11,	/* local: snapshot transfer result */
-	RAFT_MSG_CHECK_QUORUM = 12,	/* local: leader checks its quorum */
-	RAFT_MSG_TRANSFER_LEADER = 13,	/* from = the desired new leader */
-	RAFT_MSG_TIMEOUT_NOW = 14,	/* campaign now (leader transfer) */
+	RAFT_MSG_UNREACHABLE = 10,     /* local: a peer was unreachable */
+	RAFT_MSG_SNAP_STATUS = 11,     /* local: snapshot transfer result */
+	RAFT_MSG_CHECK_QUORUM = 12,    /* local: leader checks its quorum */
+	RAFT_MSG_TRANSFER_LEADER = 13, /* from = the desired new leader */
+	RAFT_MSG_TIMEOUT_NOW = 14,     /* campaign now (leader transfer) */
 	RAFT_MSG_READ_INDEX = 15,
 	RAFT_MSG_READ_INDEX_RESP = 16,
 	RAFT_MSG_PRE_VOTE = 17,
@@ -142,19 +142,19 @@ const char *raft_state_name(enum raft_state s);
 const char *raft_msg_type_name(enum raft_msg_type t);
 
 struct raft_config {
-	raft_id id;		    /* this node's id, not 0 */
-	int election_tick;	    /* ticks without a leader before campaigning;
-				       timeouts are random in [e, 2e) */
-	int heartbeat_tick;	    /* ticks between heartbeats; < election */
+	raft_id id;	    /* this node's id, not 0 */
+	int election_tick;  /* ticks without a leader before campaigning;
+			       timeouts are random in [e, 2e) */
+	int heartbeat_tick; /* ticks between heartbeats; < election */
 	struct raft_storage storage; /* borrowed for the node's lifetime */
-	raft_index applied;	    /* restart: last index the app applied */
-	uint64_t max_size_per_msg;  /* bytes of entries per append (0: one) */
+	raft_index applied;	     /* restart: last index the app applied */
+	uint64_t max_size_per_msg;   /* bytes of entries per append (0: one) */
 	uint64_t max_committed_size_per_ready; /* 0: RAFT_NO_LIMIT */
-	size_t max_inflight_msgs;   /* appends in flight per follower, > 0 */
-	bool check_quorum;	    /* leader steps down without a quorum */
-	bool pre_vote;		    /* pre-vote before disrupting elections */
+	size_t max_inflight_msgs; /* appends in flight per follower, > 0 */
+	bool check_quorum;	  /* leader steps down without a quorum */
+	bool pre_vote;		  /* pre-vote before disrupting elections */
 	bool disable_proposal_forwarding;
-	uint64_t seed;		    /* randomness for election timeouts */
+	uint64_t seed; /* randomness for election timeouts */
 };
 
 struct raft_soft_state {
@@ -179,7 +179,7 @@ struct raft_ready {
 	size_t n_read_states;
 	struct raft_entry *entries; /* persist before sending */
 	size_t n_entries;
-	struct raft_snapshot snapshot; /* meta.index == 0: none */
+	struct raft_snapshot snapshot;	      /* meta.index == 0: none */
 	struct raft_entry *committed_entries; /* apply in order */
 	size_t n_committed_entries;
 	struct raft_message *messages;
@@ -236,7 +236,7 @@ enum raft_cc_type {
 };
 
 enum raft_cc_transition {
-	RAFT_CC_AUTO = 0,	     /* simple if possible, else joint+auto leave */
+	RAFT_CC_AUTO = 0, /* simple if possible, else joint+auto leave */
 	RAFT_CC_JOINT_IMPLICIT = 1, /* joint, left automatically */
 	RAFT_CC_JOINT_EXPLICIT = 2, /* joint, left by an empty change */
 };
