@@ -1536,9 +1536,17 @@ int raft_new(const struct raft_config *cfg, struct raft **out)
 		r->log.committed = hs.commit;
 	}
 	if (cfg->applied > 0) {
-		if (cfg->applied > r->log.committed) {
+		if (cfg->applied > last) {
 			e = -ERR_INVALID;
 			goto fail;
+		}
+		/*
+		 * The application applies only committed entries, so what it
+		 * applied is committed even when the hard state saying so was
+		 * not synced (commit-only updates need no fsync: must_sync).
+		 */
+		if (cfg->applied > r->log.committed) {
+			r->log.committed = cfg->applied;
 		}
 		raft_log_applied_to(&r->log, cfg->applied);
 	}

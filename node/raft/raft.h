@@ -147,7 +147,8 @@ struct raft_config {
 			       timeouts are random in [e, 2e) */
 	int heartbeat_tick; /* ticks between heartbeats; < election */
 	struct raft_storage storage; /* borrowed for the node's lifetime */
-	raft_index applied;	     /* restart: last index the app applied */
+	raft_index applied;	     /* restart: last index the app applied
+					(<= last index; implies committed) */
 	uint64_t max_size_per_msg;   /* bytes of entries per append (0: one) */
 	uint64_t max_committed_size_per_ready; /* 0: RAFT_NO_LIMIT */
 	size_t max_inflight_msgs; /* appends in flight per follower, > 0 */

@@ -4,8 +4,9 @@
  * Each seed builds a cluster (3 or 5 voters, random options) and runs it
  * in simulated time through message loss, duplication, reordering and
  * delay, partitions and healing, crashes and restarts (keeping only what
- * the in-memory storage holds, i.e. what was made durable, sometimes
- * crashing between persisting a Ready and sending it), snapshots and log
+ * was made durable: a hard state written without must_sync is lost unless
+ * a later synced write covered it; sometimes crashing between persisting a
+ * Ready and sending it, or a leader before its own write), snapshots and log
  * compaction, leader transfers, reads and membership changes (learners
  * added and promoted, voters removed, joint changes) under a steady load of
  * proposals.  After every delivery round it asserts:
@@ -59,7 +60,9 @@ struct node {
 	struct raft_mem_storage *ms;
 	struct raft_conf_state conf;
 	raft_index applied;
-	raft_index checked;  /* payloads of committed entries checked up to */
+	raft_index checked; /* payloads of committed entries checked up to */
+	struct raft_hard_state hs_written; /* last hard state written */
+	struct raft_hard_state hs_synced;  /* ... and made durable */
 	raft_term lead_term; /* term in which it was last seen leading */
 	raft_term *lead_log; /* its log terms then (max_log + 1) */
 	raft_index lead_last;
@@ -225,6 +228,19 @@ static void node_stop(struct node *n)
 	n->r = NULL;
 	n->up = false;
 	raft_conf_state_done(&n->conf);
+}
+
+/*
+ * A crash loses writes that were not synced: a Ready with must_sync false
+ * (only the commit index moved) may be lost; the next synced Ready makes
+ * everything before it durable.
+ */
+static void node_crash(struct sim *s, struct node *n, int max_down)
+{
+	raft_mem_storage_set_hard_state(n->ms, &n->hs_synced);
+	n->hs_written = n->hs_synced;
+	node_stop(n);
+	n->down_until = s->tick + 1 + (int)below(s, (uint64_t)max_down);
 }
 
 static bool in_conf(const struct raft_conf_state *cs, raft_id id)
@@ -516,12 +532,15 @@ static void cycle(struct sim *s, struct node *n)
 		      "append");
 		if (rd.has_hard_state) {
 			raft_mem_storage_set_hard_state(n->ms, &rd.hard_state);
+			n->hs_written = rd.hard_state;
+		}
+		if (rd.must_sync || !s->faults) {
+			n->hs_synced = n->hs_written;
 		}
 		if (s->faults && chance(s, s->crash / 4)) {
 			/* Crash after the write: nothing sent or applied. */
 			say(s, "node %" PRIu64 " crashes mid-ready", n->id);
-			node_stop(n);
-			n->down_until = s->tick + 1 + (int)below(s, 30);
+			node_crash(s, n, 30);
 			return;
 		}
 		for (size_t i = 0; !early && i < rd.n_messages; i++) {
@@ -944,8 +963,7 @@ static void faults_step(struct sim *s)
 		}
 		if (n->up && chance(s, s->crash)) {
 			say(s, "node %" PRIu64 " crashes", id);
-			node_stop(n);
-			n->down_until = s->tick + 1 + (int)below(s, 40);
+			node_crash(s, n, 40);
 		} else if (!n->up && s->tick >= n->down_until) {
 			say(s, "node %" PRIu64 " restarts", id);
 			node_start(s, n);
