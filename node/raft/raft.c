@@ -636,6 +636,8 @@ static void reset(struct raft *r, raft_term term)
 		pr->probe_sent = false;
 		pr->pending_snapshot = 0;
 		pr->state = RAFT_PROGRESS_PROBE;
+		/* Activity seen in an earlier term says nothing now. */
+		pr->recent_active = pr->id == r->id;
 		raft_inflights_reset(&pr->inflights);
 		if (pr->id == r->id) {
 			pr->match = raft_log_stable_last(&r->log);
