@@ -119,7 +119,7 @@ int raft_confchange_next(const struct raft_conf_state *cur,
 				idset_add(&o, v.ids[i]);
 			}
 			next.auto_leave =
-				cc->transition != RAFT_CC_JOINT_EXPLICIT;
+			    cc->transition != RAFT_CC_JOINT_EXPLICIT;
 		}
 		for (size_t i = 0; i < cc->n_changes; i++) {
 			raft_id id = cc->changes[i].node_id;
@@ -163,9 +163,8 @@ int raft_confchange_next(const struct raft_conf_state *cur,
 			size_t diff = 0;
 
 			for (size_t i = 0; i < v.n; i++) {
-				diff += !raft_ids_contain(cur->voters,
-							  cur->n_voters,
-							  v.ids[i]);
+				diff += !raft_ids_contain(
+				    cur->voters, cur->n_voters, v.ids[i]);
 			}
 			for (size_t i = 0; i < cur->n_voters; i++) {
 				diff += !raft_ids_contain(v.ids, v.n,
@@ -230,9 +229,9 @@ static void pb_free(void *data, void *p)
 }
 
 static ProtobufCAllocator pb_allocator = {
-	.alloc = pb_alloc,
-	.free = pb_free,
-	.allocator_data = NULL,
+    .alloc = pb_alloc,
+    .free = pb_free,
+    .allocator_data = NULL,
 };
 
 int raft_conf_change_encode(const struct raft_conf_change *cc, uint8_t **data,
@@ -292,8 +291,8 @@ int raft_conf_change_decode(const struct raft_entry *e,
 
 	if (e->type == RAFT_ENTRY_CONF_CHANGE) {
 		/* A single change: the simple case of V2. */
-		Raftpb__ConfChange *m = raftpb__conf_change__unpack(
-			&pb_allocator, e->len, e->data);
+		Raftpb__ConfChange *m =
+		    raftpb__conf_change__unpack(&pb_allocator, e->len, e->data);
 
 		if (!m) {
 			return -ERR_PARSE;
@@ -324,21 +323,23 @@ int raft_conf_change_decode(const struct raft_entry *e,
 	}
 	if (e->type == RAFT_ENTRY_CONF_CHANGE_V2) {
 		Raftpb__ConfChangeV2 *m = raftpb__conf_change_v2__unpack(
-			&pb_allocator, e->len, e->data);
+		    &pb_allocator, e->len, e->data);
 
 		if (!m) {
 			return -ERR_PARSE;
 		}
-		if (m->transition > RAFTPB__CONF_CHANGE_TRANSITION__ConfChangeTransitionJointExplicit) {
+		if (m->transition >
+		    RAFTPB__CONF_CHANGE_TRANSITION__ConfChangeTransitionJointExplicit) {
 			raftpb__conf_change_v2__free_unpacked(m, &pb_allocator);
 			return -ERR_PARSE;
 		}
 		cc.transition = (enum raft_cc_transition)m->transition;
 		if (m->n_changes > 0) {
-			cc.changes = mem_calloc(m->n_changes, sizeof(*cc.changes));
+			cc.changes =
+			    mem_calloc(m->n_changes, sizeof(*cc.changes));
 			if (!cc.changes) {
 				raftpb__conf_change_v2__free_unpacked(
-					m, &pb_allocator);
+				    m, &pb_allocator);
 				return -ENOMEM;
 			}
 		}
@@ -346,12 +347,12 @@ int raft_conf_change_decode(const struct raft_entry *e,
 		for (size_t i = 0; i < m->n_changes; i++) {
 			if (!valid_type(m->changes[i]->type)) {
 				raftpb__conf_change_v2__free_unpacked(
-					m, &pb_allocator);
+				    m, &pb_allocator);
 				raft_conf_change_done(&cc);
 				return -ERR_PARSE;
 			}
 			cc.changes[i].type =
-				(enum raft_cc_type)m->changes[i]->type;
+			    (enum raft_cc_type)m->changes[i]->type;
 			cc.changes[i].node_id = m->changes[i]->node_id;
 		}
 		if (m->context.len > 0) {

@@ -155,8 +155,7 @@ bool raft_log_match_term(struct raft_log *l, raft_index i, raft_term t)
 	return got == t;
 }
 
-bool raft_log_is_up_to_date(struct raft_log *l, raft_index last,
-			    raft_term term)
+bool raft_log_is_up_to_date(struct raft_log *l, raft_index last, raft_term term)
 {
 	raft_term mine = raft_log_last_term(l);
 
@@ -195,8 +194,7 @@ static int reserve_unstable(struct raft_log *l, size_t n)
 	return 0;
 }
 
-int raft_log_append(struct raft_log *l, const struct raft_entry *ents,
-		    size_t n)
+int raft_log_append(struct raft_log *l, const struct raft_entry *ents, size_t n)
 {
 	raft_index after;
 	size_t keep;
@@ -332,8 +330,8 @@ int raft_log_slice(struct raft_log *l, raft_index lo, raft_index hi,
 		size_t take = 0;
 
 		while (ulo + take < hi) {
-			uint64_t es = raft_entry_size(
-				&l->ents[ulo + take - l->offset]);
+			uint64_t es =
+			    raft_entry_size(&l->ents[ulo + take - l->offset]);
 
 			if ((n_st + take) > 0 && size + es > max_size) {
 				break;

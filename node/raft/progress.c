@@ -189,7 +189,7 @@ void raft_tracker_done(struct raft_tracker *t)
 }
 
 static const struct raft_progress *find(const struct raft_tracker *t,
-				       raft_id id)
+					raft_id id)
 {
 	size_t lo = 0, hi = t->n_prs;
 
@@ -278,10 +278,10 @@ int raft_tracker_set_conf(struct raft_tracker *t,
 			continue;
 		}
 		prs[i] = (struct raft_progress){
-			.id = ids[i],
-			.next = last_index > 0 ? last_index : 1,
-			.recent_active = true,
-			.vote = -1,
+		    .id = ids[i],
+		    .next = last_index > 0 ? last_index : 1,
+		    .recent_active = true,
+		    .vote = -1,
 		};
 		if (raft_inflights_init(&prs[i].inflights, t->max_inflight) <
 		    0) {
@@ -339,8 +339,7 @@ raft_index raft_tracker_committed(const struct raft_tracker *t)
 {
 	return raft_joint_committed(t->conf.voters, t->conf.n_voters,
 				    t->conf.voters_outgoing,
-				    t->conf.n_voters_outgoing, match_of,
-				    t);
+				    t->conf.n_voters_outgoing, match_of, t);
 }
 
 void raft_tracker_reset_votes(struct raft_tracker *t)
@@ -401,8 +400,7 @@ static int active_of(const void *arg, raft_id id)
 
 bool raft_tracker_quorum_active(const struct raft_tracker *t)
 {
-	return raft_joint_vote(t->conf.voters, t->conf.n_voters,
-			       t->conf.voters_outgoing,
-			       t->conf.n_voters_outgoing, active_of,
-			       t) == RAFT_VOTE_WON;
+	return raft_joint_vote(
+		   t->conf.voters, t->conf.n_voters, t->conf.voters_outgoing,
+		   t->conf.n_voters_outgoing, active_of, t) == RAFT_VOTE_WON;
 }

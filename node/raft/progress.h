@@ -45,8 +45,8 @@ struct raft_progress {
 	raft_index match, next;
 	enum raft_progress_state state;
 	raft_index pending_snapshot; /* index of the snapshot in flight */
-	bool recent_active;	     /* heard from since the last quorum check */
-	bool probe_sent;	     /* PROBE: paused until a reply arrives */
+	bool recent_active; /* heard from since the last quorum check */
+	bool probe_sent;    /* PROBE: paused until a reply arrives */
 	bool is_learner;
 	int vote; /* this election: 1 granted, 0 rejected, -1 none */
 	struct raft_inflights inflights;

@@ -18,7 +18,8 @@ bool raft_ids_contain(const raft_id *ids, size_t n, raft_id id)
 	return false;
 }
 
-static raft_index acked_or_zero(raft_acked_fn acked, const void *arg, raft_id id)
+static raft_index acked_or_zero(raft_acked_fn acked, const void *arg,
+				raft_id id)
 {
 	raft_index v = 0;
 

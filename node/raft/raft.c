@@ -214,8 +214,8 @@ static uint64_t rng_next(uint64_t *s)
 static void reset_randomized_election_timeout(struct raft *r)
 {
 	r->randomized_election_timeout =
-		r->election_timeout +
-		(int)(rng_next(&r->rng) % (uint64_t)r->election_timeout);
+	    r->election_timeout +
+	    (int)(rng_next(&r->rng) % (uint64_t)r->election_timeout);
 }
 
 /* ---- replication ------------------------------------------------------- */
@@ -326,8 +326,8 @@ static void send_heartbeat(struct raft *r, raft_id to, const uint8_t *ctx,
 	 * A follower may lack entries up to our commit index; it must not be
 	 * told to commit what it does not have.
 	 */
-	m.commit = pr && pr->match < r->log.committed ? pr->match
-						       : r->log.committed;
+	m.commit =
+	    pr && pr->match < r->log.committed ? pr->match : r->log.committed;
 	if (len > 0) {
 		m.context = mem_dup(ctx, len);
 		if (!m.context) {
@@ -359,7 +359,8 @@ static bool self_ack(struct raft *r)
 {
 	struct raft_progress *pr = raft_tracker_get(&r->prs, r->id);
 
-	if (pr && raft_progress_maybe_update(pr, raft_log_stable_last(&r->log))) {
+	if (pr &&
+	    raft_progress_maybe_update(pr, raft_log_stable_last(&r->log))) {
 		return maybe_commit(r);
 	}
 	return false;
@@ -404,7 +405,7 @@ static int add_read_state(struct raft *r, raft_index index, const uint8_t *ctx,
 	if (r->n_read_states == r->cap_read_states) {
 		size_t cap = r->cap_read_states ? r->cap_read_states * 2 : 8;
 		struct raft_read_state *g =
-			mem_realloc(r->read_states, cap * sizeof(*g));
+		    mem_realloc(r->read_states, cap * sizeof(*g));
 
 		if (!g) {
 			return fail(r, -ENOMEM);
@@ -425,9 +426,8 @@ static int add_read_state(struct raft *r, raft_index index, const uint8_t *ctx,
 /* Answer a confirmed read: locally or to the follower that asked. */
 static void respond_read(struct raft *r, struct read_req *q)
 {
-	struct raft_message m = {.type = RAFT_MSG_READ_INDEX_RESP,
-				 .to = q->from,
-				 .index = q->index};
+	struct raft_message m = {
+	    .type = RAFT_MSG_READ_INDEX_RESP, .to = q->from, .index = q->index};
 
 	if (q->from == r->id || q->from == RAFT_NONE) {
 		add_read_state(r, q->index, q->ctx, q->len);
@@ -448,9 +448,8 @@ static void respond_read(struct raft *r, struct read_req *q)
 static int queue_read(struct raft *r, raft_id from, const uint8_t *ctx,
 		      size_t len)
 {
-	struct read_req q = {.len = len,
-			     .from = from,
-			     .index = r->log.committed};
+	struct read_req q = {
+	    .len = len, .from = from, .index = r->log.committed};
 
 	if (r->n_reads == r->cap_reads) {
 		size_t cap = r->cap_reads ? r->cap_reads * 2 : 8;
@@ -637,6 +636,8 @@ static void reset(struct raft *r, raft_term term)
 		pr->probe_sent = false;
 		pr->pending_snapshot = 0;
 		pr->state = RAFT_PROGRESS_PROBE;
+		/* Activity seen in an earlier term says nothing now. */
+		pr->recent_active = pr->id == r->id;
 		raft_inflights_reset(&pr->inflights);
 		if (pr->id == r->id) {
 			pr->match = raft_log_stable_last(&r->log);
@@ -701,8 +702,7 @@ static void become_leader(struct raft *r)
 	append_entries(r, &empty, 1);
 }
 
-static void campaign(struct raft *r, enum raft_msg_type type,
-		     bool transfer);
+static void campaign(struct raft *r, enum raft_msg_type type, bool transfer);
 
 static enum raft_vote_result poll(struct raft *r, raft_id id, bool granted)
 {
@@ -736,9 +736,8 @@ static void campaign(struct raft *r, enum raft_msg_type type, bool transfer)
 	}
 	for (size_t i = 0; i < r->prs.n_prs; i++) {
 		raft_id id = r->prs.prs[i].id;
-		struct raft_message m = {.type = vote_type,
-					 .to = id,
-					 .term = term};
+		struct raft_message m = {
+		    .type = vote_type, .to = id, .term = term};
 
 		if (id == r->id || !raft_tracker_is_voter(&r->prs, id)) {
 			continue;
@@ -746,8 +745,8 @@ static void campaign(struct raft *r, enum raft_msg_type type, bool transfer)
 		m.index = raft_log_last_index(&r->log);
 		m.log_term = raft_log_last_term(&r->log);
 		if (transfer) {
-			m.context = mem_dup(campaign_transfer,
-					    CAMPAIGN_TRANSFER_LEN);
+			m.context =
+			    mem_dup(campaign_transfer, CAMPAIGN_TRANSFER_LEN);
 			if (!m.context) {
 				fail(r, -ENOMEM);
 				return;
@@ -838,7 +837,8 @@ static int tick_heartbeat(struct raft *r)
 			}
 		}
 		/* A transfer that did not finish in time is abandoned. */
-		if (r->state == RAFT_LEADER && r->lead_transferee != RAFT_NONE) {
+		if (r->state == RAFT_LEADER &&
+		    r->lead_transferee != RAFT_NONE) {
 			abort_leader_transfer(r);
 		}
 	}
@@ -902,8 +902,8 @@ static void handle_append_entries(struct raft *r, const struct raft_message *m)
 		if (hint > li) {
 			hint = li;
 		}
-		hint = raft_log_find_conflict_by_term(&r->log, hint,
-						      m->log_term);
+		hint =
+		    raft_log_find_conflict_by_term(&r->log, hint, m->log_term);
 		reply_append(r, m->from, m->index, true, hint,
 			     raft_log_term_or_zero(&r->log, hint));
 	}
@@ -1044,8 +1044,8 @@ static int step_follower(struct raft *r, const struct raft_message *m)
 static int step_candidate(struct raft *r, const struct raft_message *m)
 {
 	enum raft_msg_type resp_type = r->state == RAFT_PRE_CANDIDATE
-					       ? RAFT_MSG_PRE_VOTE_RESP
-					       : RAFT_MSG_VOTE_RESP;
+					   ? RAFT_MSG_PRE_VOTE_RESP
+					   : RAFT_MSG_VOTE_RESP;
 
 	switch (m->type) {
 	case RAFT_MSG_PROP:
@@ -1123,7 +1123,11 @@ static int leader_propose(struct raft *r, const struct raft_message *m)
 		if (!is_conf_entry(x)) {
 			continue;
 		}
-		/* One change at a time, and each must fit the config. */
+		/*
+		 * One change at a time, and each must fit the config.
+		 * cetcd: refused with an error; etcd turns such a proposal
+		 * into an empty entry that the application never sees fail.
+		 */
 		if (r->pending_conf_index > r->log.applied) {
 			return -ERR_PROPOSAL_DROPPED;
 		}
@@ -1134,8 +1138,8 @@ static int leader_propose(struct raft *r, const struct raft_message *m)
 			if (raft_conf_change_decode(x, &cc) < 0) {
 				return -ERR_INVALID;
 			}
-			leave = cc.transition == RAFT_CC_AUTO &&
-				cc.n_changes == 0;
+			leave =
+			    cc.transition == RAFT_CC_AUTO && cc.n_changes == 0;
 			raft_conf_change_done(&cc);
 			if (joint != leave) {
 				/* Already joint and not leaving, or
@@ -1243,7 +1247,7 @@ static int step_leader(struct raft *r, const struct raft_message *m)
 
 			if (m->log_term > 0) {
 				next_probe = raft_log_find_conflict_by_term(
-					&r->log, m->reject_hint, m->log_term);
+				    &r->log, m->reject_hint, m->log_term);
 			}
 			if (raft_progress_maybe_decr_to(pr, m->index,
 							next_probe)) {
@@ -1295,8 +1299,9 @@ static int step_leader(struct raft *r, const struct raft_message *m)
 		if (pr->state == RAFT_PROGRESS_REPLICATE &&
 		    raft_inflights_full(&pr->inflights)) {
 			/* Free one slot so a lost append cannot stall us. */
-			raft_inflights_free_le(&pr->inflights,
-					       pr->inflights.buf[pr->inflights.start]);
+			raft_inflights_free_le(
+			    &pr->inflights,
+			    pr->inflights.buf[pr->inflights.start]);
 		}
 		if (pr->match < raft_log_last_index(&r->log)) {
 			send_append(r, m->from);
@@ -1366,14 +1371,14 @@ static bool is_transfer_ctx(const struct raft_message *m)
 {
 	return m->context_len == CAMPAIGN_TRANSFER_LEN &&
 	       memcmp(m->context, campaign_transfer, CAMPAIGN_TRANSFER_LEN) ==
-		       0;
+		   0;
 }
 
 static void handle_vote(struct raft *r, const struct raft_message *m)
 {
 	enum raft_msg_type resp = m->type == RAFT_MSG_VOTE
-					  ? RAFT_MSG_VOTE_RESP
-					  : RAFT_MSG_PRE_VOTE_RESP;
+				      ? RAFT_MSG_VOTE_RESP
+				      : RAFT_MSG_PRE_VOTE_RESP;
 	/*
 	 * Raft 5.2: at most one vote per term, first come first served; a
 	 * repeated request from the one we voted for is granted again.  A
@@ -1385,7 +1390,8 @@ static void handle_vote(struct raft *r, const struct raft_message *m)
 	struct raft_message out = {.type = resp, .to = m->from};
 
 	/* Raft 5.4.1: only for a candidate whose log is up to date. */
-	if (can_vote && raft_log_is_up_to_date(&r->log, m->index, m->log_term)) {
+	if (can_vote &&
+	    raft_log_is_up_to_date(&r->log, m->index, m->log_term)) {
 		/* Reply in the candidate's term so it counts the vote. */
 		out.term = m->term;
 		if (m->type == RAFT_MSG_VOTE) {
@@ -1427,7 +1433,8 @@ static int step_internal(struct raft *r, const struct raft_message *m)
 		}
 	} else if (m->term < r->term) {
 		if ((r->check_quorum || r->pre_vote) &&
-		    (m->type == RAFT_MSG_HEARTBEAT || m->type == RAFT_MSG_APP)) {
+		    (m->type == RAFT_MSG_HEARTBEAT ||
+		     m->type == RAFT_MSG_APP)) {
 			/*
 			 * A stale leader (e.g. after a partition) would
 			 * otherwise never learn our term when we ignore
@@ -1440,10 +1447,10 @@ static int step_internal(struct raft *r, const struct raft_message *m)
 			send_msg(r, &out);
 		} else if (m->type == RAFT_MSG_PRE_VOTE) {
 			struct raft_message out = {
-				.type = RAFT_MSG_PRE_VOTE_RESP,
-				.to = m->from,
-				.term = r->term,
-				.reject = true,
+			    .type = RAFT_MSG_PRE_VOTE_RESP,
+			    .to = m->from,
+			    .term = r->term,
+			    .reject = true,
 			};
 
 			send_msg(r, &out);
@@ -1468,7 +1475,8 @@ static int step_internal(struct raft *r, const struct raft_message *m)
 
 static int apply_conf_state(struct raft *r, const struct raft_conf_state *cs)
 {
-	int e = raft_tracker_set_conf(&r->prs, cs, raft_log_last_index(&r->log));
+	int e =
+	    raft_tracker_set_conf(&r->prs, cs, raft_log_last_index(&r->log));
 	struct raft_progress *self;
 
 	if (e < 0) {
@@ -1507,8 +1515,8 @@ int raft_new(const struct raft_config *cfg, struct raft **out)
 	raft_tracker_init(&r->prs, cfg->max_inflight_msgs);
 	e = raft_log_init(&r->log, &cfg->storage,
 			  cfg->max_committed_size_per_ready
-				  ? cfg->max_committed_size_per_ready
-				  : RAFT_NO_LIMIT);
+			      ? cfg->max_committed_size_per_ready
+			      : RAFT_NO_LIMIT);
 	if (e < 0) {
 		goto fail;
 	}
@@ -1530,16 +1538,24 @@ int raft_new(const struct raft_config *cfg, struct raft **out)
 		r->log.committed = hs.commit;
 	}
 	if (cfg->applied > 0) {
-		if (cfg->applied > r->log.committed) {
+		if (cfg->applied > last) {
 			e = -ERR_INVALID;
 			goto fail;
+		}
+		/*
+		 * The application applies only committed entries, so what it
+		 * applied is committed even when the hard state saying so was
+		 * not synced (commit-only updates need no fsync: must_sync).
+		 */
+		if (cfg->applied > r->log.committed) {
+			r->log.committed = cfg->applied;
 		}
 		raft_log_applied_to(&r->log, cfg->applied);
 	}
 	become_follower(r, hs.term, RAFT_NONE);
 	r->vote = hs.vote;
-	r->prev_hs = (struct raft_hard_state){r->term, r->vote,
-					      r->log.committed};
+	r->prev_hs =
+	    (struct raft_hard_state){r->term, r->vote, r->log.committed};
 	r->prev_ss = (struct raft_soft_state){RAFT_NONE, RAFT_FOLLOWER};
 	*out = r;
 	return 0;
@@ -1617,15 +1633,34 @@ int raft_step(struct raft *r, const struct raft_message *m)
 		return e;
 	}
 	/* Local-only kinds never come from the network. */
-	if (m->term == 0 && (m->type == RAFT_MSG_HUP ||
-			     m->type == RAFT_MSG_BEAT ||
-			     m->type == RAFT_MSG_CHECK_QUORUM) &&
+	if (m->term == 0 &&
+	    (m->type == RAFT_MSG_HUP || m->type == RAFT_MSG_BEAT ||
+	     m->type == RAFT_MSG_CHECK_QUORUM) &&
 	    m->from != r->id && m->from != RAFT_NONE) {
 		return -ERR_INVALID;
 	}
-	if (m->type == RAFT_MSG_UNREACHABLE || m->type == RAFT_MSG_SNAP_STATUS) {
+	if (m->type == RAFT_MSG_UNREACHABLE ||
+	    m->type == RAFT_MSG_SNAP_STATUS) {
 		if (r->state != RAFT_LEADER) {
 			return 0;
+		}
+	}
+	if (m->type == RAFT_MSG_APP) {
+		/*
+		 * Bad input must not corrupt the log: entries follow
+		 * m->index contiguously, with terms that never decrease and
+		 * never exceed the leader's term.
+		 */
+		raft_term prev = m->log_term;
+
+		for (size_t i = 0; i < m->n_entries; i++) {
+			const struct raft_entry *x = &m->entries[i];
+
+			if (x->index != m->index + 1 + i || x->term < prev ||
+			    x->term > m->term) {
+				return -ERR_INVALID;
+			}
+			prev = x->term;
 		}
 	}
 	if ((m->type == RAFT_MSG_VOTE_RESP || m->type == RAFT_MSG_APP_RESP ||
@@ -1646,7 +1681,8 @@ int raft_propose_entries(struct raft *r, const struct raft_entry *ents,
 {
 	struct raft_message m = {.type = RAFT_MSG_PROP,
 				 .from = r->id,
-				 .entries = (struct raft_entry *)(uintptr_t)ents,
+				 .entries =
+				     (struct raft_entry *)(uintptr_t)ents,
 				 .n_entries = n};
 	int e = entry_point(r);
 
@@ -1728,9 +1764,8 @@ int raft_report_unreachable(struct raft *r, raft_id id)
 
 int raft_report_snapshot(struct raft *r, raft_id id, bool failed)
 {
-	struct raft_message m = {.type = RAFT_MSG_SNAP_STATUS,
-				 .from = id,
-				 .reject = failed};
+	struct raft_message m = {
+	    .type = RAFT_MSG_SNAP_STATUS, .from = id, .reject = failed};
 
 	return raft_step(r, &m);
 }
@@ -1837,8 +1872,8 @@ int raft_advance(struct raft *r, struct raft_ready *rd)
 	}
 	if (c->n_committed_entries > 0) {
 		raft_log_applied_to(
-			&r->log,
-			c->committed_entries[c->n_committed_entries - 1].index);
+		    &r->log,
+		    c->committed_entries[c->n_committed_entries - 1].index);
 	}
 	free_messages(c->messages, c->n_messages);
 	free_read_states(c->read_states, c->n_read_states);
@@ -1910,7 +1945,8 @@ int raft_apply_conf_change(struct raft *r, const struct raft_conf_change *cc,
 			become_follower(r, r->term, RAFT_NONE);
 		} else {
 			if (r->lead_transferee != RAFT_NONE &&
-			    !raft_tracker_is_voter(&r->prs, r->lead_transferee)) {
+			    !raft_tracker_is_voter(&r->prs,
+						   r->lead_transferee)) {
 				abort_leader_transfer(r);
 			}
 			/* The quorum changed: maybe more is committed now. */
@@ -1920,8 +1956,7 @@ int raft_apply_conf_change(struct raft *r, const struct raft_conf_change *cc,
 				for (size_t i = 0; i < r->prs.n_prs; i++) {
 					if (r->prs.prs[i].id != r->id) {
 						maybe_send_append(
-							r, r->prs.prs[i].id,
-							false);
+						    r, r->prs.prs[i].id, false);
 					}
 				}
 			}
@@ -1938,12 +1973,12 @@ int raft_apply_conf_change(struct raft *r, const struct raft_conf_change *cc,
 void raft_status(struct raft *r, struct raft_status *out)
 {
 	*out = (struct raft_status){
-		.id = r->id,
-		.hs = hard_state(r),
-		.ss = {r->lead, r->state},
-		.applied = r->log.applied,
-		.last_index = raft_log_last_index(&r->log),
-		.lead_transferee = r->lead_transferee,
+	    .id = r->id,
+	    .hs = hard_state(r),
+	    .ss = {r->lead, r->state},
+	    .applied = r->log.applied,
+	    .last_index = raft_log_last_index(&r->log),
+	    .lead_transferee = r->lead_transferee,
 	};
 }
 

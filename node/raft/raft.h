@@ -54,7 +54,23 @@
  * disabled, or this node is not a member), -ERR_INVALID (bad argument),
  * -ENOMEM, or a storage error.  -ENOMEM, storage errors and -ERR_CORRUPT (a
  * broken safety property, e.g. a committed entry overwritten) are sticky:
- * the node refuses all further work and must be discarded.
+ * the node refuses all further work and must be discarded.  A malformed
+ * message from a peer is refused with -ERR_INVALID and changes nothing.
+ *
+ * Where cetcd differs from etcd-io/raft (each marked "cetcd:" in raft.c):
+ *  - A leader that applies a change removing (or demoting) itself steps
+ *    down at once, so the others elect a leader without waiting for the
+ *    application to stop it.
+ *  - A snapshot whose configuration does not list this node yet is
+ *    installed (a new member gets the last snapshot, which may predate the
+ *    change that added it).
+ *  - A configuration change proposed while another is pending, or that
+ *    does not fit (entering joint twice, leaving a non-joint configuration)
+ *    fails with -ERR_PROPOSAL_DROPPED instead of becoming an empty entry.
+ *  - ReadIndex is the safe (heartbeat round) form only, no lease reads;
+ *    requests are batched per raft_ready().
+ *  - No limit on the size of uncommitted proposals (etcd's
+ *    MaxUncommittedEntriesSize); the application bounds its queue.
  */
 #ifndef CETCD_RAFT_RAFT_H
 #define CETCD_RAFT_RAFT_H
@@ -65,21 +81,21 @@
 
 /* Numbers as raftpb.MessageType (node/proto/raftpb.proto). */
 enum raft_msg_type {
-	RAFT_MSG_HUP = 0,		/* local: start an election */
-	RAFT_MSG_BEAT = 1,		/* local: leader sends heartbeats */
-	RAFT_MSG_PROP = 2,		/* proposal (local or forwarded) */
-	RAFT_MSG_APP = 3,		/* AppendEntries */
-	RAFT_MSG_APP_RESP = 4,		/* reply; reject + hints on mismatch */
-	RAFT_MSG_VOTE = 5,		/* RequestVote */
+	RAFT_MSG_HUP = 0,      /* local: start an election */
+	RAFT_MSG_BEAT = 1,     /* local: leader sends heartbeats */
+	RAFT_MSG_PROP = 2,     /* proposal (local or forwarded) */
+	RAFT_MSG_APP = 3,      /* AppendEntries */
+	RAFT_MSG_APP_RESP = 4, /* reply; reject + hints on mismatch */
+	RAFT_MSG_VOTE = 5,     /* RequestVote */
 	RAFT_MSG_VOTE_RESP = 6,
-	RAFT_MSG_SNAP = 7,		/* InstallSnapshot */
+	RAFT_MSG_SNAP = 7, /* InstallSnapshot */
 	RAFT_MSG_HEARTBEAT = 8,
 	RAFT_MSG_HEARTBEAT_RESP = 9,
-	RAFT_MSG_UNREACHABLE = 10,	/* local: a peer was unreachable */
-	RAFT_MSG_SNAP_STATUS = 11,	/* local: snapshot transfer result */
-	RAFT_MSG_CHECK_QUORUM = 12,	/* local: leader checks its quorum */
-	RAFT_MSG_TRANSFER_LEADER = 13,	/* from = the desired new leader */
-	RAFT_MSG_TIMEOUT_NOW = 14,	/* campaign now (leader transfer) */
+	RAFT_MSG_UNREACHABLE = 10,     /* local: a peer was unreachable */
+	RAFT_MSG_SNAP_STATUS = 11,     /* local: snapshot transfer result */
+	RAFT_MSG_CHECK_QUORUM = 12,    /* local: leader checks its quorum */
+	RAFT_MSG_TRANSFER_LEADER = 13, /* from = the desired new leader */
+	RAFT_MSG_TIMEOUT_NOW = 14,     /* campaign now (leader transfer) */
 	RAFT_MSG_READ_INDEX = 15,
 	RAFT_MSG_READ_INDEX_RESP = 16,
 	RAFT_MSG_PRE_VOTE = 17,
@@ -126,19 +142,20 @@ const char *raft_state_name(enum raft_state s);
 const char *raft_msg_type_name(enum raft_msg_type t);
 
 struct raft_config {
-	raft_id id;		    /* this node's id, not 0 */
-	int election_tick;	    /* ticks without a leader before campaigning;
-				       timeouts are random in [e, 2e) */
-	int heartbeat_tick;	    /* ticks between heartbeats; < election */
+	raft_id id;	    /* this node's id, not 0 */
+	int election_tick;  /* ticks without a leader before campaigning;
+			       timeouts are random in [e, 2e) */
+	int heartbeat_tick; /* ticks between heartbeats; < election */
 	struct raft_storage storage; /* borrowed for the node's lifetime */
-	raft_index applied;	    /* restart: last index the app applied */
-	uint64_t max_size_per_msg;  /* bytes of entries per append (0: one) */
+	raft_index applied;	     /* restart: last index the app applied
+					(<= last index; implies committed) */
+	uint64_t max_size_per_msg;   /* bytes of entries per append (0: one) */
 	uint64_t max_committed_size_per_ready; /* 0: RAFT_NO_LIMIT */
-	size_t max_inflight_msgs;   /* appends in flight per follower, > 0 */
-	bool check_quorum;	    /* leader steps down without a quorum */
-	bool pre_vote;		    /* pre-vote before disrupting elections */
+	size_t max_inflight_msgs; /* appends in flight per follower, > 0 */
+	bool check_quorum;	  /* leader steps down without a quorum */
+	bool pre_vote;		  /* pre-vote before disrupting elections */
 	bool disable_proposal_forwarding;
-	uint64_t seed;		    /* randomness for election timeouts */
+	uint64_t seed; /* randomness for election timeouts */
 };
 
 struct raft_soft_state {
@@ -163,7 +180,7 @@ struct raft_ready {
 	size_t n_read_states;
 	struct raft_entry *entries; /* persist before sending */
 	size_t n_entries;
-	struct raft_snapshot snapshot; /* meta.index == 0: none */
+	struct raft_snapshot snapshot;	      /* meta.index == 0: none */
 	struct raft_entry *committed_entries; /* apply in order */
 	size_t n_committed_entries;
 	struct raft_message *messages;
@@ -220,7 +237,7 @@ enum raft_cc_type {
 };
 
 enum raft_cc_transition {
-	RAFT_CC_AUTO = 0,	     /* simple if possible, else joint+auto leave */
+	RAFT_CC_AUTO = 0, /* simple if possible, else joint+auto leave */
 	RAFT_CC_JOINT_IMPLICIT = 1, /* joint, left automatically */
 	RAFT_CC_JOINT_EXPLICIT = 2, /* joint, left by an empty change */
 };

@@ -76,7 +76,8 @@ static int ms_entries(void *ctx, raft_index lo, raft_index hi,
 		return -ERR_UNAVAILABLE;
 	}
 	while (lo + n < hi) {
-		const struct raft_entry *e = &ms->ents[lo + n - ms->off_index - 1];
+		const struct raft_entry *e =
+		    &ms->ents[lo + n - ms->off_index - 1];
 
 		size += raft_entry_size(e);
 		if (n > 0 && size > max_size) {
@@ -132,13 +133,13 @@ static int ms_snapshot(void *ctx, struct raft_snapshot *out)
 struct raft_storage raft_mem_storage_storage(struct raft_mem_storage *ms)
 {
 	return (struct raft_storage){
-		.initial_state = ms_initial_state,
-		.entries = ms_entries,
-		.term = ms_term,
-		.first_index = ms_first_index,
-		.last_index = ms_last_index,
-		.snapshot = ms_snapshot,
-		.ctx = ms,
+	    .initial_state = ms_initial_state,
+	    .entries = ms_entries,
+	    .term = ms_term,
+	    .first_index = ms_first_index,
+	    .last_index = ms_last_index,
+	    .snapshot = ms_snapshot,
+	    .ctx = ms,
 	};
 }
 
@@ -286,7 +287,8 @@ int raft_mem_storage_compact(struct raft_mem_storage *ms, raft_index i)
 	for (size_t k = 0; k < drop; k++) {
 		raft_entry_done(&ms->ents[k]);
 	}
-	memmove(ms->ents, ms->ents + drop, (ms->n_ents - drop) * sizeof(*ms->ents));
+	memmove(ms->ents, ms->ents + drop,
+		(ms->n_ents - drop) * sizeof(*ms->ents));
 	ms->n_ents -= drop;
 	ms->off_index = i;
 	return 0;

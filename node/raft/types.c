@@ -147,8 +147,8 @@ bool raft_conf_state_equal(const struct raft_conf_state *a,
 			 b->n_learners) &&
 	       ids_equal(a->voters_outgoing, a->n_voters_outgoing,
 			 b->voters_outgoing, b->n_voters_outgoing) &&
-	       ids_equal(a->learners_next, a->n_learners_next,
-			 b->learners_next, b->n_learners_next);
+	       ids_equal(a->learners_next, a->n_learners_next, b->learners_next,
+			 b->n_learners_next);
 }
 
 int raft_snapshot_copy(struct raft_snapshot *dst,

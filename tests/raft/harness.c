@@ -12,11 +12,11 @@
 void tnet_default_config(struct raft_config *cfg)
 {
 	*cfg = (struct raft_config){
-		.election_tick = 10,
-		.heartbeat_tick = 1,
-		.max_size_per_msg = RAFT_NO_LIMIT,
-		.max_inflight_msgs = 256,
-		.seed = 1,
+	    .election_tick = 10,
+	    .heartbeat_tick = 1,
+	    .max_size_per_msg = RAFT_NO_LIMIT,
+	    .max_inflight_msgs = 256,
+	    .seed = 1,
 	};
 }
 
@@ -60,7 +60,8 @@ struct tnet *tnet_new(size_t n, size_t n_voters, const struct raft_config *cfg)
 		nd->id = i + 1;
 		nd->ms = raft_mem_storage_new();
 		ck_assert_ptr_nonnull(nd->ms);
-		ck_assert_int_eq(raft_mem_storage_set_conf_state(nd->ms, &cs), 0);
+		ck_assert_int_eq(raft_mem_storage_set_conf_state(nd->ms, &cs),
+				 0);
 		ck_assert_int_eq(raft_conf_state_copy(&nd->conf, &cs), 0);
 		node_start(net, nd);
 	}
@@ -138,15 +139,15 @@ static void apply_entry(struct tnode *nd, const struct raft_entry *e)
 		raft_conf_change_done(&cc);
 	} else if (e->len > 0) {
 		if (nd->n_applied == nd->cap_applied) {
-			nd->cap_applied = nd->cap_applied ? nd->cap_applied * 2
-							  : 16;
-			nd->applied = mem_realloc(
-				nd->applied,
-				nd->cap_applied * sizeof(*nd->applied));
+			nd->cap_applied =
+			    nd->cap_applied ? nd->cap_applied * 2 : 16;
+			nd->applied =
+			    mem_realloc(nd->applied,
+					nd->cap_applied * sizeof(*nd->applied));
 			ck_assert_ptr_nonnull(nd->applied);
 		}
 		ck_assert_int_eq(
-			raft_entry_copy(&nd->applied[nd->n_applied], e), 0);
+		    raft_entry_copy(&nd->applied[nd->n_applied], e), 0);
 		nd->n_applied++;
 	}
 	nd->applied_index = e->index;
@@ -164,18 +165,17 @@ static void cycle(struct tnet *net, struct tnode *nd, bool deliver,
 		ck_assert_int_eq(raft_ready(nd->r, &rd), 0);
 		if (rd.snapshot.meta.index > 0) {
 			ck_assert_int_eq(raft_mem_storage_apply_snapshot(
-						 nd->ms, &rd.snapshot),
+					     nd->ms, &rd.snapshot),
 					 0);
 			raft_conf_state_done(&nd->conf);
 			ck_assert_int_eq(raft_conf_state_copy(
-						 &nd->conf,
-						 &rd.snapshot.meta.conf),
+					     &nd->conf, &rd.snapshot.meta.conf),
 					 0);
 			nd->applied_index = rd.snapshot.meta.index;
 		}
-		ck_assert_int_eq(raft_mem_storage_append(nd->ms, rd.entries,
-							 rd.n_entries),
-				 0);
+		ck_assert_int_eq(
+		    raft_mem_storage_append(nd->ms, rd.entries, rd.n_entries),
+		    0);
 		if (rd.has_hard_state) {
 			raft_mem_storage_set_hard_state(nd->ms, &rd.hard_state);
 		}
@@ -183,10 +183,10 @@ static void cycle(struct tnet *net, struct tnode *nd, bool deliver,
 			if (deliver) {
 				queue_push(net, &rd.messages[i]);
 			} else if (out && *n_out < max) {
-				ck_assert_int_eq(raft_message_copy(
-							 &out[(*n_out)++],
-							 &rd.messages[i]),
-						 0);
+				ck_assert_int_eq(
+				    raft_message_copy(&out[(*n_out)++],
+						      &rd.messages[i]),
+				    0);
 			}
 		}
 		for (size_t i = 0; i < rd.n_committed_entries; i++) {
@@ -194,11 +194,12 @@ static void cycle(struct tnet *net, struct tnode *nd, bool deliver,
 		}
 		for (size_t i = 0; i < rd.n_read_states; i++) {
 			if (nd->n_reads < 64) {
-				nd->reads[nd->n_reads] = rd.read_states[i].index;
+				nd->reads[nd->n_reads] =
+				    rd.read_states[i].index;
 				nd->read_ctx[nd->n_reads] =
-					rd.read_states[i].ctx_len
-						? rd.read_states[i].ctx[0]
-						: 0;
+				    rd.read_states[i].ctx_len
+					? rd.read_states[i].ctx[0]
+					: 0;
 				nd->n_reads++;
 			}
 		}
@@ -342,7 +343,8 @@ raft_id tnet_leader(struct tnet *net)
 
 raft_index tnet_last_index(struct tnet *net, raft_id id)
 {
-	struct raft_storage st = raft_mem_storage_storage(tnet_node(net, id)->ms);
+	struct raft_storage st =
+	    raft_mem_storage_storage(tnet_node(net, id)->ms);
 	raft_index li = 0;
 
 	ck_assert_int_eq(st.last_index(st.ctx, &li), 0);
@@ -351,7 +353,8 @@ raft_index tnet_last_index(struct tnet *net, raft_id id)
 
 raft_term tnet_term_at(struct tnet *net, raft_id id, raft_index i)
 {
-	struct raft_storage st = raft_mem_storage_storage(tnet_node(net, id)->ms);
+	struct raft_storage st =
+	    raft_mem_storage_storage(tnet_node(net, id)->ms);
 	raft_term t = 0;
 
 	if (st.term(st.ctx, i, &t) < 0) {

@@ -52,7 +52,8 @@ static void cycle(struct bnode *b)
 		if (raft_ready(b->r, &rd) < 0) {
 			die("ready");
 		}
-		if (raft_mem_storage_append(b->ms, rd.entries, rd.n_entries) < 0) {
+		if (raft_mem_storage_append(b->ms, rd.entries, rd.n_entries) <
+		    0) {
 			die("append");
 		}
 		if (rd.has_hard_state) {
@@ -66,21 +67,23 @@ static void cycle(struct bnode *b)
 					die("oom");
 				}
 			}
-			/* Moved out of the Ready: advance frees nothing of it. */
+			/* Moved out of the Ready: advance frees nothing of it.
+			 */
 			q[nq++] = rd.messages[i];
 			memset(&rd.messages[i], 0, sizeof(rd.messages[i]));
 		}
 		if (rd.n_committed_entries > 0) {
-			b->applied = rd.committed_entries[rd.n_committed_entries - 1]
-					     .index;
+			b->applied =
+			    rd.committed_entries[rd.n_committed_entries - 1]
+				.index;
 		}
 		if (raft_advance(b->r, &rd) < 0) {
 			die("advance");
 		}
 		/* Keep memory flat: snapshot and compact now and then. */
 		if (b->applied >= b->snap + 10000) {
-			if (raft_mem_storage_create_snapshot(b->ms, b->applied,
-							     NULL, NULL, 0) < 0 ||
+			if (raft_mem_storage_create_snapshot(
+				b->ms, b->applied, NULL, NULL, 0) < 0 ||
 			    raft_mem_storage_compact(b->ms, b->applied) < 0) {
 				die("compact");
 			}
@@ -120,12 +123,12 @@ static void setup(void)
 
 	for (int i = 1; i <= N; i++) {
 		struct raft_config cfg = {
-			.id = (raft_id)i,
-			.election_tick = 10,
-			.heartbeat_tick = 1,
-			.max_size_per_msg = 1024 * 1024,
-			.max_inflight_msgs = 256,
-			.seed = 1,
+		    .id = (raft_id)i,
+		    .election_tick = 10,
+		    .heartbeat_tick = 1,
+		    .max_size_per_msg = 1024 * 1024,
+		    .max_inflight_msgs = 256,
+		    .seed = 1,
 		};
 
 		nodes[i].ms = raft_mem_storage_new();

@@ -4,8 +4,9 @@
  * Each seed builds a cluster (3 or 5 voters, random options) and runs it
  * in simulated time through message loss, duplication, reordering and
  * delay, partitions and healing, crashes and restarts (keeping only what
- * the in-memory storage holds, i.e. what was made durable, sometimes
- * crashing between persisting a Ready and sending it), snapshots and log
+ * was made durable: a hard state written without must_sync is lost unless
+ * a later synced write covered it; sometimes crashing between persisting a
+ * Ready and sending it, or a leader before its own write), snapshots and log
  * compaction, leader transfers, reads and membership changes (learners
  * added and promoted, voters removed, joint changes) under a steady load of
  * proposals.  After every delivery round it asserts:
@@ -52,7 +53,7 @@ struct inflight {
 
 struct node {
 	raft_id id;
-	bool exists;  /* started at least once */
+	bool exists; /* started at least once */
 	bool up;
 	bool removed; /* left the cluster for good */
 	struct raft *r;
@@ -60,7 +61,9 @@ struct node {
 	struct raft_conf_state conf;
 	raft_index applied;
 	raft_index checked; /* payloads of committed entries checked up to */
-	raft_term lead_term;	    /* term in which it was last seen leading */
+	struct raft_hard_state hs_written; /* last hard state written */
+	struct raft_hard_state hs_synced;  /* ... and made durable */
+	raft_term lead_term; /* term in which it was last seen leading */
 	raft_term *lead_log; /* its log terms then (max_log + 1) */
 	raft_index lead_last;
 	int down_until;
@@ -93,10 +96,10 @@ struct sim {
 	/* fault rates in 1/1000 */
 	int loss, dup, crash, partition_rate;
 	bool faults;
-	raft_index max_log; /* bound on indexes and terms in this run */
-	struct rec *committed;	/* max_log + 1 */
+	raft_index max_log;	 /* bound on indexes and terms in this run */
+	struct rec *committed;	 /* max_log + 1 */
 	struct rec *applied_rec; /* max_log + 1 */
-	raft_id *leader_of;	/* per term, max_log + 1 */
+	raft_id *leader_of;	 /* per term, max_log + 1 */
 	uint64_t next_prop;
 	struct read_wait reads[64];
 	uint64_t next_read;
@@ -125,11 +128,11 @@ static void fatal(const char *fmt, ...)
 	exit(1);
 }
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fatal(__VA_ARGS__);                                    \
-		}                                                              \
+#define CHECK(cond, ...)                    \
+	do {                                \
+		if (!(cond)) {              \
+			fatal(__VA_ARGS__); \
+		}                           \
 	} while (0)
 
 static uint64_t rnd(struct sim *s)
@@ -153,7 +156,8 @@ static bool chance(struct sim *s, int per_mille)
 
 static uint64_t hash_entry(const struct raft_entry *e)
 {
-	uint64_t h = 1469598103934665603ULL ^ e->term ^ ((uint64_t)e->type << 60);
+	uint64_t h =
+	    1469598103934665603ULL ^ e->term ^ ((uint64_t)e->type << 60);
 
 	for (size_t i = 0; i < e->len; i++) {
 		h = (h ^ e->data[i]) * 1099511628211ULL;
@@ -162,7 +166,7 @@ static uint64_t hash_entry(const struct raft_entry *e)
 }
 
 static void say(struct sim *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void say(struct sim *s, const char *fmt, ...)
 {
@@ -204,7 +208,8 @@ static void node_start(struct sim *s, struct node *n)
 	n->lead_term = 0;
 }
 
-static void node_create(struct sim *s, raft_id id, const struct raft_conf_state *cs)
+static void node_create(struct sim *s, raft_id id,
+			const struct raft_conf_state *cs)
 {
 	struct node *n = &s->nodes[id];
 
@@ -223,6 +228,19 @@ static void node_stop(struct node *n)
 	n->r = NULL;
 	n->up = false;
 	raft_conf_state_done(&n->conf);
+}
+
+/*
+ * A crash loses writes that were not synced: a Ready with must_sync false
+ * (only the commit index moved) may be lost; the next synced Ready makes
+ * everything before it durable.
+ */
+static void node_crash(struct sim *s, struct node *n, int max_down)
+{
+	raft_mem_storage_set_hard_state(n->ms, &n->hs_synced);
+	n->hs_written = n->hs_synced;
+	node_stop(n);
+	n->down_until = s->tick + 1 + (int)below(s, (uint64_t)max_down);
 }
 
 static bool in_conf(const struct raft_conf_state *cs, raft_id id)
@@ -323,7 +341,8 @@ static void record_committed(struct sim *s, struct node *n)
 		} else {
 			CHECK(s->committed[i].hash == h,
 			      "committed entry %" PRIu64
-			      " changed on node %" PRIu64, i, n->id);
+			      " changed on node %" PRIu64,
+			      i, n->id);
 		}
 		raft_entries_free(e, k);
 	}
@@ -344,7 +363,7 @@ static void apply(struct sim *s, struct node *n, const struct raft_entry *e)
 		s->applied_rec[e->index] = (struct rec){e->term, h, true};
 	} else {
 		CHECK(s->applied_rec[e->index].hash == h &&
-			      s->applied_rec[e->index].term == e->term,
+			  s->applied_rec[e->index].term == e->term,
 		      "node %" PRIu64 " applied a different entry at %" PRIu64,
 		      n->id, e->index);
 	}
@@ -360,7 +379,8 @@ static void apply(struct sim *s, struct node *n, const struct raft_entry *e)
 				struct node *o = &s->nodes[id];
 
 				if (o->exists && !o->removed &&
-				    in_conf(&n->conf, id) && !in_conf(&cs, id)) {
+				    in_conf(&n->conf, id) &&
+				    !in_conf(&cs, id)) {
 					say(s, "node %" PRIu64 " removed", id);
 					o->removed = true;
 					if (o->up && o != n) {
@@ -396,8 +416,8 @@ static void maybe_snapshot(struct sim *s, struct node *n)
 						       &n->conf, NULL, 0) == 0,
 		      "create snapshot");
 		if (n->applied > keep) {
-			int e = raft_mem_storage_compact(n->ms,
-							 n->applied - keep);
+			int e =
+			    raft_mem_storage_compact(n->ms, n->applied - keep);
 
 			CHECK(e == 0 || e == -ERR_COMPACTED, "compact: %s",
 			      err_str(e));
@@ -407,7 +427,8 @@ static void maybe_snapshot(struct sim *s, struct node *n)
 	raft_snapshot_done(&snap);
 }
 
-/* Does node id's durable storage hold (index c, term t), or a snapshot past it? */
+/* Does node id's durable storage hold (index c, term t), or a snapshot past it?
+ */
 static bool durably_has(struct sim *s, raft_id id, raft_index c, raft_term t)
 {
 	struct raft_storage st;
@@ -485,14 +506,16 @@ static void cycle(struct sim *s, struct node *n)
 		 * finished (thesis 10.2.1); then it may even crash before the
 		 * write, losing entries its followers already have.
 		 */
-		early = s->faults && raft_status_is_leader(n->r) &&
-			chance(s, 300);
+		early =
+		    s->faults && raft_status_is_leader(n->r) && chance(s, 300);
 		if (early) {
 			for (size_t i = 0; i < rd.n_messages; i++) {
 				post(s, &rd.messages[i]);
 			}
 			if (chance(s, s->crash * 2)) {
-				say(s, "leader %" PRIu64 " crashes before its write",
+				say(s,
+				    "leader %" PRIu64
+				    " crashes before its write",
 				    n->id);
 				node_stop(n);
 				n->down_until = s->tick + 1 + (int)below(s, 30);
@@ -500,7 +523,8 @@ static void cycle(struct sim *s, struct node *n)
 			}
 		}
 		if (rd.snapshot.meta.index > 0) {
-			e = raft_mem_storage_apply_snapshot(n->ms, &rd.snapshot);
+			e = raft_mem_storage_apply_snapshot(n->ms,
+							    &rd.snapshot);
 			CHECK(e == 0, "apply snapshot: %s", err_str(e));
 		}
 		CHECK(raft_mem_storage_append(n->ms, rd.entries,
@@ -508,12 +532,15 @@ static void cycle(struct sim *s, struct node *n)
 		      "append");
 		if (rd.has_hard_state) {
 			raft_mem_storage_set_hard_state(n->ms, &rd.hard_state);
+			n->hs_written = rd.hard_state;
+		}
+		if (rd.must_sync || !s->faults) {
+			n->hs_synced = n->hs_written;
 		}
 		if (s->faults && chance(s, s->crash / 4)) {
 			/* Crash after the write: nothing sent or applied. */
 			say(s, "node %" PRIu64 " crashes mid-ready", n->id);
-			node_stop(n);
-			n->down_until = s->tick + 1 + (int)below(s, 30);
+			node_crash(s, n, 30);
 			return;
 		}
 		for (size_t i = 0; !early && i < rd.n_messages; i++) {
@@ -536,8 +563,10 @@ static void cycle(struct sim *s, struct node *n)
 			CHECK(rs->ctx_len == 8, "read ctx");
 			memcpy(&ctx, rs->ctx, 8);
 			for (size_t k = 0; k < 64; k++) {
-				if (s->reads[k].used && s->reads[k].ctx == ctx) {
-					CHECK(rs->index >= s->reads[k].min_index,
+				if (s->reads[k].used &&
+				    s->reads[k].ctx == ctx) {
+					CHECK(rs->index >=
+						  s->reads[k].min_index,
 					      "read %" PRIu64 " at %" PRIu64
 					      " misses commit %" PRIu64,
 					      ctx, rs->index,
@@ -587,7 +616,7 @@ static void check_invariants(struct sim *s)
 		if (st.ss.state == RAFT_LEADER) {
 			CHECK(st.hs.term <= s->max_log, "term too high");
 			CHECK(s->leader_of[st.hs.term] == 0 ||
-				      s->leader_of[st.hs.term] == a,
+				  s->leader_of[st.hs.term] == a,
 			      "two leaders in term %" PRIu64 ": %" PRIu64
 			      " and %" PRIu64,
 			      st.hs.term, s->leader_of[st.hs.term], a);
@@ -642,7 +671,8 @@ static void check_invariants(struct sim *s)
 				} else if (found) {
 					CHECK(t1 == t2,
 					      "log matching broken at %" PRIu64
-					      " between %" PRIu64 " and %" PRIu64,
+					      " between %" PRIu64
+					      " and %" PRIu64,
 					      i, a, b);
 				}
 			}
@@ -719,8 +749,10 @@ static void read_index(struct sim *s, struct node *n)
 		if (!s->reads[k].used) {
 			uint64_t ctx = ++s->next_read;
 
-			s->reads[k] = (struct read_wait){ctx, max_commit(s), true};
-			if (raft_read_index(n->r, (const uint8_t *)&ctx, 8) < 0) {
+			s->reads[k] =
+			    (struct read_wait){ctx, max_commit(s), true};
+			if (raft_read_index(n->r, (const uint8_t *)&ctx, 8) <
+			    0) {
 				s->reads[k].used = false;
 			}
 			return;
@@ -753,7 +785,8 @@ static void conf_op(struct sim *s)
 		 * snapshot (it is not in the log): wait for compaction.
 		 */
 		{
-			struct raft_storage st = raft_mem_storage_storage(l->ms);
+			struct raft_storage st =
+			    raft_mem_storage_storage(l->ms);
 			raft_index fi = 0;
 
 			st.first_index(st.ctx, &fi);
@@ -794,12 +827,12 @@ static void conf_op(struct sim *s)
 			return;
 		}
 		ch[0] = (struct raft_cc_single){
-			RAFT_CC_ADD_NODE, cs->learners[below(s, cs->n_learners)]};
+		    RAFT_CC_ADD_NODE, cs->learners[below(s, cs->n_learners)]};
 		ch[1] = (struct raft_cc_single){
-			RAFT_CC_REMOVE_NODE, cs->voters[below(s, cs->n_voters)]};
+		    RAFT_CC_REMOVE_NODE, cs->voters[below(s, cs->n_voters)]};
 		cc.n_changes = 2;
-		cc.transition = below(s, 3) == 0 ? RAFT_CC_JOINT_EXPLICIT
-						 : RAFT_CC_AUTO;
+		cc.transition =
+		    below(s, 3) == 0 ? RAFT_CC_JOINT_EXPLICIT : RAFT_CC_AUTO;
 		break;
 	}
 	e = raft_propose_conf_change(l->r, &cc);
@@ -860,16 +893,16 @@ static void deliver_due(struct sim *s)
 			fprintf(stderr, "[t%d] %s%s\n", s->tick,
 				(const char *)b.data,
 				to && to->up && link_ok(s, m->from, m->to)
-					? ""
-					: " (dropped)");
+				    ? ""
+				    : " (dropped)");
 			buf_done(&b);
 		}
 		if (to && to->up && link_ok(s, m->from, m->to)) {
 			int e = raft_step(to->r, m);
 
 			CHECK(e == 0 || e == -ERR_NO_LEADER ||
-				      e == -ERR_PROPOSAL_DROPPED ||
-				      e == -ERR_INVALID,
+				  e == -ERR_PROPOSAL_DROPPED ||
+				  e == -ERR_INVALID,
 			      "step %s: %s", raft_msg_type_name(m->type),
 			      err_str(e));
 			if (m->type == RAFT_MSG_SNAP && to->up) {
@@ -877,9 +910,8 @@ static void deliver_due(struct sim *s)
 				struct node *from = &s->nodes[m->from];
 
 				if (from->up) {
-					(void)raft_report_snapshot(from->r,
-								   m->to,
-								   false);
+					(void)raft_report_snapshot(
+					    from->r, m->to, false);
 				}
 			}
 		} else if (m->type == RAFT_MSG_SNAP && m->from <= MAX_NODES &&
@@ -931,8 +963,7 @@ static void faults_step(struct sim *s)
 		}
 		if (n->up && chance(s, s->crash)) {
 			say(s, "node %" PRIu64 " crashes", id);
-			node_stop(n);
-			n->down_until = s->tick + 1 + (int)below(s, 40);
+			node_crash(s, n, 40);
 		} else if (!n->up && s->tick >= n->down_until) {
 			say(s, "node %" PRIu64 " restarts", id);
 			node_start(s, n);
@@ -1024,7 +1055,7 @@ static void run_seed(uint64_t seed, bool verbose, int ticks)
 	CHECK(s->committed && s->applied_rec && s->leader_of, "oom");
 	for (raft_id id = 1; id <= MAX_NODES; id++) {
 		s->nodes[id].lead_log =
-			calloc(s->max_log + 1, sizeof(*s->nodes[id].lead_log));
+		    calloc(s->max_log + 1, sizeof(*s->nodes[id].lead_log));
 		CHECK(s->nodes[id].lead_log != NULL, "oom");
 	}
 	s->seed = seed;
@@ -1036,12 +1067,12 @@ static void run_seed(uint64_t seed, bool verbose, int ticks)
 	s->n_voters = below(s, 2) ? 5 : 3;
 	cs.n_voters = (size_t)s->n_voters;
 	s->base = (struct raft_config){
-		.election_tick = ELECTION,
-		.heartbeat_tick = 1 + (int)below(s, 3),
-		.max_size_per_msg = below(s, 2) ? RAFT_NO_LIMIT : below(s, 200),
-		.max_inflight_msgs = 1 + below(s, 64),
-		.check_quorum = below(s, 2),
-		.pre_vote = below(s, 2),
+	    .election_tick = ELECTION,
+	    .heartbeat_tick = 1 + (int)below(s, 3),
+	    .max_size_per_msg = below(s, 2) ? RAFT_NO_LIMIT : below(s, 200),
+	    .max_inflight_msgs = 1 + below(s, 64),
+	    .check_quorum = below(s, 2),
+	    .pre_vote = below(s, 2),
 	};
 	s->faults = true;
 	s->loss = (int)below(s, 150);

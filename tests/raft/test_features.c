@@ -61,10 +61,12 @@ START_TEST(test_proposal_without_leader_fails_with_no_leader)
 	ck_assert_int_eq(tnet_propose(net, 2, "x"), -ERR_NO_LEADER);
 	ck_assert_int_eq(raft_campaign(tnet_raft(net, 2)), 0);
 	/* A candidate has no leader either. */
-	ck_assert_int_eq(raft_propose(tnet_raft(net, 2), (const uint8_t *)"x", 1),
-			 -ERR_NO_LEADER);
-	ck_assert_int_eq(raft_read_index(tnet_raft(net, 3), (const uint8_t *)"r", 1),
-			 -ERR_NO_LEADER);
+	ck_assert_int_eq(
+	    raft_propose(tnet_raft(net, 2), (const uint8_t *)"x", 1),
+	    -ERR_NO_LEADER);
+	ck_assert_int_eq(
+	    raft_read_index(tnet_raft(net, 3), (const uint8_t *)"r", 1),
+	    -ERR_NO_LEADER);
 	tnet_free(net);
 }
 END_TEST
@@ -122,16 +124,17 @@ START_TEST(test_max_size_and_inflight_window_limit_appends)
 	/* Follower 2 in replicate; now cut its replies. */
 	tnet_cut(net, 2, 1);
 	for (int i = 0; i < 10; i++) {
-		ck_assert_int_eq(raft_propose(tnet_raft(net, 1),
-					      (const uint8_t *)"x", 1),
-				 0);
+		ck_assert_int_eq(
+		    raft_propose(tnet_raft(net, 1), (const uint8_t *)"x", 1),
+		    0);
 	}
 	n = tnet_take(net, 1, out, 64);
 	ck_assert_uint_eq(count_type(out, n, RAFT_MSG_APP), 3);
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_uint_le(out[i].n_entries, 2);
 	}
-	ck_assert(raft_progress_is_paused(raft_progress_of(tnet_raft(net, 1), 2)));
+	ck_assert(
+	    raft_progress_is_paused(raft_progress_of(tnet_raft(net, 1), 2)));
 	free_msgs(out, n);
 	tnet_free(net);
 }
@@ -215,8 +218,8 @@ START_TEST(test_pre_vote_with_higher_term_stale_candidate)
 	ck_assert_int_eq(tnet_propose(net, 1, "a"), 0);
 	/* Node 3 raises its term by itself (e.g. pre-vote off earlier). */
 	{
-		struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT,
-					  .from = 2, .to = 3, .term = 7};
+		struct raft_message hb = {
+		    .type = RAFT_MSG_HEARTBEAT, .from = 2, .to = 3, .term = 7};
 
 		ck_assert_int_eq(raft_step(tnet_raft(net, 3), &hb), 0);
 		tnet_drop_queue(net);
@@ -296,8 +299,8 @@ START_TEST(test_read_index_right_after_election_waits_for_term_commit)
 	tnet_campaign(net, 2);
 	ck_assert_int_eq(tnet_status(net, 2).ss.state, RAFT_LEADER);
 	noop = tnet_status(net, 2).last_index;
-	ck_assert_int_eq(raft_read_index(tnet_raft(net, 2), (const uint8_t *)"A", 1),
-			 0);
+	ck_assert_int_eq(
+	    raft_read_index(tnet_raft(net, 2), (const uint8_t *)"A", 1), 0);
 	tnet_settle(net);
 	ck_assert_uint_eq(tnet_node(net, 2)->n_reads, 0);
 	net->filter = NULL;
@@ -325,7 +328,8 @@ START_TEST(test_read_index_batches_requests_on_one_heartbeat_round)
 	n = tnet_take(net, 1, out, 32);
 	ck_assert_uint_eq(count_type(out, n, RAFT_MSG_HEARTBEAT), 2);
 	for (size_t i = 0; i < n; i++) {
-		ck_assert_int_ne(raft_step(tnet_raft(net, out[i].to), &out[i]), 1);
+		ck_assert_int_ne(raft_step(tnet_raft(net, out[i].to), &out[i]),
+				 1);
 	}
 	free_msgs(out, n);
 	tnet_settle(net);
@@ -336,15 +340,15 @@ START_TEST(test_read_index_batches_requests_on_one_heartbeat_round)
 				  tnet_status(net, 1).hs.commit);
 	}
 	/* A follower's read goes through the leader. */
-	ck_assert_int_eq(raft_read_index(tnet_raft(net, 3), (const uint8_t *)"f", 1),
-			 0);
+	ck_assert_int_eq(
+	    raft_read_index(tnet_raft(net, 3), (const uint8_t *)"f", 1), 0);
 	tnet_settle(net);
 	ck_assert_uint_eq(tnet_node(net, 3)->n_reads, 1);
 	ck_assert_uint_eq(tnet_node(net, 3)->read_ctx[0], 'f');
 	/* A partitioned leader cannot confirm reads. */
 	tnet_isolate(net, 1);
-	ck_assert_int_eq(raft_read_index(tnet_raft(net, 1), (const uint8_t *)"z", 1),
-			 0);
+	ck_assert_int_eq(
+	    raft_read_index(tnet_raft(net, 1), (const uint8_t *)"z", 1), 0);
 	tnet_settle(net);
 	ck_assert_uint_eq(tnet_node(net, 1)->n_reads, 10);
 	tnet_free(net);
@@ -356,8 +360,8 @@ static void compact_leader(struct tnet *net, raft_id id)
 	struct tnode *nd = tnet_node(net, id);
 	raft_index a = nd->applied_index;
 
-	ck_assert_int_eq(raft_mem_storage_create_snapshot(nd->ms, a, &nd->conf,
-							  (const uint8_t *)"S", 1),
+	ck_assert_int_eq(raft_mem_storage_create_snapshot(
+			     nd->ms, a, &nd->conf, (const uint8_t *)"S", 1),
 			 0);
 	ck_assert_int_eq(raft_mem_storage_compact(nd->ms, a), 0);
 }
@@ -399,7 +403,8 @@ START_TEST(test_lagging_follower_receives_snapshot_and_catches_up)
 	ck_assert_int_eq(tnet_propose(net, 1, "after"), 0);
 	tnet_tick(net, 1, 1);
 	tnet_settle(net);
-	ck_assert_uint_eq(tnet_status(net, 3).hs.commit, tnet_status(net, 1).hs.commit);
+	ck_assert_uint_eq(tnet_status(net, 3).hs.commit,
+			  tnet_status(net, 1).hs.commit);
 	ck_assert_mem_eq(tnet_node(net, 3)->applied[0].data, "after", 5);
 	tnet_free(net);
 }
@@ -433,7 +438,8 @@ START_TEST(test_failed_snapshot_report_returns_follower_to_probe)
 	net->filter = NULL;
 	tnet_tick(net, 1, 1);
 	tnet_settle(net);
-	ck_assert_uint_eq(tnet_status(net, 3).hs.commit, tnet_status(net, 1).hs.commit);
+	ck_assert_uint_eq(tnet_status(net, 3).hs.commit,
+			  tnet_status(net, 1).hs.commit);
 	tnet_free(net);
 }
 END_TEST
@@ -479,7 +485,8 @@ START_TEST(test_transfer_request_at_a_follower_is_forwarded)
 	ck_assert_int_eq(raft_transfer_leader(tnet_raft(net, 2), 1),
 			 -ERR_NO_LEADER);
 	tnet_campaign(net, 1);
-	ck_assert_int_eq(raft_transfer_leader(tnet_raft(net, 1), 3), -ERR_INVALID);
+	ck_assert_int_eq(raft_transfer_leader(tnet_raft(net, 1), 3),
+			 -ERR_INVALID);
 	tnet_free(net);
 }
 END_TEST
@@ -505,9 +512,10 @@ END_TEST
 static int change(struct tnet *net, raft_id at, enum raft_cc_transition tr,
 		  const struct raft_cc_single *ch, size_t n)
 {
-	struct raft_conf_change cc = {.transition = tr,
-				      .changes = (struct raft_cc_single *)(uintptr_t)ch,
-				      .n_changes = n};
+	struct raft_conf_change cc = {
+	    .transition = tr,
+	    .changes = (struct raft_cc_single *)(uintptr_t)ch,
+	    .n_changes = n};
 	int e = raft_propose_conf_change(tnet_raft(net, at), &cc);
 
 	tnet_settle(net);
@@ -591,21 +599,22 @@ START_TEST(test_entering_and_leaving_joint_are_checked)
 	struct tnet *net = tnet_new(5, 3, NULL);
 	struct raft_cc_single two[] = {{RAFT_CC_ADD_NODE, 4},
 				       {RAFT_CC_ADD_NODE, 5}};
-	struct raft_conf_change cc = {.transition = RAFT_CC_AUTO,
-				      .changes = two,
-				      .n_changes = 2};
+	struct raft_conf_change cc = {
+	    .transition = RAFT_CC_AUTO, .changes = two, .n_changes = 2};
 	struct raft_conf_state out;
 
 	/* AUTO with two changes means joint; applying it on a joint
 	 * configuration is refused, and leaving a non-joint one too. */
-	ck_assert_int_eq(raft_apply_conf_change(tnet_raft(net, 1), &cc, &out), 0);
+	ck_assert_int_eq(raft_apply_conf_change(tnet_raft(net, 1), &cc, &out),
+			 0);
 	ck_assert_uint_eq(out.n_voters_outgoing, 3);
 	ck_assert(out.auto_leave);
 	raft_conf_state_done(&out);
 	ck_assert_int_eq(raft_apply_conf_change(tnet_raft(net, 1), &cc, NULL),
 			 -ERR_INVALID);
 	cc.n_changes = 0;
-	ck_assert_int_eq(raft_apply_conf_change(tnet_raft(net, 1), &cc, NULL), 0);
+	ck_assert_int_eq(raft_apply_conf_change(tnet_raft(net, 1), &cc, NULL),
+			 0);
 	ck_assert_int_eq(raft_apply_conf_change(tnet_raft(net, 1), &cc, NULL),
 			 -ERR_INVALID);
 	tnet_free(net);
@@ -674,7 +683,8 @@ START_TEST(test_joint_config_is_left_automatically)
 		if (id == 3) {
 			continue;
 		}
-		ck_assert_uint_eq(tnet_node(net, id)->conf.n_voters_outgoing, 0);
+		ck_assert_uint_eq(tnet_node(net, id)->conf.n_voters_outgoing,
+				  0);
 		ck_assert_uint_eq(tnet_node(net, id)->conf.n_voters, 3);
 	}
 	/* A second change while joint or pending is refused at proposal. */
@@ -715,16 +725,30 @@ END_TEST
 START_TEST(test_text_form_of_messages_and_entries)
 {
 	struct raft_entry ents[] = {
-		{.term = 3, .index = 6, .data = (uint8_t *)"x", .len = 1},
-		{.term = 3, .index = 7, .type = RAFT_ENTRY_CONF_CHANGE_V2,
-		 .data = (uint8_t *)"\x01\x02", .len = 2},
+	    {.term = 3, .index = 6, .data = (uint8_t *)"x", .len = 1},
+	    {.term = 3,
+	     .index = 7,
+	     .type = RAFT_ENTRY_CONF_CHANGE_V2,
+	     .data = (uint8_t *)"\x01\x02",
+	     .len = 2},
 	};
-	struct raft_message m = {.type = RAFT_MSG_APP, .from = 1, .to = 2,
-				 .term = 3, .log_term = 2, .index = 5,
-				 .commit = 4, .entries = ents, .n_entries = 2};
-	struct raft_message r = {.type = RAFT_MSG_APP_RESP, .from = 2, .to = 1,
-				 .term = 3, .index = 5, .reject = true,
-				 .reject_hint = 2, .log_term = 1};
+	struct raft_message m = {.type = RAFT_MSG_APP,
+				 .from = 1,
+				 .to = 2,
+				 .term = 3,
+				 .log_term = 2,
+				 .index = 5,
+				 .commit = 4,
+				 .entries = ents,
+				 .n_entries = 2};
+	struct raft_message r = {.type = RAFT_MSG_APP_RESP,
+				 .from = 2,
+				 .to = 1,
+				 .term = 3,
+				 .index = 5,
+				 .reject = true,
+				 .reject_hint = 2,
+				 .log_term = 1};
 	struct buf b = BUF_INIT;
 
 	ck_assert_int_eq(raft_message_format(&b, &m), 0);
@@ -737,7 +761,8 @@ START_TEST(test_text_form_of_messages_and_entries)
 	buf_done(&b);
 	ck_assert_str_eq(raft_msg_type_name(RAFT_MSG_PRE_VOTE_RESP),
 			 "MsgPreVoteResp");
-	ck_assert_str_eq(raft_state_name(RAFT_PRE_CANDIDATE), "StatePreCandidate");
+	ck_assert_str_eq(raft_state_name(RAFT_PRE_CANDIDATE),
+			 "StatePreCandidate");
 }
 END_TEST
 
@@ -772,23 +797,30 @@ static Suite *features_suite(void)
 	tcase_add_test(tc, test_single_node_commits_after_its_own_write);
 	tcase_add_test(tc, test_max_size_and_inflight_window_limit_appends);
 	tcase_add_test(tc, test_fast_backtracking_skips_whole_terms);
-	tcase_add_test(tc, test_rejoining_partitioned_node_does_not_disrupt_leader);
+	tcase_add_test(tc,
+		       test_rejoining_partitioned_node_does_not_disrupt_leader);
 	tcase_add_test(tc, test_pre_vote_with_higher_term_stale_candidate);
 	tcase_add_test(tc, test_check_quorum_under_asymmetric_partitions);
-	tcase_add_test(tc, test_read_index_right_after_election_waits_for_term_commit);
-	tcase_add_test(tc, test_read_index_batches_requests_on_one_heartbeat_round);
-	tcase_add_test(tc, test_lagging_follower_receives_snapshot_and_catches_up);
-	tcase_add_test(tc, test_failed_snapshot_report_returns_follower_to_probe);
+	tcase_add_test(
+	    tc, test_read_index_right_after_election_waits_for_term_commit);
+	tcase_add_test(tc,
+		       test_read_index_batches_requests_on_one_heartbeat_round);
+	tcase_add_test(tc,
+		       test_lagging_follower_receives_snapshot_and_catches_up);
+	tcase_add_test(tc,
+		       test_failed_snapshot_report_returns_follower_to_probe);
 	tcase_add_test(tc, test_leader_transfer_to_lagging_node);
 	tcase_add_test(tc, test_transfer_request_at_a_follower_is_forwarded);
 	tcase_add_test(tc, test_leader_transfer_aborts_after_election_timeout);
-	tcase_add_test(tc, test_learner_gets_log_but_neither_votes_nor_campaigns);
+	tcase_add_test(tc,
+		       test_learner_gets_log_but_neither_votes_nor_campaigns);
 	tcase_add_test(tc, test_learner_promotion_makes_it_a_voter);
 	tcase_add_test(tc, test_removing_the_leader_lets_the_rest_go_on);
 	tcase_add_test(tc, test_entering_and_leaving_joint_are_checked);
 	tcase_add_test(tc, test_joint_config_with_partitioned_old_majority);
 	tcase_add_test(tc, test_joint_config_is_left_automatically);
-	tcase_add_test(tc, test_conf_change_entry_round_trips_and_rejects_garbage);
+	tcase_add_test(tc,
+		       test_conf_change_entry_round_trips_and_rejects_garbage);
 	tcase_add_test(tc, test_text_form_of_messages_and_entries);
 	tcase_add_test(tc, test_restart_keeps_term_vote_and_log);
 	suite_add_tcase(s, tc);

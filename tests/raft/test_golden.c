@@ -65,8 +65,8 @@ START_TEST(test_golden_election_replication_catch_up_and_read)
 	tnet_tick(net, 1, 1);
 	tnet_settle(net);
 	buf_append_str(&trace, "# read at 2\n");
-	ck_assert_int_eq(raft_read_index(tnet_raft(net, 2), (const uint8_t *)"r", 1),
-			 0);
+	ck_assert_int_eq(
+	    raft_read_index(tnet_raft(net, 2), (const uint8_t *)"r", 1), 0);
 	tnet_settle(net);
 	compare_golden("election.txt", &trace);
 	buf_done(&trace);

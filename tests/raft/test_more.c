@@ -20,15 +20,15 @@ START_TEST(test_single_voter_serves_reads_and_learner_reads_through_it)
 	struct tnet *net = tnet_new(2, 1, NULL);
 
 	tnet_campaign(net, 1);
-	ck_assert_int_eq(raft_read_index(tnet_raft(net, 1), (const uint8_t *)"s", 1),
-			 0);
+	ck_assert_int_eq(
+	    raft_read_index(tnet_raft(net, 1), (const uint8_t *)"s", 1), 0);
 	tnet_settle(net);
 	ck_assert_uint_eq(tnet_node(net, 1)->n_reads, 1);
 	ck_assert_uint_eq(tnet_node(net, 1)->reads[0], 1);
 	tnet_tick(net, 1, 1);
 	tnet_settle(net);
-	ck_assert_int_eq(raft_read_index(tnet_raft(net, 2), (const uint8_t *)"l", 1),
-			 0);
+	ck_assert_int_eq(
+	    raft_read_index(tnet_raft(net, 2), (const uint8_t *)"l", 1), 0);
 	tnet_settle(net);
 	ck_assert_uint_eq(tnet_node(net, 2)->n_reads, 1);
 	ck_assert_uint_eq(tnet_node(net, 2)->read_ctx[0], 'l');
@@ -41,8 +41,8 @@ START_TEST(test_v1_conf_change_entry_adds_a_learner)
 	struct tnet *net = tnet_new(3, 2, NULL);
 	/* raftpb.ConfChange{type: AddLearnerNode(3), node_id: 3}. */
 	uint8_t v1[] = {0x10, 0x03, 0x18, 0x03, 0x22, 0x01, 'c'};
-	struct raft_entry e = {.type = RAFT_ENTRY_CONF_CHANGE, .data = v1,
-			       .len = sizeof(v1)};
+	struct raft_entry e = {
+	    .type = RAFT_ENTRY_CONF_CHANGE, .data = v1, .len = sizeof(v1)};
 	struct raft_conf_change cc;
 	uint8_t bad[] = {0x10, 0x09};
 
@@ -128,17 +128,23 @@ START_TEST(test_text_form_of_snapshots_and_long_data)
 {
 	raft_id voters[] = {1, 2}, out[] = {3}, learners[] = {4};
 	uint8_t long_data[40];
-	struct raft_entry e = {.term = 1, .index = 2, .data = long_data,
-			       .len = sizeof(long_data)};
+	struct raft_entry e = {
+	    .term = 1, .index = 2, .data = long_data, .len = sizeof(long_data)};
 	struct raft_message m = {
-		.type = RAFT_MSG_SNAP, .from = 1, .to = 2, .term = 5,
-		.snapshot = {.meta = {.index = 9, .term = 4,
-				      .conf = {.voters = voters, .n_voters = 2,
-					       .voters_outgoing = out,
-					       .n_voters_outgoing = 1,
-					       .learners = learners,
-					       .n_learners = 1}}},
-		.context = (uint8_t *)"ctx", .context_len = 3,
+	    .type = RAFT_MSG_SNAP,
+	    .from = 1,
+	    .to = 2,
+	    .term = 5,
+	    .snapshot = {.meta = {.index = 9,
+				  .term = 4,
+				  .conf = {.voters = voters,
+					   .n_voters = 2,
+					   .voters_outgoing = out,
+					   .n_voters_outgoing = 1,
+					   .learners = learners,
+					   .n_learners = 1}}},
+	    .context = (uint8_t *)"ctx",
+	    .context_len = 3,
 	};
 	struct buf b = BUF_INIT;
 
@@ -211,10 +217,12 @@ static void fcycle(struct fnode *nodes, struct fnode *n, struct raft_message *q,
 			n->dead = n->raft_err = true;
 			return;
 		}
-		if (raft_mem_storage_append(n->ms, rd.entries, rd.n_entries) < 0) {
+		if (raft_mem_storage_append(n->ms, rd.entries, rd.n_entries) <
+		    0) {
 			n->dead = true;
 		}
-		for (size_t i = 0; !n->dead && i < rd.n_messages && *nq < 256; i++) {
+		for (size_t i = 0; !n->dead && i < rd.n_messages && *nq < 256;
+		     i++) {
 			if (raft_message_copy(&q[*nq], &rd.messages[i]) == 0) {
 				(*nq)++;
 			}
@@ -242,7 +250,9 @@ START_TEST(test_allocation_failures_are_reported_not_fatal)
 			tnet_default_config(&cfg);
 			cfg.id = (raft_id)i;
 			nodes[i].ms = raft_mem_storage_new();
-			ck_assert_int_eq(raft_mem_storage_set_conf_state(nodes[i].ms, &cs), 0);
+			ck_assert_int_eq(
+			    raft_mem_storage_set_conf_state(nodes[i].ms, &cs),
+			    0);
 			cfg.storage = raft_mem_storage_storage(nodes[i].ms);
 			ck_assert_int_eq(raft_new(&cfg, &nodes[i].r), 0);
 		}
@@ -277,7 +287,8 @@ START_TEST(test_allocation_failures_are_reported_not_fatal)
 
 				ck_assert(e == 0 || e == -ENOMEM ||
 					  e == -ERR_NO_LEADER);
-				nodes[1].dead = nodes[1].raft_err = e == -ENOMEM;
+				nodes[1].dead = nodes[1].raft_err =
+				    e == -ENOMEM;
 			}
 		}
 		mem_fail_reset();
@@ -287,7 +298,8 @@ START_TEST(test_allocation_failures_are_reported_not_fatal)
 		free(q);
 		for (int i = 1; i <= 3; i++) {
 			if (nodes[i].raft_err) {
-				ck_assert_int_eq(raft_tick(nodes[i].r), -ENOMEM);
+				ck_assert_int_eq(raft_tick(nodes[i].r),
+						 -ENOMEM);
 			}
 			raft_free(nodes[i].r);
 			raft_mem_storage_free(nodes[i].ms);
@@ -296,18 +308,170 @@ START_TEST(test_allocation_failures_are_reported_not_fatal)
 }
 END_TEST
 
+/* A storage that fails every read with -EIO once armed. */
+struct flaky {
+	struct raft_storage inner;
+	bool armed;
+};
+
+static int fl_initial(void *ctx, struct raft_hard_state *hs,
+		      struct raft_conf_state *cs)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.initial_state(f->inner.ctx, hs, cs);
+}
+
+static int fl_entries(void *ctx, raft_index lo, raft_index hi, uint64_t max,
+		      struct raft_entry **e, size_t *n)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO
+			: f->inner.entries(f->inner.ctx, lo, hi, max, e, n);
+}
+
+static int fl_term(void *ctx, raft_index i, raft_term *t)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.term(f->inner.ctx, i, t);
+}
+
+static int fl_first(void *ctx, raft_index *i)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.first_index(f->inner.ctx, i);
+}
+
+static int fl_last(void *ctx, raft_index *i)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.last_index(f->inner.ctx, i);
+}
+
+static int fl_snap(void *ctx, struct raft_snapshot *s)
+{
+	struct flaky *f = ctx;
+
+	return f->armed ? -EIO : f->inner.snapshot(f->inner.ctx, s);
+}
+
+/*
+ * Storage errors are sticky (design: errors are sticky in storage): once a
+ * read fails with -EIO, every entry point of the node reports -EIO.
+ */
+START_TEST(test_storage_errors_are_sticky)
+{
+	struct raft_mem_storage *ms = raft_mem_storage_new();
+	raft_id voters[] = {1};
+	struct raft_conf_state cs = {.voters = voters, .n_voters = 1};
+	struct flaky f;
+	struct raft_config cfg;
+	struct raft *r;
+	struct raft_ready rd;
+
+	ck_assert_int_eq(raft_mem_storage_set_conf_state(ms, &cs), 0);
+	f = (struct flaky){.inner = raft_mem_storage_storage(ms)};
+	tnet_default_config(&cfg);
+	cfg.id = 1;
+	cfg.storage = (struct raft_storage){
+	    fl_initial, fl_entries, fl_term, fl_first, fl_last, fl_snap, &f};
+	f.armed = true;
+	ck_assert_int_eq(raft_new(&cfg, &r), -EIO);
+	f.armed = false;
+	ck_assert_int_eq(raft_new(&cfg, &r), 0);
+	ck_assert_int_eq(raft_campaign(r), 0);
+	ck_assert_int_eq(raft_ready(r, &rd), 0);
+	ck_assert_int_eq(raft_mem_storage_append(ms, rd.entries, rd.n_entries),
+			 0);
+	f.armed = true;
+	ck_assert_int_eq(raft_advance(r, &rd), -EIO);
+	ck_assert_int_eq(raft_tick(r), -EIO);
+	ck_assert_int_eq(raft_propose(r, (const uint8_t *)"x", 1), -EIO);
+	ck_assert(!raft_has_ready(r));
+	f.armed = false;
+	ck_assert_int_eq(raft_tick(r), -EIO);
+	raft_free(r);
+	raft_mem_storage_free(ms);
+}
+END_TEST
+
+START_TEST(test_malformed_appends_are_refused)
+{
+	struct tnet *net = tnet_new(3, 3, NULL);
+	struct raft_entry gap[2] = {{.index = 1, .term = 1},
+				    {.index = 3, .term = 1}};
+	struct raft_entry future = {.index = 1, .term = 9};
+	struct raft_message app = {.type = RAFT_MSG_APP,
+				   .from = 2,
+				   .to = 1,
+				   .term = 1,
+				   .entries = gap,
+				   .n_entries = 2};
+
+	ck_assert_int_eq(raft_step(tnet_raft(net, 1), &app), -ERR_INVALID);
+	app.entries = &future;
+	app.n_entries = 1;
+	ck_assert_int_eq(raft_step(tnet_raft(net, 1), &app), -ERR_INVALID);
+	ck_assert_uint_eq(tnet_status(net, 1).last_index, 0);
+	/* The node is still healthy. */
+	ck_assert_int_eq(raft_tick(tnet_raft(net, 1)), 0);
+	tnet_free(net);
+}
+END_TEST
+
+/*
+ * A commit-only hard state needs no fsync (must_sync is false), so after a
+ * crash the saved commit index may be below what the application applied:
+ * the node starts with commit = applied and re-delivers nothing.
+ */
+START_TEST(test_restart_with_unsynced_commit_uses_applied_index)
+{
+	struct tnet *net = tnet_new(3, 3, NULL);
+	struct tnode *nd;
+	struct raft_hard_state hs;
+	size_t n_applied;
+
+	tnet_campaign(net, 1);
+	ck_assert_int_eq(tnet_propose(net, 1, "a"), 0);
+	ck_assert_int_eq(tnet_propose(net, 1, "b"), 0);
+	tnet_tick(net, 1, 1);
+	tnet_settle(net);
+	nd = tnet_node(net, 2);
+	n_applied = nd->n_applied;
+	ck_assert_uint_eq(n_applied, 2);
+	hs = (struct raft_hard_state){.term = tnet_status(net, 2).hs.term,
+				      .vote = tnet_status(net, 2).hs.vote};
+	raft_mem_storage_set_hard_state(nd->ms, &hs); /* commit lost */
+	tnet_restart(net, 2);
+	ck_assert_uint_eq(tnet_status(net, 2).hs.commit, nd->applied_index);
+	tnet_tick(net, 1, 1);
+	tnet_settle(net);
+	ck_assert_uint_eq(nd->n_applied, n_applied);
+	tnet_free(net);
+}
+END_TEST
+
 static Suite *more_suite(void)
 {
 	Suite *s = suite_create("raft_more");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_single_voter_serves_reads_and_learner_reads_through_it);
+	tcase_add_test(
+	    tc, test_single_voter_serves_reads_and_learner_reads_through_it);
 	tcase_add_test(tc, test_v1_conf_change_entry_adds_a_learner);
 	tcase_add_test(tc, test_demoting_a_voter_goes_through_learners_next);
 	tcase_add_test(tc, test_invalid_conf_changes_are_refused);
 	tcase_add_test(tc, test_text_form_of_snapshots_and_long_data);
 	tcase_add_test(tc, test_bad_configs_are_refused);
 	tcase_add_test(tc, test_allocation_failures_are_reported_not_fatal);
+	tcase_add_test(tc, test_storage_errors_are_sticky);
+	tcase_add_test(tc, test_malformed_appends_are_refused);
+	tcase_add_test(tc,
+		       test_restart_with_unsynced_commit_uses_applied_index);
 	suite_add_tcase(s, tc);
 	return s;
 }

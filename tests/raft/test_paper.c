@@ -62,8 +62,8 @@ END_TEST
 START_TEST(test_candidate_and_leader_step_down_on_higher_term)
 {
 	struct tnet *net = cluster_with_leader(3);
-	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2,
-				  .to = 1, .term = 5};
+	struct raft_message hb = {
+	    .type = RAFT_MSG_HEARTBEAT, .from = 2, .to = 1, .term = 5};
 
 	ck_assert_int_eq(raft_step(tnet_raft(net, 1), &hb), 0);
 	ck_assert_int_eq(tnet_status(net, 1).ss.state, RAFT_FOLLOWER);
@@ -89,11 +89,15 @@ END_TEST
 START_TEST(test_stale_term_requests_are_rejected)
 {
 	struct tnet *net = tnet_new(3, 3, NULL);
-	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2,
-				  .to = 1, .term = 5};
+	struct raft_message hb = {
+	    .type = RAFT_MSG_HEARTBEAT, .from = 2, .to = 1, .term = 5};
 	struct raft_entry e = {.index = 1, .term = 4};
-	struct raft_message app = {.type = RAFT_MSG_APP, .from = 3, .to = 1,
-				   .term = 4, .entries = &e, .n_entries = 1};
+	struct raft_message app = {.type = RAFT_MSG_APP,
+				   .from = 3,
+				   .to = 1,
+				   .term = 4,
+				   .entries = &e,
+				   .n_entries = 1};
 	struct raft_message out[4];
 	size_t n;
 
@@ -170,13 +174,14 @@ START_TEST(test_candidate_wins_with_majority_only)
 		ck_assert_int_eq(raft_campaign(tnet_raft(net, 1)), 0);
 		for (int v = 0; v < votes; v++) {
 			struct raft_message resp = {
-				.type = RAFT_MSG_VOTE_RESP,
-				.from = (raft_id)(2 + v),
-				.to = 1,
-				.term = 1,
+			    .type = RAFT_MSG_VOTE_RESP,
+			    .from = (raft_id)(2 + v),
+			    .to = 1,
+			    .term = 1,
 			};
 
-			ck_assert_int_eq(raft_step(tnet_raft(net, 1), &resp), 0);
+			ck_assert_int_eq(raft_step(tnet_raft(net, 1), &resp),
+					 0);
 		}
 		/* Self + votes must be >= 3 of 5. */
 		ck_assert_int_eq(tnet_status(net, 1).ss.state,
@@ -193,10 +198,10 @@ END_TEST
 START_TEST(test_server_votes_once_per_term_first_come_first_served)
 {
 	struct tnet *net = tnet_new(3, 3, NULL);
-	struct raft_message v2 = {.type = RAFT_MSG_VOTE, .from = 2, .to = 1,
-				  .term = 1};
-	struct raft_message v3 = {.type = RAFT_MSG_VOTE, .from = 3, .to = 1,
-				  .term = 1};
+	struct raft_message v2 = {
+	    .type = RAFT_MSG_VOTE, .from = 2, .to = 1, .term = 1};
+	struct raft_message v3 = {
+	    .type = RAFT_MSG_VOTE, .from = 3, .to = 1, .term = 1};
 	struct raft_message out[8];
 	size_t n;
 
@@ -225,8 +230,8 @@ END_TEST
 START_TEST(test_candidate_falls_back_to_legitimate_leader)
 {
 	struct tnet *net = tnet_new(3, 3, NULL);
-	struct raft_message app = {.type = RAFT_MSG_APP, .from = 2, .to = 1,
-				   .term = 1};
+	struct raft_message app = {
+	    .type = RAFT_MSG_APP, .from = 2, .to = 1, .term = 1};
 
 	ck_assert_int_eq(raft_campaign(tnet_raft(net, 1)), 0);
 	ck_assert_int_eq(tnet_status(net, 1).ss.state, RAFT_CANDIDATE);
@@ -293,9 +298,8 @@ START_TEST(test_leader_appends_then_replicates)
 	struct raft_message out[16];
 	size_t n;
 
-	ck_assert_int_eq(raft_propose(tnet_raft(net, 1),
-				      (const uint8_t *)"x", 1),
-			 0);
+	ck_assert_int_eq(
+	    raft_propose(tnet_raft(net, 1), (const uint8_t *)"x", 1), 0);
 	ck_assert_uint_eq(tnet_status(net, 1).last_index, li + 1);
 	n = tnet_take(net, 1, out, 16);
 	ck_assert_uint_eq(n, 2);
@@ -367,9 +371,14 @@ START_TEST(test_follower_refuses_entries_without_matching_predecessor)
 	struct tnet *net = tnet_new(3, 3, NULL);
 	raft_term terms[] = {1, 2};
 	struct raft_entry e = {.index = 3, .term = 3};
-	struct raft_message app = {.type = RAFT_MSG_APP, .from = 2, .to = 1,
-				   .term = 3, .index = 2, .log_term = 3,
-				   .entries = &e, .n_entries = 1};
+	struct raft_message app = {.type = RAFT_MSG_APP,
+				   .from = 2,
+				   .to = 1,
+				   .term = 3,
+				   .index = 2,
+				   .log_term = 3,
+				   .entries = &e,
+				   .n_entries = 1};
 	struct raft_message out[4];
 	size_t n;
 
@@ -405,9 +414,14 @@ START_TEST(test_follower_replaces_conflicting_suffix)
 	raft_term terms[] = {1, 2, 2, 2};
 	struct raft_entry e[2] = {{.index = 3, .term = 3},
 				  {.index = 4, .term = 3}};
-	struct raft_message app = {.type = RAFT_MSG_APP, .from = 2, .to = 1,
-				   .term = 3, .index = 2, .log_term = 2,
-				   .entries = e, .n_entries = 2};
+	struct raft_message app = {.type = RAFT_MSG_APP,
+				   .from = 2,
+				   .to = 1,
+				   .term = 3,
+				   .index = 2,
+				   .log_term = 2,
+				   .entries = e,
+				   .n_entries = 2};
 
 	tnet_set_log(net, 1, terms, 4, 2);
 	ck_assert_int_eq(raft_step(tnet_raft(net, 1), &app), 0);
@@ -437,8 +451,8 @@ static const raft_term fig7_f[] = {1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3};
 static void fig7_case(const raft_term *follower, size_t n)
 {
 	struct tnet *net = tnet_new(3, 3, NULL);
-	struct raft_message vote = {.type = RAFT_MSG_VOTE_RESP, .from = 3,
-				    .to = 1, .term = 9};
+	struct raft_message vote = {
+	    .type = RAFT_MSG_VOTE_RESP, .from = 3, .to = 1, .term = 9};
 
 	tnet_set_log(net, 1, fig7_leader, 10, 8);
 	tnet_set_log(net, 2, follower, n, 7);
@@ -457,7 +471,8 @@ static void fig7_case(const raft_term *follower, size_t n)
 	ck_assert_uint_eq(tnet_last_index(net, 1), 12);
 	ck_assert_uint_eq(tnet_last_index(net, 2), 12);
 	for (raft_index i = 1; i <= 12; i++) {
-		ck_assert_uint_eq(tnet_term_at(net, 1, i), tnet_term_at(net, 2, i));
+		ck_assert_uint_eq(tnet_term_at(net, 1, i),
+				  tnet_term_at(net, 2, i));
 	}
 	tnet_free(net);
 }
@@ -494,18 +509,20 @@ START_TEST(test_voter_denies_candidates_with_older_logs)
 		raft_term log_term;
 		bool granted;
 	} cases[] = {
-		{2, 2, true},  /* same */
-		{3, 2, true},  /* longer, same term */
-		{1, 2, false}, /* shorter, same term */
-		{1, 3, true},  /* later term wins even if shorter */
-		{5, 1, false}, /* earlier term loses even if longer */
+	    {2, 2, true},  /* same */
+	    {3, 2, true},  /* longer, same term */
+	    {1, 2, false}, /* shorter, same term */
+	    {1, 3, true},  /* later term wins even if shorter */
+	    {5, 1, false}, /* earlier term loses even if longer */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tnet *net = tnet_new(3, 3, NULL);
 		raft_term terms[] = {1, 2};
-		struct raft_message v = {.type = RAFT_MSG_VOTE, .from = 2,
-					 .to = 1, .term = 3,
+		struct raft_message v = {.type = RAFT_MSG_VOTE,
+					 .from = 2,
+					 .to = 1,
+					 .term = 3,
 					 .index = cases[i].index,
 					 .log_term = cases[i].log_term};
 		struct raft_message out[2];
@@ -585,8 +602,11 @@ START_TEST(test_figure8_old_term_entries_are_not_committed_by_counting)
 	struct raft_config cfg;
 	struct tnet *net;
 	static const raft_term s12[] = {1, 2}, s34[] = {1}, s5[] = {1, 3};
-	struct raft_message ack2 = {.type = RAFT_MSG_APP_RESP, .from = 2,
-				    .to = 1, .term = 4, .index = 2};
+	struct raft_message ack2 = {.type = RAFT_MSG_APP_RESP,
+				    .from = 2,
+				    .to = 1,
+				    .term = 4,
+				    .index = 2};
 	int probes = 0;
 
 	tnet_default_config(&cfg);
@@ -633,8 +653,10 @@ START_TEST(test_at_most_one_leader_per_term)
 		struct tnet *net = tnet_new(5, 5, NULL);
 		size_t leaders = 0;
 
-		ck_assert_int_eq(raft_campaign(tnet_raft(net, order ? 2 : 1)), 0);
-		ck_assert_int_eq(raft_campaign(tnet_raft(net, order ? 1 : 2)), 0);
+		ck_assert_int_eq(raft_campaign(tnet_raft(net, order ? 2 : 1)),
+				 0);
+		ck_assert_int_eq(raft_campaign(tnet_raft(net, order ? 1 : 2)),
+				 0);
 		tnet_settle(net);
 		for (raft_id id = 1; id <= 5; id++) {
 			struct raft_status st = tnet_status(net, id);
@@ -695,18 +717,21 @@ static Suite *paper_suite(void)
 	tcase_add_test(tc, test_leader_broadcasts_heartbeats);
 	tcase_add_test(tc, test_follower_starts_election_after_timeout);
 	tcase_add_test(tc, test_candidate_wins_with_majority_only);
-	tcase_add_test(tc, test_server_votes_once_per_term_first_come_first_served);
+	tcase_add_test(tc,
+		       test_server_votes_once_per_term_first_come_first_served);
 	tcase_add_test(tc, test_candidate_falls_back_to_legitimate_leader);
 	tcase_add_test(tc, test_election_timeouts_are_randomized_and_seeded);
 	tcase_add_test(tc, test_leader_appends_then_replicates);
 	tcase_add_test(tc, test_leader_commits_once_a_majority_has_the_entry);
 	tcase_add_test(tc, test_followers_apply_committed_entries_in_order);
-	tcase_add_test(tc, test_follower_refuses_entries_without_matching_predecessor);
+	tcase_add_test(
+	    tc, test_follower_refuses_entries_without_matching_predecessor);
 	tcase_add_test(tc, test_follower_replaces_conflicting_suffix);
 	tcase_add_test(tc, test_leader_forces_figure7_follower_logs_to_match);
 	tcase_add_test(tc, test_voter_denies_candidates_with_older_logs);
 	tcase_add_test(tc, test_node_missing_committed_entries_cannot_win);
-	tcase_add_test(tc, test_figure8_old_term_entries_are_not_committed_by_counting);
+	tcase_add_test(
+	    tc, test_figure8_old_term_entries_are_not_committed_by_counting);
 	tcase_add_test(tc, test_at_most_one_leader_per_term);
 	tcase_add_test(tc, test_log_matching_across_leader_changes);
 	suite_add_tcase(s, tc);

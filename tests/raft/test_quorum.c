@@ -40,7 +40,8 @@ static int voted(const void *arg, raft_id id)
 START_TEST(test_majority_committed_is_the_quorum_th_largest_match)
 {
 	raft_id ids[] = {1, 2, 3, 4, 5};
-	struct acks a = {.ids = {1, 2, 3, 4, 5}, .idx = {5, 3, 9, 1, 4}, .n = 5};
+	struct acks a = {
+	    .ids = {1, 2, 3, 4, 5}, .idx = {5, 3, 9, 1, 4}, .n = 5};
 
 	/* Sorted: 9 5 4 3 1; three voters have >= 4. */
 	ck_assert_uint_eq(raft_majority_committed(ids, 5, acked, &a), 4);
@@ -50,14 +51,16 @@ START_TEST(test_majority_committed_is_the_quorum_th_largest_match)
 	a.n = 2;
 	ck_assert_uint_eq(raft_majority_committed(ids, 3, acked, &a), 3);
 	ck_assert_uint_eq(raft_majority_committed(ids, 4, acked, &a), 0);
-	ck_assert_uint_eq(raft_majority_committed(ids, 0, acked, &a), UINT64_MAX);
+	ck_assert_uint_eq(raft_majority_committed(ids, 0, acked, &a),
+			  UINT64_MAX);
 }
 END_TEST
 
 START_TEST(test_joint_committed_needs_both_majorities)
 {
 	raft_id in[] = {1, 2, 3}, out[] = {3, 4, 5};
-	struct acks a = {.ids = {1, 2, 3, 4, 5}, .idx = {9, 9, 2, 1, 1}, .n = 5};
+	struct acks a = {
+	    .ids = {1, 2, 3, 4, 5}, .idx = {9, 9, 2, 1, 1}, .n = 5};
 
 	ck_assert_uint_eq(raft_majority_committed(in, 3, acked, &a), 9);
 	ck_assert_uint_eq(raft_joint_committed(in, 3, out, 3, acked, &a), 1);
@@ -69,21 +72,24 @@ START_TEST(test_vote_results_won_lost_pending)
 {
 	raft_id ids[] = {1, 2, 3};
 	raft_id out[] = {4, 5, 6};
-	struct acks a = {.ids = {1, 2, 3, 4, 5, 6},
-			 .votes = {1, -1, -1, 1, 1, 0},
-			 .n = 6};
+	struct acks a = {
+	    .ids = {1, 2, 3, 4, 5, 6}, .votes = {1, -1, -1, 1, 1, 0}, .n = 6};
 
-	ck_assert_int_eq(raft_majority_vote(ids, 3, voted, &a), RAFT_VOTE_PENDING);
+	ck_assert_int_eq(raft_majority_vote(ids, 3, voted, &a),
+			 RAFT_VOTE_PENDING);
 	a.votes[1] = 0;
-	ck_assert_int_eq(raft_majority_vote(ids, 3, voted, &a), RAFT_VOTE_PENDING);
+	ck_assert_int_eq(raft_majority_vote(ids, 3, voted, &a),
+			 RAFT_VOTE_PENDING);
 	a.votes[2] = 0;
 	ck_assert_int_eq(raft_majority_vote(ids, 3, voted, &a), RAFT_VOTE_LOST);
 	a.votes[2] = 1;
 	ck_assert_int_eq(raft_majority_vote(ids, 3, voted, &a), RAFT_VOTE_WON);
 	ck_assert_int_eq(raft_majority_vote(ids, 0, voted, &a), RAFT_VOTE_WON);
-	ck_assert_int_eq(raft_joint_vote(ids, 3, out, 3, voted, &a), RAFT_VOTE_WON);
+	ck_assert_int_eq(raft_joint_vote(ids, 3, out, 3, voted, &a),
+			 RAFT_VOTE_WON);
 	a.votes[4] = 0;
-	ck_assert_int_eq(raft_joint_vote(ids, 3, out, 3, voted, &a), RAFT_VOTE_LOST);
+	ck_assert_int_eq(raft_joint_vote(ids, 3, out, 3, voted, &a),
+			 RAFT_VOTE_LOST);
 	a.votes[4] = -1;
 	ck_assert_int_eq(raft_joint_vote(ids, 3, out, 3, voted, &a),
 			 RAFT_VOTE_PENDING);
@@ -151,9 +157,10 @@ START_TEST(test_tracker_set_conf_keeps_progress_and_learner_flags)
 	struct raft_tracker t;
 	raft_id v1[] = {1, 2, 3}, l1[] = {4};
 	raft_id v2[] = {1, 2, 4}, o2[] = {1, 2, 3};
-	struct raft_conf_state c1 = {.voters = v1, .n_voters = 3,
-				     .learners = l1, .n_learners = 1};
-	struct raft_conf_state c2 = {.voters = v2, .n_voters = 3,
+	struct raft_conf_state c1 = {
+	    .voters = v1, .n_voters = 3, .learners = l1, .n_learners = 1};
+	struct raft_conf_state c2 = {.voters = v2,
+				     .n_voters = 3,
 				     .voters_outgoing = o2,
 				     .n_voters_outgoing = 3};
 
@@ -188,12 +195,14 @@ static Suite *quorum_suite(void)
 	Suite *s = suite_create("raft_quorum_progress");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_majority_committed_is_the_quorum_th_largest_match);
+	tcase_add_test(tc,
+		       test_majority_committed_is_the_quorum_th_largest_match);
 	tcase_add_test(tc, test_joint_committed_needs_both_majorities);
 	tcase_add_test(tc, test_vote_results_won_lost_pending);
 	tcase_add_test(tc, test_inflights_window_fills_and_frees_in_order);
 	tcase_add_test(tc, test_progress_probe_pauses_and_backtracks_with_hint);
-	tcase_add_test(tc, test_tracker_set_conf_keeps_progress_and_learner_flags);
+	tcase_add_test(tc,
+		       test_tracker_set_conf_keeps_progress_and_learner_flags);
 	suite_add_tcase(s, tc);
 	return s;
 }

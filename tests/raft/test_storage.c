@@ -33,7 +33,8 @@ static struct raft_mem_storage *storage_345(void)
 	ck_assert_ptr_nonnull(ms);
 	make_ents(ents, bytes, 1, terms, 5);
 	ck_assert_int_eq(raft_mem_storage_append(ms, ents, 5), 0);
-	ck_assert_int_eq(raft_mem_storage_create_snapshot(ms, 3, NULL, NULL, 0), 0);
+	ck_assert_int_eq(raft_mem_storage_create_snapshot(ms, 3, NULL, NULL, 0),
+			 0);
 	ck_assert_int_eq(raft_mem_storage_compact(ms, 3), 0);
 	return ms;
 }
@@ -108,7 +109,8 @@ START_TEST(test_storage_first_and_last_index_follow_append_and_compact)
 	ck_assert_int_eq(raft_mem_storage_compact(ms, 6), -ERR_UNAVAILABLE);
 	/* Past the snapshot: refused. */
 	ck_assert_int_eq(raft_mem_storage_compact(ms, 4), -ERR_INVALID);
-	ck_assert_int_eq(raft_mem_storage_create_snapshot(ms, 4, NULL, NULL, 0), 0);
+	ck_assert_int_eq(raft_mem_storage_create_snapshot(ms, 4, NULL, NULL, 0),
+			 0);
 	ck_assert_int_eq(raft_mem_storage_compact(ms, 4), 0);
 	ck_assert_int_eq(st.first_index(st.ctx, &fi), 0);
 	ck_assert_uint_eq(fi, 5);
@@ -125,7 +127,8 @@ START_TEST(test_storage_append_truncates_conflicts_and_refuses_gaps)
 	raft_term t;
 	raft_index li;
 
-	/* Overlapping the boundary: entries 2..3 ignored, 4 replaced by term 6. */
+	/* Overlapping the boundary: entries 2..3 ignored, 4 replaced by term 6.
+	 */
 	make_ents(ents, bytes, 2, (raft_term[]){6, 6, 6}, 3);
 	ck_assert_int_eq(raft_mem_storage_append(ms, ents, 3), 0);
 	ck_assert_int_eq(st.last_index(st.ctx, &li), 0);
@@ -162,11 +165,11 @@ START_TEST(test_storage_apply_snapshot_replaces_log_and_conf_state)
 	raft_id voters[] = {1, 2, 3};
 	uint8_t data[] = "state";
 	struct raft_snapshot snap = {
-		.meta = {.index = 10,
-			 .term = 7,
-			 .conf = {.voters = voters, .n_voters = 3}},
-		.data = data,
-		.len = 5,
+	    .meta = {.index = 10,
+		     .term = 7,
+		     .conf = {.voters = voters, .n_voters = 3}},
+	    .data = data,
+	    .len = 5,
 	};
 	struct raft_snapshot got;
 	struct raft_hard_state hs = {.term = 7, .vote = 2, .commit = 10}, hs2;
@@ -199,8 +202,9 @@ START_TEST(test_storage_apply_snapshot_replaces_log_and_conf_state)
 	/* Older or equal snapshots are refused. */
 	ck_assert_int_eq(raft_mem_storage_apply_snapshot(ms, &snap),
 			 -ERR_SNAP_OUT_OF_DATE);
-	ck_assert_int_eq(raft_mem_storage_create_snapshot(ms, 10, NULL, NULL, 0),
-			 -ERR_SNAP_OUT_OF_DATE);
+	ck_assert_int_eq(
+	    raft_mem_storage_create_snapshot(ms, 10, NULL, NULL, 0),
+	    -ERR_SNAP_OUT_OF_DATE);
 	raft_mem_storage_free(ms);
 }
 END_TEST
@@ -264,9 +268,12 @@ static Suite *storage_suite(void)
 
 	tcase_add_test(tc, test_storage_term_reports_compacted_and_unavailable);
 	tcase_add_test(tc, test_storage_entries_respects_bounds_and_max_size);
-	tcase_add_test(tc, test_storage_first_and_last_index_follow_append_and_compact);
-	tcase_add_test(tc, test_storage_append_truncates_conflicts_and_refuses_gaps);
-	tcase_add_test(tc, test_storage_apply_snapshot_replaces_log_and_conf_state);
+	tcase_add_test(
+	    tc, test_storage_first_and_last_index_follow_append_and_compact);
+	tcase_add_test(
+	    tc, test_storage_append_truncates_conflicts_and_refuses_gaps);
+	tcase_add_test(tc,
+		       test_storage_apply_snapshot_replaces_log_and_conf_state);
 	tcase_add_test(tc, test_storage_survives_every_failed_allocation);
 	tcase_add_test(tc, test_conf_state_equal_ignores_order);
 	suite_add_tcase(s, tc);
