@@ -448,8 +448,13 @@ static int ytree_build(struct loader *L, const uint8_t *data, size_t len,
 	return 0;
 }
 
+static bool is_null(const struct ynode *n);
+
 static const char *kind_name(const struct ynode *n)
 {
+	if (is_null(n)) {
+		return "empty";
+	}
 	switch (n->kind) {
 	case YN_SEQ:
 		return "a list";
@@ -2543,7 +2548,9 @@ static void check_pair(struct loader *L, const struct manifest_member *a,
 			       setting_defs[k].name, own_examples[i]);
 		}
 	}
-	if (a->s.hostname && b->s.hostname) {
+	if (a->s.hostname && b->s.hostname &&
+	    (own_value(L, b, MK_HOSTNAME) || !done[MK_HOSTNAME])) {
+		done[MK_HOSTNAME] |= !own_value(L, b, MK_HOSTNAME);
 		err_at(L, key_line(b, MK_HOSTNAME), key_col(b, MK_HOSTNAME),
 		       "members %s and %s run on one host, which cannot take "
 		       "both names; set hostname: false",

@@ -251,6 +251,42 @@ START_TEST(test_manifest_reports_a_missing_file)
 }
 END_TEST
 
+START_TEST(test_manifest_refuses_a_directory_and_a_huge_file)
+{
+	struct manifest_diags d;
+	struct manifest *m = NULL;
+	const char *dir = testlib_tmpdir();
+	char want[4096], *text, *big;
+	size_t n = MANIFEST_MAX_SIZE + 1;
+
+	manifest_diags_init(&d);
+	ck_assert_int_eq(manifest_load_file(dir, &m, &d), -EINVAL);
+	text = diags_text(&d);
+	snprintf(want, sizeof(want),
+		 "%s: the manifest is not a regular file; give the path of a "
+		 "YAML file (-f MANIFEST)\n",
+		 dir);
+	ck_assert_str_eq(text, want);
+	free(text);
+	manifest_diags_done(&d);
+
+	big = mem_alloc(n);
+	ck_assert_ptr_nonnull(big);
+	memset(big, '#', n);
+	manifest_diags_init(&d);
+	ck_assert_int_eq(manifest_load_buf("t.yaml", (const uint8_t *)big, n,
+					   &m, &d),
+			 -ERR_CONFIG);
+	text = diags_text(&d);
+	ck_assert_str_eq(text, "t.yaml: the manifest is 1048577 bytes, more "
+			       "than the 1048576 allowed; is this the right "
+			       "file?\n");
+	free(text);
+	manifest_diags_done(&d);
+	mem_free(big);
+}
+END_TEST
+
 struct bad_case {
 	const char *name;
 	bool loads; /* only warnings */
@@ -1121,6 +1157,249 @@ static const struct bad_case bad_cases[] = {
 	 "    address: 10.0.0.1\n"
 	 "    overrides: {client_port: 3379, peer_port: 4380, data_dir: /d/3, config_file: /c/3.conf, unit: a3.service}\n",
 	 "t.yaml:12:5: duplicate address 10.0.0.1:3379: member n2 (line 9) uses it too; give every member its own address (or its own client_port and peer_port)\n"},
+	{"cluster_scalar", false,
+	 "cluster: c\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:1:10: cluster is a single value; it must be a mapping with name: and token:\n"},
+	{"defaults_list", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults: [a]\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:3:11: defaults is a list; it must be a mapping of settings such as client_port: 2379\n"},
+	{"drill_list", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n"
+	 "drill: [kill]\n",
+	 "t.yaml:10:8: drill is a list; it must be a mapping of drill settings such as mode: kill\n"},
+	{"advertise_repeats", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "    advertise: [10.0.0.1]\n",
+	 "t.yaml:6:16: advertise repeats 10.0.0.1, the member's own address (always advertised first); remove it\n"},
+	{"hosts_bad_name", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  hostname: false\n"
+	 "members:\n"
+	 "  - name: n_1\n"
+	 "    address: 10.0.0.1\n",
+	 "t.yaml:6:5: member name 'n_1' is not a valid host name, and hosts is true; rename the member (letters, digits, inner '-') or set hosts: false\n"},
+	{"hostnames_on_one_host", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  data_dir: /d/{name}\n"
+	 "  config_file: /c/{name}.conf\n"
+	 "  unit: u@{name}.service\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 127.0.0.11\n"
+	 "  - name: n2\n"
+	 "    address: 127.0.0.12\n"
+	 "  - name: n3\n"
+	 "    address: 127.0.0.13\n",
+	 "t.yaml:10:5: members n1 and n2 run on one host, which cannot take both names; set hostname: false\n"},
+	{"loopback_mixed", true,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 127.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:4:5: warning: member n1's address 127.0.0.1 is loopback while other members are on other hosts, so they cannot reach it; give the host's own IP address\n"},
+	{"https_peer", true,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  peer_scheme: https\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:4:16: warning: peer_scheme is https but env sets no ETCD_PEER_CERT_FILE; add ETCD_PEER_CERT_FILE and ETCD_PEER_KEY_FILE to env\n"},
+	{"env_empty_url", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  env:\n"
+	 "    ETCD_LISTEN_METRICS_URLS: http://1.2.3.4:1,,http://1.2.3.4:2\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:5:31: ETCD_LISTEN_METRICS_URLS has an empty URL; separate URLs with single commas\n"},
+	{"env_url_bracket", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  env:\n"
+	 "    ETCD_LISTEN_METRICS_URLS: http://[fd00::1:2381\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:5:31: bad URL 'http://[fd00::1:2381' in ETCD_LISTEN_METRICS_URLS: an IPv6 address needs a closing ']'; write http://ADDRESS:PORT, several separated by commas\n"},
+	{"env_url_ok_ipv6", true,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  env:\n"
+	 "    ETCD_LISTEN_METRICS_URLS: http://[fd00::1]:2381,http://metrics.example:2381\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 ""},
+	{"env_twice", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  env:\n"
+	 "    ETCD_LOG_LEVEL: info\n"
+	 "    ETCD_LOG_LEVEL: debug\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:6:5: ETCD_LOG_LEVEL given twice (first at line 5); keep one\n"},
+	{"env_unknown_far", true,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  env:\n"
+	 "    ETCD_QQQQQQQQQQQQ: x\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:5:5: warning: ETCD_QQQQQQQQQQQQ is not an etcd 3.5 setting; check its spelling (etcd ignores unknown variables)\n"},
+	{"env_key_list", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  env:\n"
+	 "    [a]: b\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:5:5: an env key is a list; it must be an ETCD_* variable name\n"},
+	{"env_value_map", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  env:\n"
+	 "    ETCD_LOG_LEVEL: {a: b}\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:5:21: ETCD_LOG_LEVEL is a mapping; it must be a single value\n"},
+	{"drill_key_prefix", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n"
+	 "drill:\n"
+	 "  key_prefix: \"a b\"\n",
+	 "t.yaml:11:15: key_prefix 'a b' holds spaces, quotes or control characters; use a plain prefix such as /cetcd-drill/\n"},
+	{"drill_ssh_user", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n"
+	 "drill:\n"
+	 "  ssh_user: Root\n",
+	 "t.yaml:11:13: ssh_user 'Root' is not a valid user name; use lower-case letters, digits, '_' and '-'\n"},
+	{"start_timeout_short", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "defaults:\n"
+	 "  start_timeout: 10ms\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "  - name: n2\n"
+	 "    address: 10.0.0.2\n"
+	 "  - name: n3\n"
+	 "    address: 10.0.0.3\n",
+	 "t.yaml:4:18: start_timeout: 10ms is too short; give at least 1000ms\n"},
+	{"members_null_entry", false,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "members:\n"
+	 "  -\n",
+	 "t.yaml:4:4: a member is empty; each member is a mapping with name: and address:\n"},
+	{"unknown_etcd_var_in_overrides_ok", true,
+	 "cluster:\n"
+	 "  name: c\n"
+	 "members:\n"
+	 "  - name: n1\n"
+	 "    address: 10.0.0.1\n"
+	 "    overrides:\n"
+	 "      env: {ETCD_PRE_VOTE: \"true\"}\n",
+	 ""},
 	{"key_not_scalar", false,
 	 "cluster:\n"
 	 "  name: c\n"
@@ -1371,6 +1650,7 @@ static Suite *manifest_suite(void)
 	tcase_add_test(tc, test_manifest_parses_durations);
 	tcase_add_test(tc, test_manifest_url_brackets_ipv6);
 	tcase_add_test(tc, test_manifest_reports_a_missing_file);
+	tcase_add_test(tc, test_manifest_refuses_a_directory_and_a_huge_file);
 	tcase_add_loop_test(tc,
 			    test_manifest_reports_each_mistake_at_its_line_and_column,
 			    0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
