@@ -279,7 +279,8 @@ static bool is_marker(const char *line, size_t len, const char *marker)
 
 /* Note lines outside the block that map a member's name elsewhere. */
 static int note_conflicts(const struct manifest *m, const char *line,
-			  size_t len, size_t lineno, struct buf *notes)
+			  size_t len, size_t lineno, bool after,
+			  struct buf *notes)
 {
 	char copy[1024], *save = NULL, *addr, *name;
 	const char *hash = memchr(line, '#', len);
@@ -308,10 +309,13 @@ static int note_conflicts(const struct manifest *m, const char *line,
 				r = buf_printf(
 				    notes,
 				    "hosts line %zu maps %s to %s but "
-				    "the manifest says %s, and the "
-				    "first match wins; remove or "
+				    "the manifest says %s%s; remove or "
 				    "fix that line\n",
-				    lineno, name, addr, mb->address);
+				    lineno, name, addr, mb->address,
+				    after ? " (the cetcd block above "
+					    "wins)"
+					  : ", and this line comes "
+					    "first, so it wins");
 			}
 		}
 	}
@@ -362,7 +366,8 @@ int render_hosts_text(const struct manifest *m, const char *old, size_t old_len,
 			end_line = lineno;
 			end_off = next;
 		} else if (!begin_line || end_line) {
-			r = note_conflicts(m, old + pos, len, lineno, notes);
+			r = note_conflicts(m, old + pos, len, lineno,
+					   end_line > 0, notes);
 			if (r < 0) {
 				return r;
 			}

@@ -435,14 +435,20 @@ START_TEST(test_render_hosts_notes_lines_that_map_members_elsewhere)
 	struct buf out = BUF_INIT, why = BUF_INIT, notes = BUF_INIT;
 	const char *old = "127.0.0.1 localhost\n"
 			  "10.0.0.2 etcd-node02 # stale\n"
-			  "192.168.199.103 etcd-node03\n";
+			  "192.168.199.103 etcd-node03\n"
+			  "# BEGIN cetcd\n"
+			  "# END cetcd\n"
+			  "10.0.0.3 ETCD-NODE03\n";
 
 	ck_assert_int_eq(
 	    render_hosts_text(m, old, strlen(old), &out, &why, &notes), 0);
 	ck_assert_str_eq((char *)notes.data,
 			 "hosts line 2 maps etcd-node02 to 10.0.0.2 but the "
-			 "manifest says 192.168.199.102, and the first match "
-			 "wins; remove or fix that line\n");
+			 "manifest says 192.168.199.102, and this line comes "
+			 "first, so it wins; remove or fix that line\n"
+			 "hosts line 6 maps ETCD-NODE03 to 10.0.0.3 but the "
+			 "manifest says 192.168.199.103 (the cetcd block above "
+			 "wins); remove or fix that line\n");
 	buf_done(&out);
 	buf_done(&why);
 	buf_done(&notes);
