@@ -39,10 +39,10 @@ struct ctx {
 	const char *config_path; /* -c */
 	bool config_given;
 	const char *manifest_flag; /* -f */
-	const char *root_flag; /* --root */
-	const char *node; /* --node */
-	const char *mode_flag; /* --mode (drill) */
-	const char *output_flag; /* -w */
+	const char *root_flag;	   /* --root */
+	const char *node;	   /* --node */
+	const char *mode_flag;	   /* --mode (drill) */
+	const char *output_flag;   /* -w */
 	bool dry_run;
 };
 
@@ -61,50 +61,46 @@ static int cmd_version(struct ctx *c, int argc, char **argv);
 static int cmd_help(struct ctx *c, int argc, char **argv);
 
 static const struct command commands[] = {
-	{"validate", "validate [-f MANIFEST]",
-	 "check the manifest; print every error and warning",
-	 "Prints each problem as FILE:LINE:COLUMN: what is wrong; what to do.\n"
-	 "Exits 1 when there is an error (warnings alone exit 0).\n",
-	 cmd_validate},
-	{"render",
-	 "render --node NAME [-f MANIFEST] [--root DIR] [--dry-run]",
-	 "write a member's env file, unit, hostname and hosts entries",
-	 "  --node NAME    the member to render (default: the member named "
-	 "like this host)\n"
-	 "  --root DIR     write every file under DIR instead of / (agent.conf: "
-	 "root)\n"
-	 "  --dry-run      print a unified diff of what would change; write "
-	 "nothing\n"
-	 "Writes are atomic and only happen when content differs: a second "
-	 "run\nchanges nothing and says \"unchanged\".\n",
-	 cmd_render},
-	{"apply", "apply --node NAME [-f MANIFEST]",
-	 "render, set the hostname, enable and start the unit, wait for health",
-	 NULL, cmd_not_yet},
-	{"up", "up [-f MANIFEST]",
-	 "local mode: start every member as a child process", NULL,
-	 cmd_not_yet},
-	{"down", "down [-f MANIFEST]", "local mode: stop every member", NULL,
-	 cmd_not_yet},
-	{"restart", "restart NAME [-f MANIFEST]",
-	 "local mode: restart one member", NULL, cmd_not_yet},
-	{"kill", "kill NAME [-f MANIFEST]",
-	 "local mode: SIGKILL one member", NULL, cmd_not_yet},
-	{"status", "status [-f MANIFEST] [-w table|json]",
-	 "endpoint status of every member, as etcdctl prints it", NULL,
-	 cmd_not_yet},
-	{"health", "health [-f MANIFEST] [-w table|json]",
-	 "endpoint health of every member, as etcdctl prints it", NULL,
-	 cmd_not_yet},
-	{"members", "members [-f MANIFEST] [-w table|json]",
-	 "member list, as etcdctl prints it", NULL, cmd_not_yet},
-	{"drill", "drill failover [--mode kill|stop|pause] [-f MANIFEST]",
-	 "scenario.md B's failover drill, with numbers and a verdict", NULL,
-	 cmd_not_yet},
-	{"version", "version", "print cetcd-agent's version", NULL,
-	 cmd_version},
-	{"help", "help [COMMAND]", "this text, or a command's", NULL,
-	 cmd_help},
+    {"validate", "validate [-f MANIFEST]",
+     "check the manifest; print every error and warning",
+     "Prints each problem as FILE:LINE:COLUMN: what is wrong; what to do.\n"
+     "Exits 1 when there is an error (warnings alone exit 0).\n",
+     cmd_validate},
+    {"render", "render --node NAME [-f MANIFEST] [--root DIR] [--dry-run]",
+     "write a member's env file, unit, hostname and hosts entries",
+     "  --node NAME    the member to render (default: the member named "
+     "like this host)\n"
+     "  --root DIR     write every file under DIR instead of / (agent.conf: "
+     "root)\n"
+     "  --dry-run      print a unified diff of what would change; write "
+     "nothing\n"
+     "Writes are atomic and only happen when content differs: a second "
+     "run\nchanges nothing and says \"unchanged\".\n",
+     cmd_render},
+    {"apply", "apply --node NAME [-f MANIFEST]",
+     "render, set the hostname, enable and start the unit, wait for health",
+     NULL, cmd_not_yet},
+    {"up", "up [-f MANIFEST]",
+     "local mode: start every member as a child process", NULL, cmd_not_yet},
+    {"down", "down [-f MANIFEST]", "local mode: stop every member", NULL,
+     cmd_not_yet},
+    {"restart", "restart NAME [-f MANIFEST]", "local mode: restart one member",
+     NULL, cmd_not_yet},
+    {"kill", "kill NAME [-f MANIFEST]", "local mode: SIGKILL one member", NULL,
+     cmd_not_yet},
+    {"status", "status [-f MANIFEST] [-w table|json]",
+     "endpoint status of every member, as etcdctl prints it", NULL,
+     cmd_not_yet},
+    {"health", "health [-f MANIFEST] [-w table|json]",
+     "endpoint health of every member, as etcdctl prints it", NULL,
+     cmd_not_yet},
+    {"members", "members [-f MANIFEST] [-w table|json]",
+     "member list, as etcdctl prints it", NULL, cmd_not_yet},
+    {"drill", "drill failover [--mode kill|stop|pause] [-f MANIFEST]",
+     "scenario.md B's failover drill, with numbers and a verdict", NULL,
+     cmd_not_yet},
+    {"version", "version", "print cetcd-agent's version", NULL, cmd_version},
+    {"help", "help [COMMAND]", "this text, or a command's", NULL, cmd_help},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -134,8 +130,9 @@ static void usage(FILE *out)
 	for (i = 0; i < N_COMMANDS; i++) {
 		fprintf(out, "  %-10s %s%s\n", commands[i].name,
 			commands[i].summary,
-			commands[i].run == cmd_not_yet ? " (not implemented yet)" :
-							 "");
+			commands[i].run == cmd_not_yet
+			    ? " (not implemented yet)"
+			    : "");
 	}
 	fprintf(out,
 		"\nCommon options:\n"
@@ -154,8 +151,9 @@ static void command_usage(const struct command *cmd, FILE *out)
 	fprintf(out, "Usage: " PROG " %s\n\n%c%s.\n", cmd->synopsis,
 		toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
 	if (cmd->run == cmd_not_yet) {
-		fprintf(out, "\nNot implemented yet: it needs the member daemon "
-			     "(issue 6).\n");
+		fprintf(out,
+			"\nNot implemented yet: it needs the member daemon "
+			"(issue 6).\n");
 	}
 	if (cmd->options) {
 		fprintf(out, "\n%s", cmd->options);
@@ -177,16 +175,16 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"manifest", required_argument, NULL, 'f'},
-	{"config", required_argument, NULL, 'c'},
-	{"write-out", required_argument, NULL, 'w'},
-	{"help", no_argument, NULL, 'h'},
-	{"root", required_argument, NULL, OPT_ROOT},
-	{"node", required_argument, NULL, OPT_NODE},
-	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	{"mode", required_argument, NULL, OPT_MODE},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"manifest", required_argument, NULL, 'f'},
+    {"config", required_argument, NULL, 'c'},
+    {"write-out", required_argument, NULL, 'w'},
+    {"help", no_argument, NULL, 'h'},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"node", required_argument, NULL, OPT_NODE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 /*
@@ -233,13 +231,15 @@ static int parse_options(struct ctx *c, const struct command *cmd, int argc,
 			version_print(stdout, PROG);
 			return 1;
 		case ':':
-			fprintf(stderr, PROG " %s: %s needs a value; see '" PROG
-					     " %s --help'\n",
+			fprintf(stderr,
+				PROG " %s: %s needs a value; see '" PROG
+				     " %s --help'\n",
 				cmd->name, argv[optind - 1], cmd->name);
 			return -EINVAL;
 		default:
-			fprintf(stderr, PROG " %s: unknown option '%s'; see '" PROG
-					     " %s --help'\n",
+			fprintf(stderr,
+				PROG " %s: unknown option '%s'; see '" PROG
+				     " %s --help'\n",
 				cmd->name, argv[optind - 1], cmd->name);
 			return -EINVAL;
 		}
@@ -268,8 +268,9 @@ static int load_settings(struct ctx *c, const struct command *cmd)
 	buf_done(&errs);
 	if (c->output_flag) {
 		if (agent_output_parse(c->output_flag, &out) < 0) {
-			fprintf(stderr, PROG " %s: -w %s is unknown; write -w "
-					     "table or -w json\n",
+			fprintf(stderr,
+				PROG " %s: -w %s is unknown; write -w "
+				     "table or -w json\n",
 				cmd->name, c->output_flag);
 			return EXIT_USAGE;
 		}
@@ -307,8 +308,9 @@ static int load_manifest(struct ctx *c, struct manifest **out)
 static int no_positional(const struct command *cmd, int argc, char **argv)
 {
 	if (optind < argc) {
-		fprintf(stderr, PROG " %s: unexpected argument '%s'; see '" PROG
-				     " %s --help'\n",
+		fprintf(stderr,
+			PROG " %s: unexpected argument '%s'; see '" PROG
+			     " %s --help'\n",
 			cmd->name, argv[optind], cmd->name);
 		return EXIT_USAGE;
 	}
@@ -330,8 +332,9 @@ static int unused_options(const struct ctx *c, const struct command *cmd)
 		bad = "--mode";
 	}
 	if (bad) {
-		fprintf(stderr, PROG " %s: %s does not apply here; see '" PROG
-				     " %s --help'\n",
+		fprintf(stderr,
+			PROG " %s: %s does not apply here; see '" PROG
+			     " %s --help'\n",
 			cmd->name, bad, cmd->name);
 		return EXIT_USAGE;
 	}
@@ -373,8 +376,8 @@ static int cmd_validate(struct ctx *c, int argc, char **argv)
 }
 
 /* The member named like this host, when --node is not given. */
-static const struct manifest_member *member_by_hostname(
-	const struct manifest *m)
+static const struct manifest_member *
+member_by_hostname(const struct manifest *m)
 {
 	char host[256];
 
@@ -415,8 +418,9 @@ static int cmd_render(struct ctx *c, int argc, char **argv)
 	mb = c->node ? manifest_find_member(m, c->node) : member_by_hostname(m);
 	if (!mb) {
 		if (c->node) {
-			fprintf(stderr, PROG " render: %s has no member '%s'; "
-					     "give one of: ",
+			fprintf(stderr,
+				PROG " render: %s has no member '%s'; "
+				     "give one of: ",
 				manifest_path(c), c->node);
 		} else {
 			fprintf(stderr, PROG " render: no member is named like "
@@ -456,15 +460,16 @@ static int cmd_render(struct ctx *c, int argc, char **argv)
 			       diff.len, stdout);
 			for (i = 0; i < plan.n; i++) {
 				static const char *const s[] = {
-					"unchanged", "would be created",
-					"would be updated"};
+				    "unchanged", "would be created",
+				    "would be updated"};
 
 				printf("%s: %s\n", plan.t[i].path,
 				       s[plan.t[i].state]);
 			}
-			printf("dry run: %zu of %zu files would change; nothing "
-			       "written\n",
-			       changes, plan.n);
+			printf(
+			    "dry run: %zu of %zu files would change; nothing "
+			    "written\n",
+			    changes, plan.n);
 		}
 	} else {
 		r = render_plan_write(&plan, stdout, &why);
@@ -517,8 +522,9 @@ static int cmd_help(struct ctx *c, int argc, char **argv)
 	if (optind < argc) {
 		cmd = find_command(argv[optind]);
 		if (!cmd) {
-			fprintf(stderr, PROG ": unknown command '%s'; run '" PROG
-					     " --help'\n",
+			fprintf(stderr,
+				PROG ": unknown command '%s'; run '" PROG
+				     " --help'\n",
 				argv[optind]);
 			return EXIT_USAGE;
 		}
@@ -557,8 +563,9 @@ int main(int argc, char **argv)
 			c.config_path = argv[i] + 9;
 			c.config_given = true;
 		} else {
-			fprintf(stderr, PROG ": unknown option '%s' before the "
-					     "command; run '" PROG " --help'\n",
+			fprintf(stderr,
+				PROG ": unknown option '%s' before the "
+				     "command; run '" PROG " --help'\n",
 				argv[i]);
 			return EXIT_USAGE;
 		}
@@ -569,8 +576,9 @@ int main(int argc, char **argv)
 	}
 	cmd = find_command(argv[i]);
 	if (!cmd) {
-		fprintf(stderr, PROG ": unknown command '%s'; run '" PROG
-				     " --help' for the list\n",
+		fprintf(stderr,
+			PROG ": unknown command '%s'; run '" PROG
+			     " --help' for the list\n",
 			argv[i]);
 		return EXIT_USAGE;
 	}

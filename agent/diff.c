@@ -18,7 +18,7 @@
 struct line {
 	const char *p;
 	size_t len; /* without the newline */
-	bool nl; /* ends with a newline */
+	bool nl;    /* ends with a newline */
 };
 
 /* An edit script entry: ' ' same, '-' only in a, '+' only in b. */
@@ -117,9 +117,9 @@ static int middle_ops(const struct line *a, size_t lo_a, size_t hi_a,
 			if (line_eq(&a[lo_a + i], &b[lo_b + j])) {
 				T(i, j) = T(i + 1, j + 1) + 1;
 			} else {
-				T(i, j) = T(i + 1, j) > T(i, j + 1) ?
-						  T(i + 1, j) :
-						  T(i, j + 1);
+				T(i, j) = T(i + 1, j) > T(i, j + 1)
+					      ? T(i + 1, j)
+					      : T(i, j + 1);
 			}
 		}
 	}
@@ -152,8 +152,8 @@ static int emit_line(struct buf *out, char kind, const struct line *l)
 		r = buf_append(out, l->p, l->len);
 	}
 	if (r == 0) {
-		r = buf_append_str(out, l->nl ? "\n" :
-						 "\n\\ No newline at end of file\n");
+		r = buf_append_str(
+		    out, l->nl ? "\n" : "\n\\ No newline at end of file\n");
 	}
 	return r;
 }
@@ -176,7 +176,7 @@ static int emit_hunks(const struct op *ops, size_t n, const struct line *a,
 
 	while (i < n && r == 0) {
 		size_t start, end, k, a_first, b_first, a_count = 0,
-						       b_count = 0;
+							b_count = 0;
 
 		while (i < n && ops[i].kind == ' ') {
 			i++;
@@ -270,8 +270,7 @@ int diff_unified(const char *a_label, const char *a, size_t a_len,
 			       &n_ops, &cap);
 	}
 	for (i = 0; i < tail && r == 0; i++) {
-		r = push(&ops, &n_ops, &cap, ' ', na - tail + i,
-			 nb - tail + i);
+		r = push(&ops, &n_ops, &cap, ' ', na - tail + i, nb - tail + i);
 	}
 	if (r == 0) {
 		r = buf_printf(out, "--- %s\n+++ %s\n", a_label, b_label);

@@ -138,7 +138,7 @@ static int write_atomic(const char *path, const void *data, size_t len,
 
 	if (!slash || (size_t)(slash - path) >= sizeof(dir) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s.cetcd-tmp.XXXXXX", path) >=
-		    sizeof(tmp)) {
+		sizeof(tmp)) {
 		return -ENAMETOOLONG;
 	}
 	if (slash == path) {

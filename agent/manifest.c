@@ -225,7 +225,8 @@ vdiag_at(struct loader *L, enum manifest_severity sev, unsigned line,
 	/* A default shared by every member is reported once, not per member. */
 	for (i = 0; i < d->n; i++) {
 		if (d->v[i].severity == sev && d->v[i].line == line &&
-		    d->v[i].col == col && strcmp(d->v[i].msg, (char *)b.data) == 0) {
+		    d->v[i].col == col &&
+		    strcmp(d->v[i].msg, (char *)b.data) == 0) {
 			buf_done(&b);
 			return;
 		}
@@ -331,19 +332,21 @@ static int ytree_build(struct loader *L, const uint8_t *data, size_t len,
 				       "the tab with spaces");
 				ret = 1;
 			} else if (p.context) {
-				err_at(L, mark_num(p.problem_mark.line),
-				       mark_num(p.problem_mark.column),
-				       "invalid YAML: %s %s (line %u); check the "
-				       "indentation and quoting there",
-				       yaml_problem(&p), p.context,
-				       mark_num(p.context_mark.line));
+				err_at(
+				    L, mark_num(p.problem_mark.line),
+				    mark_num(p.problem_mark.column),
+				    "invalid YAML: %s %s (line %u); check the "
+				    "indentation and quoting there",
+				    yaml_problem(&p), p.context,
+				    mark_num(p.context_mark.line));
 				ret = 1;
 			} else {
-				err_at(L, mark_num(p.problem_mark.line),
-				       mark_num(p.problem_mark.column),
-				       "invalid YAML: %s; check the indentation "
-				       "and quoting there",
-				       yaml_problem(&p));
+				err_at(
+				    L, mark_num(p.problem_mark.line),
+				    mark_num(p.problem_mark.column),
+				    "invalid YAML: %s; check the indentation "
+				    "and quoting there",
+				    yaml_problem(&p));
 				ret = 1;
 			}
 			break;
@@ -356,10 +359,11 @@ static int ytree_build(struct loader *L, const uint8_t *data, size_t len,
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++n_docs > 1) {
-				err_at(L, line, col,
-				       "a second YAML document; a manifest is "
-				       "one document: remove this '---' and what "
-				       "follows, or split the file");
+				err_at(
+				    L, line, col,
+				    "a second YAML document; a manifest is "
+				    "one document: remove this '---' and what "
+				    "follows, or split the file");
 				ret = 1;
 				done = true;
 			}
@@ -389,8 +393,7 @@ static int ytree_build(struct loader *L, const uint8_t *data, size_t len,
 					   YAML_PLAIN_SCALAR_STYLE;
 				n->len = ev.data.scalar.length;
 				n->text = mem_strndup(
-					(const char *)ev.data.scalar.value,
-					n->len);
+				    (const char *)ev.data.scalar.value, n->len);
 				if (!n->text) {
 					ynode_free(n);
 					ret = -ENOMEM;
@@ -398,9 +401,9 @@ static int ytree_build(struct loader *L, const uint8_t *data, size_t len,
 					break;
 				}
 			} else {
-				n->kind = ev.type == YAML_SEQUENCE_START_EVENT ?
-						  YN_SEQ :
-						  YN_MAP;
+				n->kind = ev.type == YAML_SEQUENCE_START_EVENT
+					      ? YN_SEQ
+					      : YN_MAP;
 			}
 			if (depth > 0) {
 				if (ynode_add(stack[depth - 1], n) < 0) {
@@ -448,8 +451,13 @@ static int ytree_build(struct loader *L, const uint8_t *data, size_t len,
 	return 0;
 }
 
+static bool is_null(const struct ynode *n);
+
 static const char *kind_name(const struct ynode *n)
 {
+	if (is_null(n)) {
+		return "empty";
+	}
 	switch (n->kind) {
 	case YN_SEQ:
 		return "a list";
@@ -603,8 +611,8 @@ static void check_keys(struct loader *L, const struct ynode *map,
 			}
 		}
 		if (k == n_known) {
-			const char *s = manifest_suggest(key->text, known,
-							 n_known);
+			const char *s =
+			    manifest_suggest(key->text, known, n_known);
 			struct buf b = BUF_INIT;
 
 			if (s) {
@@ -712,7 +720,7 @@ int manifest_parse_duration(const char *s, uint64_t *out_ms)
 		const char *unit;
 		uint64_t ms;
 	} units[] = {
-		{"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+	    {"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
 	};
 	const char *unit;
 	uint64_t n;
@@ -737,15 +745,15 @@ static int parse_size(const char *s, uint64_t *out)
 		const char *unit;
 		uint64_t mult;
 	} units[] = {
-		{"", 1},
-		{"B", 1},
-		{"KB", 1000},
-		{"MB", 1000 * 1000},
-		{"GB", 1000 * 1000 * 1000},
-		{"KiB", 1ULL << 10},
-		{"MiB", 1ULL << 20},
-		{"GiB", 1ULL << 30},
-		{"TiB", 1ULL << 40},
+	    {"", 1},
+	    {"B", 1},
+	    {"KB", 1000},
+	    {"MB", 1000 * 1000},
+	    {"GB", 1000 * 1000 * 1000},
+	    {"KiB", 1ULL << 10},
+	    {"MiB", 1ULL << 20},
+	    {"GiB", 1ULL << 30},
+	    {"TiB", 1ULL << 40},
 	};
 	const char *unit;
 	uint64_t n;
@@ -780,8 +788,9 @@ static bool get_bool(struct loader *L, const struct ynode *v, const char *key,
 		*out = false;
 		return true;
 	}
-	err_node(L, v, "%s must be true or false, not '%s'; write true or false",
-		 key, s);
+	err_node(L, v,
+		 "%s must be true or false, not '%s'; write true or false", key,
+		 s);
 	return false;
 }
 
@@ -796,8 +805,9 @@ static bool get_uint(struct loader *L, const struct ynode *v, const char *key,
 		return false;
 	}
 	if (parse_u64(s, &n) < 0 || n < min || n > max) {
-		err_node(L, v, "%s must be %s, not '%s'; write a number from "
-			       "%llu to %llu",
+		err_node(L, v,
+			 "%s must be %s, not '%s'; write a number from "
+			 "%llu to %llu",
 			 key, what, s, (unsigned long long)min,
 			 (unsigned long long)max);
 		return false;
@@ -821,8 +831,9 @@ static bool get_duration(struct loader *L, const struct ynode *v,
 		return true;
 	}
 	if (manifest_parse_duration(s, &ms) < 0 || ms > 7ULL * 24 * 3600000) {
-		err_node(L, v, "%s: '%s' is not a duration; write a number "
-			       "with ms, s, m or h, e.g. 500ms or 10s%s",
+		err_node(L, v,
+			 "%s: '%s' is not a duration; write a number "
+			 "with ms, s, m or h, e.g. 500ms or 10s%s",
 			 key, s, infinity ? " (or infinity)" : "");
 		return false;
 	}
@@ -1165,91 +1176,91 @@ static bool get_addrs(struct loader *L, const struct ynode *v, const char *key,
 
 /* etcd 3.5's flags as ETCD_* variables (etcdmain/config.go). */
 static const char *const etcd_vars[] = {
-	"ETCD_ADVERTISE_CLIENT_URLS",
-	"ETCD_AUTH_TOKEN",
-	"ETCD_AUTH_TOKEN_TTL",
-	"ETCD_AUTO_COMPACTION_MODE",
-	"ETCD_AUTO_COMPACTION_RETENTION",
-	"ETCD_AUTO_TLS",
-	"ETCD_BACKEND_BATCH_INTERVAL",
-	"ETCD_BACKEND_BATCH_LIMIT",
-	"ETCD_BACKEND_BBOLT_FREELIST_TYPE",
-	"ETCD_BCRYPT_COST",
-	"ETCD_CERT_FILE",
-	"ETCD_CIPHER_SUITES",
-	"ETCD_CLIENT_CERT_ALLOWED_HOSTNAME",
-	"ETCD_CLIENT_CERT_AUTH",
-	"ETCD_CLIENT_CRL_FILE",
-	"ETCD_CORS",
-	"ETCD_DATA_DIR",
-	"ETCD_DEBUG",
-	"ETCD_DISCOVERY",
-	"ETCD_DISCOVERY_FALLBACK",
-	"ETCD_DISCOVERY_PROXY",
-	"ETCD_DISCOVERY_SRV",
-	"ETCD_DISCOVERY_SRV_NAME",
-	"ETCD_ELECTION_TIMEOUT",
-	"ETCD_ENABLE_GRPC_GATEWAY",
-	"ETCD_ENABLE_LOG_ROTATION",
-	"ETCD_ENABLE_PPROF",
-	"ETCD_ENABLE_V2",
-	"ETCD_EXPERIMENTAL_BACKEND_BBOLT_FREELIST_TYPE",
-	"ETCD_EXPERIMENTAL_COMPACTION_BATCH_LIMIT",
-	"ETCD_EXPERIMENTAL_CORRUPT_CHECK_TIME",
-	"ETCD_EXPERIMENTAL_ENABLE_DISTRIBUTED_TRACING",
-	"ETCD_EXPERIMENTAL_ENABLE_LEASE_CHECKPOINT",
-	"ETCD_EXPERIMENTAL_ENABLE_V2V3",
-	"ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK",
-	"ETCD_EXPERIMENTAL_TXN_MODE_WRITE_WITH_SHARED_BUFFER",
-	"ETCD_EXPERIMENTAL_WARNING_APPLY_DURATION",
-	"ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL",
-	"ETCD_FORCE_NEW_CLUSTER",
-	"ETCD_GRPC_KEEPALIVE_INTERVAL",
-	"ETCD_GRPC_KEEPALIVE_MIN_TIME",
-	"ETCD_GRPC_KEEPALIVE_TIMEOUT",
-	"ETCD_HEARTBEAT_INTERVAL",
-	"ETCD_HOST_WHITELIST",
-	"ETCD_INITIAL_ADVERTISE_PEER_URLS",
-	"ETCD_INITIAL_CLUSTER",
-	"ETCD_INITIAL_CLUSTER_STATE",
-	"ETCD_INITIAL_CLUSTER_TOKEN",
-	"ETCD_INITIAL_ELECTION_TICK_ADVANCE",
-	"ETCD_KEY_FILE",
-	"ETCD_LISTEN_CLIENT_HTTP_URLS",
-	"ETCD_LISTEN_CLIENT_URLS",
-	"ETCD_LISTEN_METRICS_URLS",
-	"ETCD_LISTEN_PEER_URLS",
-	"ETCD_LOG_FORMAT",
-	"ETCD_LOG_LEVEL",
-	"ETCD_LOG_OUTPUTS",
-	"ETCD_LOGGER",
-	"ETCD_MAX_CONCURRENT_STREAMS",
-	"ETCD_MAX_REQUEST_BYTES",
-	"ETCD_MAX_SNAPSHOTS",
-	"ETCD_MAX_TXN_OPS",
-	"ETCD_MAX_WALS",
-	"ETCD_METRICS",
-	"ETCD_NAME",
-	"ETCD_PEER_AUTO_TLS",
-	"ETCD_PEER_CERT_ALLOWED_CN",
-	"ETCD_PEER_CERT_ALLOWED_HOSTNAME",
-	"ETCD_PEER_CERT_FILE",
-	"ETCD_PEER_CLIENT_CERT_AUTH",
-	"ETCD_PEER_CRL_FILE",
-	"ETCD_PEER_KEY_FILE",
-	"ETCD_PEER_TRUSTED_CA_FILE",
-	"ETCD_PRE_VOTE",
-	"ETCD_PROXY",
-	"ETCD_QUOTA_BACKEND_BYTES",
-	"ETCD_SNAPSHOT_COUNT",
-	"ETCD_SOCKET_REUSE_ADDRESS",
-	"ETCD_SOCKET_REUSE_PORT",
-	"ETCD_STRICT_RECONFIG_CHECK",
-	"ETCD_TLS_MAX_VERSION",
-	"ETCD_TLS_MIN_VERSION",
-	"ETCD_TRUSTED_CA_FILE",
-	"ETCD_UNSAFE_NO_FSYNC",
-	"ETCD_WAL_DIR",
+    "ETCD_ADVERTISE_CLIENT_URLS",
+    "ETCD_AUTH_TOKEN",
+    "ETCD_AUTH_TOKEN_TTL",
+    "ETCD_AUTO_COMPACTION_MODE",
+    "ETCD_AUTO_COMPACTION_RETENTION",
+    "ETCD_AUTO_TLS",
+    "ETCD_BACKEND_BATCH_INTERVAL",
+    "ETCD_BACKEND_BATCH_LIMIT",
+    "ETCD_BACKEND_BBOLT_FREELIST_TYPE",
+    "ETCD_BCRYPT_COST",
+    "ETCD_CERT_FILE",
+    "ETCD_CIPHER_SUITES",
+    "ETCD_CLIENT_CERT_ALLOWED_HOSTNAME",
+    "ETCD_CLIENT_CERT_AUTH",
+    "ETCD_CLIENT_CRL_FILE",
+    "ETCD_CORS",
+    "ETCD_DATA_DIR",
+    "ETCD_DEBUG",
+    "ETCD_DISCOVERY",
+    "ETCD_DISCOVERY_FALLBACK",
+    "ETCD_DISCOVERY_PROXY",
+    "ETCD_DISCOVERY_SRV",
+    "ETCD_DISCOVERY_SRV_NAME",
+    "ETCD_ELECTION_TIMEOUT",
+    "ETCD_ENABLE_GRPC_GATEWAY",
+    "ETCD_ENABLE_LOG_ROTATION",
+    "ETCD_ENABLE_PPROF",
+    "ETCD_ENABLE_V2",
+    "ETCD_EXPERIMENTAL_BACKEND_BBOLT_FREELIST_TYPE",
+    "ETCD_EXPERIMENTAL_COMPACTION_BATCH_LIMIT",
+    "ETCD_EXPERIMENTAL_CORRUPT_CHECK_TIME",
+    "ETCD_EXPERIMENTAL_ENABLE_DISTRIBUTED_TRACING",
+    "ETCD_EXPERIMENTAL_ENABLE_LEASE_CHECKPOINT",
+    "ETCD_EXPERIMENTAL_ENABLE_V2V3",
+    "ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK",
+    "ETCD_EXPERIMENTAL_TXN_MODE_WRITE_WITH_SHARED_BUFFER",
+    "ETCD_EXPERIMENTAL_WARNING_APPLY_DURATION",
+    "ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL",
+    "ETCD_FORCE_NEW_CLUSTER",
+    "ETCD_GRPC_KEEPALIVE_INTERVAL",
+    "ETCD_GRPC_KEEPALIVE_MIN_TIME",
+    "ETCD_GRPC_KEEPALIVE_TIMEOUT",
+    "ETCD_HEARTBEAT_INTERVAL",
+    "ETCD_HOST_WHITELIST",
+    "ETCD_INITIAL_ADVERTISE_PEER_URLS",
+    "ETCD_INITIAL_CLUSTER",
+    "ETCD_INITIAL_CLUSTER_STATE",
+    "ETCD_INITIAL_CLUSTER_TOKEN",
+    "ETCD_INITIAL_ELECTION_TICK_ADVANCE",
+    "ETCD_KEY_FILE",
+    "ETCD_LISTEN_CLIENT_HTTP_URLS",
+    "ETCD_LISTEN_CLIENT_URLS",
+    "ETCD_LISTEN_METRICS_URLS",
+    "ETCD_LISTEN_PEER_URLS",
+    "ETCD_LOG_FORMAT",
+    "ETCD_LOG_LEVEL",
+    "ETCD_LOG_OUTPUTS",
+    "ETCD_LOGGER",
+    "ETCD_MAX_CONCURRENT_STREAMS",
+    "ETCD_MAX_REQUEST_BYTES",
+    "ETCD_MAX_SNAPSHOTS",
+    "ETCD_MAX_TXN_OPS",
+    "ETCD_MAX_WALS",
+    "ETCD_METRICS",
+    "ETCD_NAME",
+    "ETCD_PEER_AUTO_TLS",
+    "ETCD_PEER_CERT_ALLOWED_CN",
+    "ETCD_PEER_CERT_ALLOWED_HOSTNAME",
+    "ETCD_PEER_CERT_FILE",
+    "ETCD_PEER_CLIENT_CERT_AUTH",
+    "ETCD_PEER_CRL_FILE",
+    "ETCD_PEER_KEY_FILE",
+    "ETCD_PEER_TRUSTED_CA_FILE",
+    "ETCD_PRE_VOTE",
+    "ETCD_PROXY",
+    "ETCD_QUOTA_BACKEND_BYTES",
+    "ETCD_SNAPSHOT_COUNT",
+    "ETCD_SOCKET_REUSE_ADDRESS",
+    "ETCD_SOCKET_REUSE_PORT",
+    "ETCD_STRICT_RECONFIG_CHECK",
+    "ETCD_TLS_MAX_VERSION",
+    "ETCD_TLS_MIN_VERSION",
+    "ETCD_TRUSTED_CA_FILE",
+    "ETCD_UNSAFE_NO_FSYNC",
+    "ETCD_WAL_DIR",
 };
 
 /* Variables the agent writes itself, and the manifest key that sets them. */
@@ -1257,37 +1268,37 @@ static const struct {
 	const char *var;
 	const char *key;
 } derived_vars[] = {
-	{"ETCD_NAME", "the member's name"},
-	{"ETCD_DATA_DIR", "data_dir"},
-	{"ETCD_LISTEN_PEER_URLS", "address, listen and peer_port"},
-	{"ETCD_LISTEN_CLIENT_URLS", "address, listen and client_port"},
-	{"ETCD_INITIAL_ADVERTISE_PEER_URLS", "address, advertise and peer_port"},
-	{"ETCD_INITIAL_CLUSTER", "the members list"},
-	{"ETCD_INITIAL_CLUSTER_TOKEN", "cluster.token"},
-	{"ETCD_ADVERTISE_CLIENT_URLS", "address, advertise and client_port"},
-	{"ETCD_HEARTBEAT_INTERVAL", "heartbeat_interval"},
-	{"ETCD_ELECTION_TIMEOUT", "election_timeout"},
-	{"ETCD_SNAPSHOT_COUNT", "snapshot_count"},
-	{"ETCD_QUOTA_BACKEND_BYTES", "quota_backend_bytes"},
+    {"ETCD_NAME", "the member's name"},
+    {"ETCD_DATA_DIR", "data_dir"},
+    {"ETCD_LISTEN_PEER_URLS", "address, listen and peer_port"},
+    {"ETCD_LISTEN_CLIENT_URLS", "address, listen and client_port"},
+    {"ETCD_INITIAL_ADVERTISE_PEER_URLS", "address, advertise and peer_port"},
+    {"ETCD_INITIAL_CLUSTER", "the members list"},
+    {"ETCD_INITIAL_CLUSTER_TOKEN", "cluster.token"},
+    {"ETCD_ADVERTISE_CLIENT_URLS", "address, advertise and client_port"},
+    {"ETCD_HEARTBEAT_INTERVAL", "heartbeat_interval"},
+    {"ETCD_ELECTION_TIMEOUT", "election_timeout"},
+    {"ETCD_SNAPSHOT_COUNT", "snapshot_count"},
+    {"ETCD_QUOTA_BACKEND_BYTES", "quota_backend_bytes"},
 };
 
 static const char *const etcd_bool_vars[] = {
-	"ETCD_AUTO_TLS",
-	"ETCD_CLIENT_CERT_AUTH",
-	"ETCD_DEBUG",
-	"ETCD_ENABLE_GRPC_GATEWAY",
-	"ETCD_ENABLE_LOG_ROTATION",
-	"ETCD_ENABLE_PPROF",
-	"ETCD_ENABLE_V2",
-	"ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK",
-	"ETCD_FORCE_NEW_CLUSTER",
-	"ETCD_PEER_AUTO_TLS",
-	"ETCD_PEER_CLIENT_CERT_AUTH",
-	"ETCD_PRE_VOTE",
-	"ETCD_SOCKET_REUSE_ADDRESS",
-	"ETCD_SOCKET_REUSE_PORT",
-	"ETCD_STRICT_RECONFIG_CHECK",
-	"ETCD_UNSAFE_NO_FSYNC",
+    "ETCD_AUTO_TLS",
+    "ETCD_CLIENT_CERT_AUTH",
+    "ETCD_DEBUG",
+    "ETCD_ENABLE_GRPC_GATEWAY",
+    "ETCD_ENABLE_LOG_ROTATION",
+    "ETCD_ENABLE_PPROF",
+    "ETCD_ENABLE_V2",
+    "ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK",
+    "ETCD_FORCE_NEW_CLUSTER",
+    "ETCD_PEER_AUTO_TLS",
+    "ETCD_PEER_CLIENT_CERT_AUTH",
+    "ETCD_PRE_VOTE",
+    "ETCD_SOCKET_REUSE_ADDRESS",
+    "ETCD_SOCKET_REUSE_PORT",
+    "ETCD_STRICT_RECONFIG_CHECK",
+    "ETCD_UNSAFE_NO_FSYNC",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -1413,8 +1424,9 @@ static bool check_env_value(struct loader *L, const struct ynode *v,
 	}
 	if (in_list(key, etcd_bool_vars, ARRAY_LEN(etcd_bool_vars)) &&
 	    strcmp(val, "true") != 0 && strcmp(val, "false") != 0) {
-		err_node(L, v, "%s must be true or false, not '%s'; write true "
-			       "or false",
+		err_node(L, v,
+			 "%s must be true or false, not '%s'; write true "
+			 "or false",
 			 key, val);
 		return false;
 	}
@@ -1506,7 +1518,7 @@ static bool get_env(struct loader *L, const struct ynode *v, const char *key,
 		}
 		if (strncmp(name, "ETCD_", 5) != 0 || name[5] == '\0' ||
 		    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-			    strlen(name)) {
+			strlen(name)) {
 			err_node(L, k,
 				 "'%s' is not an ETCD_* variable; write etcd's "
 				 "flag in upper case with ETCD_ in front, e.g. "
@@ -1540,7 +1552,7 @@ static bool get_env(struct loader *L, const struct ynode *v, const char *key,
 		}
 		if (!in_list(name, etcd_vars, ARRAY_LEN(etcd_vars))) {
 			const char *best = manifest_suggest(
-				name, etcd_vars, ARRAY_LEN(etcd_vars));
+			    name, etcd_vars, ARRAY_LEN(etcd_vars));
 
 			if (best) {
 				warn_at(L, k->line, k->col,
@@ -1603,26 +1615,26 @@ static const struct {
 	const char *name;
 	enum vkind kind;
 } setting_defs[MK_N_KEYS_] = {
-	[MK_CLIENT_PORT] = {"client_port", V_PORT},
-	[MK_PEER_PORT] = {"peer_port", V_PORT},
-	[MK_CLIENT_SCHEME] = {"client_scheme", V_SCHEME},
-	[MK_PEER_SCHEME] = {"peer_scheme", V_SCHEME},
-	[MK_INSTALL_DIR] = {"install_dir", V_PATH},
-	[MK_BINARY] = {"binary", V_PATH},
-	[MK_CONFIG_FILE] = {"config_file", V_PATH},
-	[MK_DATA_DIR] = {"data_dir", V_PATH},
-	[MK_USER] = {"user", V_USER},
-	[MK_UNIT] = {"unit", V_UNIT},
-	[MK_START_TIMEOUT] = {"start_timeout", V_TIMEOUT},
-	[MK_HEARTBEAT_INTERVAL] = {"heartbeat_interval", V_HEARTBEAT},
-	[MK_ELECTION_TIMEOUT] = {"election_timeout", V_ELECTION},
-	[MK_SNAPSHOT_COUNT] = {"snapshot_count", V_COUNT},
-	[MK_QUOTA_BACKEND_BYTES] = {"quota_backend_bytes", V_SIZE},
-	[MK_HOSTNAME] = {"hostname", V_BOOL},
-	[MK_HOSTS] = {"hosts", V_BOOL},
-	[MK_LISTEN] = {"listen", V_ADDRS},
-	[MK_ADVERTISE] = {"advertise", V_ADDRS},
-	[MK_ENV] = {"env", V_ENV},
+    [MK_CLIENT_PORT] = {"client_port", V_PORT},
+    [MK_PEER_PORT] = {"peer_port", V_PORT},
+    [MK_CLIENT_SCHEME] = {"client_scheme", V_SCHEME},
+    [MK_PEER_SCHEME] = {"peer_scheme", V_SCHEME},
+    [MK_INSTALL_DIR] = {"install_dir", V_PATH},
+    [MK_BINARY] = {"binary", V_PATH},
+    [MK_CONFIG_FILE] = {"config_file", V_PATH},
+    [MK_DATA_DIR] = {"data_dir", V_PATH},
+    [MK_USER] = {"user", V_USER},
+    [MK_UNIT] = {"unit", V_UNIT},
+    [MK_START_TIMEOUT] = {"start_timeout", V_TIMEOUT},
+    [MK_HEARTBEAT_INTERVAL] = {"heartbeat_interval", V_HEARTBEAT},
+    [MK_ELECTION_TIMEOUT] = {"election_timeout", V_ELECTION},
+    [MK_SNAPSHOT_COUNT] = {"snapshot_count", V_COUNT},
+    [MK_QUOTA_BACKEND_BYTES] = {"quota_backend_bytes", V_SIZE},
+    [MK_HOSTNAME] = {"hostname", V_BOOL},
+    [MK_HOSTS] = {"hosts", V_BOOL},
+    [MK_LISTEN] = {"listen", V_ADDRS},
+    [MK_ADVERTISE] = {"advertise", V_ADDRS},
+    [MK_ENV] = {"env", V_ENV},
 };
 
 static char **str_field(struct manifest_settings *s, enum manifest_key k)
@@ -1767,8 +1779,9 @@ static bool parse_setting(struct loader *L, struct manifest_settings *s,
 			return false;
 		}
 		if (strcmp(txt, "http") != 0 && strcmp(txt, "https") != 0) {
-			err_node(L, v, "%s must be http or https, not '%s'; "
-				       "write http or https",
+			err_node(L, v,
+				 "%s must be http or https, not '%s'; "
+				 "write http or https",
 				 key, txt);
 			return false;
 		}
@@ -1941,8 +1954,9 @@ static void parse_settings(struct loader *L, const struct ynode *map,
 
 	if (map->kind != YN_MAP) {
 		if (!is_null(map)) {
-			err_node(L, map, "%s is %s; it must be a mapping of "
-					 "settings such as client_port: 2379",
+			err_node(L, map,
+				 "%s is %s; it must be a mapping of "
+				 "settings such as client_port: 2379",
 				 section, kind_name(map));
 		}
 		return;
@@ -1988,7 +2002,8 @@ static int settings_merge(struct manifest_settings *dst,
 			sf = str_field(w, (enum manifest_key)k);
 			uf = u64_field(w, (enum manifest_key)k);
 			if (sf && *sf) {
-				char **df = str_field(dst, (enum manifest_key)k);
+				char **df =
+				    str_field(dst, (enum manifest_key)k);
 
 				mem_free(*df);
 				*df = mem_strdup(*sf);
@@ -2002,12 +2017,12 @@ static int settings_merge(struct manifest_settings *dst,
 			} else if (k == MK_HOSTS) {
 				dst->hosts = src->hosts;
 			} else if (k == MK_LISTEN || k == MK_ADVERTISE) {
-				struct manifest_strv *d2 = k == MK_LISTEN ?
-								   &dst->listen :
-								   &dst->advertise;
+				struct manifest_strv *d2 =
+				    k == MK_LISTEN ? &dst->listen
+						   : &dst->advertise;
 				const struct manifest_strv *s2 =
-					k == MK_LISTEN ? &src->listen :
-							 &src->advertise;
+				    k == MK_LISTEN ? &src->listen
+						   : &src->advertise;
 
 				strv_free(d2);
 				if (strv_copy(d2, s2) < 0) {
@@ -2101,25 +2116,28 @@ static void parse_cluster(struct loader *L, const struct ynode *root)
 		return;
 	}
 	if (c->kind != YN_MAP) {
-		err_node(L, c, "cluster is %s; it must be a mapping with name: "
-			       "and token:",
+		err_node(L, c,
+			 "cluster is %s; it must be a mapping with name: "
+			 "and token:",
 			 kind_name(c));
 		return;
 	}
 	check_keys(L, c, "cluster", known, ARRAY_LEN(known));
 	v = map_get(c, "name");
 	if (!v) {
-		err_node(L, c, "cluster has no name; add name: (e.g. "
-			       "etcd-cluster)");
+		err_node(L, c,
+			 "cluster has no name; add name: (e.g. "
+			 "etcd-cluster)");
 	} else {
-		get_name(L, v, "cluster name", "etcd-cluster", &m->cluster_name);
+		get_name(L, v, "cluster name", "etcd-cluster",
+			 &m->cluster_name);
 	}
 	v = map_get(c, "token");
 	if (v) {
 		const char *s = scalar(L, v, "token", "a token string");
 
-		if (s && (!is_safe_text(s) || strchr(s, ' ') ||
-			  strlen(s) > 255)) {
+		if (s &&
+		    (!is_safe_text(s) || strchr(s, ' ') || strlen(s) > 255)) {
 			err_node(L, v,
 				 "token '%s' holds a space, quote, backslash, "
 				 "'$', '`', '%%' or control character; use "
@@ -2138,24 +2156,24 @@ static void parse_cluster(struct loader *L, const struct ynode *root)
 static void parse_drill(struct loader *L, const struct ynode *root)
 {
 	static const char *const known[MD_N_KEYS_] = {
-		[MD_MODE] = "mode",
-		[MD_PAUSE] = "pause",
-		[MD_WRITE_INTERVAL] = "write_interval",
-		[MD_LEADER_TIMEOUT] = "leader_timeout",
-		[MD_STABLE_TIME] = "stable_time",
-		[MD_CLOCK_SKEW_MAX] = "clock_skew_max",
-		[MD_KEY_PREFIX] = "key_prefix",
-		[MD_SSH_USER] = "ssh_user",
+	    [MD_MODE] = "mode",
+	    [MD_PAUSE] = "pause",
+	    [MD_WRITE_INTERVAL] = "write_interval",
+	    [MD_LEADER_TIMEOUT] = "leader_timeout",
+	    [MD_STABLE_TIME] = "stable_time",
+	    [MD_CLOCK_SKEW_MAX] = "clock_skew_max",
+	    [MD_KEY_PREFIX] = "key_prefix",
+	    [MD_SSH_USER] = "ssh_user",
 	};
 	const struct ynode *dn = map_get(root, "drill");
 	struct manifest_drill *d = &L->m->drill;
 	const struct ynode *v;
 	uint64_t *durs[MD_N_KEYS_] = {
-		[MD_PAUSE] = &d->pause_ms,
-		[MD_WRITE_INTERVAL] = &d->write_interval_ms,
-		[MD_LEADER_TIMEOUT] = &d->leader_timeout_ms,
-		[MD_STABLE_TIME] = &d->stable_time_ms,
-		[MD_CLOCK_SKEW_MAX] = &d->clock_skew_max_ms,
+	    [MD_PAUSE] = &d->pause_ms,
+	    [MD_WRITE_INTERVAL] = &d->write_interval_ms,
+	    [MD_LEADER_TIMEOUT] = &d->leader_timeout_ms,
+	    [MD_STABLE_TIME] = &d->stable_time_ms,
+	    [MD_CLOCK_SKEW_MAX] = &d->clock_skew_max_ms,
 	};
 	int k;
 
@@ -2163,8 +2181,9 @@ static void parse_drill(struct loader *L, const struct ynode *root)
 		return;
 	}
 	if (dn->kind != YN_MAP) {
-		err_node(L, dn, "drill is %s; it must be a mapping of drill "
-				"settings such as mode: kill",
+		err_node(L, dn,
+			 "drill is %s; it must be a mapping of drill "
+			 "settings such as mode: kill",
 			 kind_name(dn));
 		return;
 	}
@@ -2186,8 +2205,9 @@ static void parse_drill(struct loader *L, const struct ynode *root)
 				continue;
 			}
 			if (manifest_drill_mode_parse(s, &d->mode) < 0) {
-				err_node(L, v, "drill mode '%s' is unknown; "
-					       "write kill, stop or pause",
+				err_node(L, v,
+					 "drill mode '%s' is unknown; "
+					 "write kill, stop or pause",
 					 s);
 				continue;
 			}
@@ -2215,11 +2235,12 @@ static void parse_drill(struct loader *L, const struct ynode *root)
 				continue;
 			}
 			if (!is_user(s)) {
-				err_node(L, v,
-					 "ssh_user '%s' is not a valid user "
-					 "name; use lower-case letters, digits, "
-					 "'_' and '-'",
-					 s);
+				err_node(
+				    L, v,
+				    "ssh_user '%s' is not a valid user "
+				    "name; use lower-case letters, digits, "
+				    "'_' and '-'",
+				    s);
 				continue;
 			}
 			d->ssh_user = mem_strdup(s);
@@ -2252,15 +2273,17 @@ static void parse_member(struct loader *L, const struct ynode *mn,
 	check_keys(L, mn, "a member", known, ARRAY_LEN(known));
 	v = map_get(mn, "name");
 	if (!v) {
-		err_node(L, mn, "member has no name; add name: (e.g. "
-				"etcd-node01)");
+		err_node(L, mn,
+			 "member has no name; add name: (e.g. "
+			 "etcd-node01)");
 	} else {
 		get_name(L, v, "member name", "etcd-node01", &mem->name);
 	}
 	v = map_get(mn, "address");
 	if (!v) {
-		err_node(L, mn, "member has no address; add address: with its "
-				"IP address (e.g. 192.168.199.101)");
+		err_node(L, mn,
+			 "member has no address; add address: with its "
+			 "IP address (e.g. 192.168.199.101)");
 	} else {
 		get_addr(L, v, "address", &mem->address);
 	}
@@ -2363,9 +2386,9 @@ static void check_member_alone(struct loader *L, struct manifest_member *mb)
 	size_t i;
 
 	if (s->client_port == s->peer_port) {
-		enum manifest_key k = (s->set & (1u << MK_PEER_PORT)) ?
-					      MK_PEER_PORT :
-					      MK_CLIENT_PORT;
+		enum manifest_key k = (s->set & (1u << MK_PEER_PORT))
+					  ? MK_PEER_PORT
+					  : MK_CLIENT_PORT;
 
 		err_at(L, key_line(mb, k), key_col(mb, k),
 		       "port clash: client_port and peer_port are both %llu; "
@@ -2373,9 +2396,9 @@ static void check_member_alone(struct loader *L, struct manifest_member *mb)
 		       (unsigned long long)s->client_port);
 	}
 	if (s->election_ms < 5 * s->heartbeat_ms) {
-		enum manifest_key k = (s->set & (1u << MK_ELECTION_TIMEOUT)) ?
-					      MK_ELECTION_TIMEOUT :
-					      MK_HEARTBEAT_INTERVAL;
+		enum manifest_key k = (s->set & (1u << MK_ELECTION_TIMEOUT))
+					  ? MK_ELECTION_TIMEOUT
+					  : MK_HEARTBEAT_INTERVAL;
 
 		err_at(L, key_line(mb, k), key_col(mb, k),
 		       "election_timeout %llums is less than 5 times "
@@ -2399,8 +2422,8 @@ static void check_member_alone(struct loader *L, struct manifest_member *mb)
 			       "port clash: the wildcard address %s covers "
 			       "every other address on the same ports; keep "
 			       "only the wildcard or only specific addresses",
-			       is_wildcard(mb->address) ? mb->address :
-							  s->listen.v[i]);
+			       is_wildcard(mb->address) ? mb->address
+							: s->listen.v[i]);
 			break;
 		}
 	}
@@ -2431,8 +2454,8 @@ static void check_member_alone(struct loader *L, struct manifest_member *mb)
 		bool has = false;
 
 		for (i = 0; i < s->env.n; i++) {
-			has |= strcmp(s->env.v[i].key, "ETCD_PEER_CERT_FILE") ==
-			       0;
+			has |=
+			    strcmp(s->env.v[i].key, "ETCD_PEER_CERT_FILE") == 0;
 		}
 		if (!has) {
 			warn_at(L, key_line(mb, MK_PEER_SCHEME),
@@ -2460,9 +2483,8 @@ static void check_member_alone(struct loader *L, struct manifest_member *mb)
 /* Paths two members on one host must not share. */
 static const enum manifest_key own_keys[] = {MK_DATA_DIR, MK_CONFIG_FILE,
 					     MK_UNIT};
-static const char *const own_examples[] = {"/var/lib/cetcd/{name}",
-					   "/etc/cetcd/{name}.conf",
-					   "cetcd@{name}.service"};
+static const char *const own_examples[] = {
+    "/var/lib/cetcd/{name}", "/etc/cetcd/{name}.conf", "cetcd@{name}.service"};
 
 /*
  * Did b's value for k come from the member itself (overrides or its own
@@ -2504,9 +2526,9 @@ static void check_pair(struct loader *L, const struct manifest_member *a,
 	     a->s.client_port == b->s.peer_port ||
 	     a->s.peer_port == b->s.peer_port)) {
 		port = (a->s.client_port == b->s.client_port ||
-			a->s.peer_port == b->s.client_port) ?
-			       b->s.client_port :
-			       b->s.peer_port;
+			a->s.peer_port == b->s.client_port)
+			   ? b->s.client_port
+			   : b->s.peer_port;
 		err_at(L, b->line, b->col,
 		       "duplicate address %s:%llu: member %s (line %u) uses "
 		       "it too; give every member its own address (or its own "
@@ -2543,7 +2565,9 @@ static void check_pair(struct loader *L, const struct manifest_member *a,
 			       setting_defs[k].name, own_examples[i]);
 		}
 	}
-	if (a->s.hostname && b->s.hostname) {
+	if (a->s.hostname && b->s.hostname &&
+	    (own_value(L, b, MK_HOSTNAME) || !done[MK_HOSTNAME])) {
+		done[MK_HOSTNAME] |= !own_value(L, b, MK_HOSTNAME);
 		err_at(L, key_line(b, MK_HOSTNAME), key_col(b, MK_HOSTNAME),
 		       "members %s and %s run on one host, which cannot take "
 		       "both names; set hostname: false",
@@ -2588,11 +2612,12 @@ static void check_members(struct loader *L, const struct ynode *list)
 					mb->name, mb->address);
 			}
 		} else if (is_loopback(mb->address) && n_loop < m->n_members) {
-			warn_at(L, mb->line, mb->col,
-				"member %s's address %s is loopback while other "
-				"members are on other hosts, so they cannot "
-				"reach it; give the host's own IP address",
-				mb->name, mb->address);
+			warn_at(
+			    L, mb->line, mb->col,
+			    "member %s's address %s is loopback while other "
+			    "members are on other hosts, so they cannot "
+			    "reach it; give the host's own IP address",
+			    mb->name, mb->address);
 		}
 	}
 	if (m->n_members % 2 == 0) {
@@ -2664,9 +2689,9 @@ static void parse_members(struct loader *L, const struct ynode *root)
 			struct buf b = BUF_INIT;
 
 			if (buf_printf(&b, "%s/bin/cetcd",
-				       strcmp(mb->s.install_dir, "/") == 0 ?
-					       "" :
-					       mb->s.install_dir) < 0) {
+				       strcmp(mb->s.install_dir, "/") == 0
+					   ? ""
+					   : mb->s.install_dir) < 0) {
 				L->err = -ENOMEM;
 				return;
 			}
@@ -2837,8 +2862,9 @@ int manifest_load_file(const char *path, struct manifest **out,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
-		err_at(&L, 0, 0, "cannot read the manifest: %s; check the path "
-				 "(-f MANIFEST)",
+		err_at(&L, 0, 0,
+		       "cannot read the manifest: %s; check the path "
+		       "(-f MANIFEST)",
 		       strerror(-r));
 		if (fd >= 0) {
 			close(fd);
@@ -2880,8 +2906,8 @@ int manifest_load_file(const char *path, struct manifest **out,
 	}
 	close(fd);
 	if (r == 0) {
-		r = manifest_load_buf(path, b.data ? b.data : (const uint8_t *)"",
-				      b.len, out, d);
+		r = manifest_load_buf(
+		    path, b.data ? b.data : (const uint8_t *)"", b.len, out, d);
 	}
 	buf_done(&b);
 	return L.err ? L.err : r;
@@ -2900,8 +2926,8 @@ const struct manifest_member *manifest_find_member(const struct manifest *m,
 	return NULL;
 }
 
-int manifest_url(const char *scheme, const char *addr, uint64_t port,
-		 char *out, size_t size)
+int manifest_url(const char *scheme, const char *addr, uint64_t port, char *out,
+		 size_t size)
 {
 	int n;
 

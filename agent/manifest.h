@@ -126,7 +126,7 @@ enum manifest_key {
 };
 
 struct manifest_settings {
-	uint32_t set; /* 1u << enum manifest_key */
+	uint32_t set;		   /* 1u << enum manifest_key */
 	unsigned line[MK_N_KEYS_]; /* where each given key's value is */
 	unsigned col[MK_N_KEYS_];
 	uint64_t client_port;
@@ -145,8 +145,8 @@ struct manifest_settings {
 	uint64_t snapshot_count;
 	uint64_t quota_bytes;
 	bool hostname; /* set the host's name to the member's */
-	bool hosts; /* write every member into the hosts file */
-	struct manifest_strv listen; /* extra listen addresses */
+	bool hosts;    /* write every member into the hosts file */
+	struct manifest_strv listen;	/* extra listen addresses */
 	struct manifest_strv advertise; /* extra advertised addresses */
 	struct manifest_env env;
 };
@@ -220,8 +220,8 @@ const struct manifest_member *manifest_find_member(const struct manifest *m,
  * "scheme://addr:port" for addr (IPv6 in brackets) into out; 0, or
  * -ENAMETOOLONG when it does not fit.
  */
-int manifest_url(const char *scheme, const char *addr, uint64_t port,
-		 char *out, size_t size);
+int manifest_url(const char *scheme, const char *addr, uint64_t port, char *out,
+		 size_t size);
 
 /* The drill modes' names ("kill", "stop", "pause"). */
 const char *manifest_drill_mode_name(enum manifest_drill_mode mode);

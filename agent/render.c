@@ -62,12 +62,15 @@ int render_env_text(const struct manifest *m, const struct manifest_member *mb,
 	r = r ?: buf_append_str(out, "ETCD_LISTEN_PEER_URLS=\"");
 	r = r ?: append_urls(out, s->peer_scheme, mb, &s->listen, s->peer_port);
 	r = r ?: buf_append_str(out, "\"\nETCD_LISTEN_CLIENT_URLS=\"");
-	r = r ?: append_urls(out, s->client_scheme, mb, &s->listen,
-			     s->client_port);
-	r = r ?: buf_append_str(out,
-				"\"\n\nETCD_INITIAL_ADVERTISE_PEER_URLS=\"");
-	r = r ?: append_urls(out, s->peer_scheme, mb, &s->advertise,
-			     s->peer_port);
+	r = r
+		?: append_urls(out, s->client_scheme, mb, &s->listen,
+			       s->client_port);
+	r = r
+		?: buf_append_str(out,
+				  "\"\n\nETCD_INITIAL_ADVERTISE_PEER_URLS=\"");
+	r = r
+		?: append_urls(out, s->peer_scheme, mb, &s->advertise,
+			       s->peer_port);
 	r = r ?: buf_append_str(out, "\"\nETCD_INITIAL_CLUSTER=\"");
 	for (i = 0; i < m->n_members && r == 0; i++) {
 		const struct manifest_member *p = &m->members[i];
@@ -75,8 +78,8 @@ int render_env_text(const struct manifest *m, const struct manifest_member *mb,
 
 		/* name=url for each advertised peer URL, as etcd reads it. */
 		for (j = 0; j <= p->s.advertise.n && r == 0; j++) {
-			const char *addr = j == 0 ? p->address :
-						    p->s.advertise.v[j - 1];
+			const char *addr =
+			    j == 0 ? p->address : p->s.advertise.v[j - 1];
 
 			r = buf_printf(out, "%s%s=", i == 0 && first ? "" : ",",
 				       p->name);
@@ -89,19 +92,20 @@ int render_env_text(const struct manifest *m, const struct manifest_member *mb,
 			}
 		}
 	}
-	r = r ?: buf_printf(out, "\"\nETCD_INITIAL_CLUSTER_TOKEN=\"%s\"\n",
-			    m->token);
+	r = r
+		?: buf_printf(out, "\"\nETCD_INITIAL_CLUSTER_TOKEN=\"%s\"\n",
+			      m->token);
 	r = r ?: buf_append_str(out, "ETCD_ADVERTISE_CLIENT_URLS=\"");
-	r = r ?: append_urls(out, s->client_scheme, mb, &s->advertise,
-			     s->client_port);
+	r = r
+		?: append_urls(out, s->client_scheme, mb, &s->advertise,
+			       s->client_port);
 	r = r ?: buf_append_str(out, "\"\n");
 	if (r < 0) {
 		return r;
 	}
-	tail = (s->set & ((1u << MK_HEARTBEAT_INTERVAL) |
-			  (1u << MK_ELECTION_TIMEOUT) |
-			  (1u << MK_SNAPSHOT_COUNT) |
-			  (1u << MK_QUOTA_BACKEND_BYTES))) ||
+	tail = (s->set &
+		((1u << MK_HEARTBEAT_INTERVAL) | (1u << MK_ELECTION_TIMEOUT) |
+		 (1u << MK_SNAPSHOT_COUNT) | (1u << MK_QUOTA_BACKEND_BYTES))) ||
 	       s->env.n > 0;
 	if (tail) {
 		r = buf_append_str(out, "\n");
@@ -140,51 +144,52 @@ static int append_ms(struct buf *b, uint64_t ms)
 	return buf_printf(b, "%llums", (unsigned long long)ms);
 }
 
-int render_unit_text(const struct manifest *m,
-		     const struct manifest_member *mb, struct buf *out)
+int render_unit_text(const struct manifest *m, const struct manifest_member *mb,
+		     struct buf *out)
 {
 	const struct manifest_settings *s = &mb->s;
 	bool low_port = s->client_port < 1024 || s->peer_port < 1024;
 	int r;
 
 	r = buf_printf(
-		out,
-		"# cetcd member %s of cluster %s, rendered by cetcd-agent:\n"
-		"# change the manifest and render again rather than editing "
-		"this file.\n"
-		"[Unit]\n"
-		"Description=cetcd member %s (cluster %s)\n"
-		"Documentation=https://github.com/etcd-io/etcd\n"
-		"After=network.target\n"
-		"After=network-online.target\n"
-		"After=time-sync.target\n"
-		"Wants=network-online.target\n"
-		"\n"
-		"[Service]\n"
-		"User=%s\n"
-		"Type=notify\n"
-		"EnvironmentFile=%s\n"
-		"WorkingDirectory=%s\n"
-		"ExecStart=%s\n"
-		"Restart=always\n"
-		"RestartSec=10s\n"
-		"LimitNOFILE=65536\n"
-		"# A new cluster's members are ready only once a quorum runs, "
-		"so members\n"
-		"# started in parallel wait for each other: allow for the "
-		"slowest host.\n"
-		"TimeoutStartSec=",
-		mb->name, m->cluster_name, mb->name, m->cluster_name, s->user,
-		s->config_file, s->data_dir, s->binary);
+	    out,
+	    "# cetcd member %s of cluster %s, rendered by cetcd-agent:\n"
+	    "# change the manifest and render again rather than editing "
+	    "this file.\n"
+	    "[Unit]\n"
+	    "Description=cetcd member %s (cluster %s)\n"
+	    "Documentation=https://github.com/etcd-io/etcd\n"
+	    "After=network.target\n"
+	    "After=network-online.target\n"
+	    "After=time-sync.target\n"
+	    "Wants=network-online.target\n"
+	    "\n"
+	    "[Service]\n"
+	    "User=%s\n"
+	    "Type=notify\n"
+	    "EnvironmentFile=%s\n"
+	    "WorkingDirectory=%s\n"
+	    "ExecStart=%s\n"
+	    "Restart=always\n"
+	    "RestartSec=10s\n"
+	    "LimitNOFILE=65536\n"
+	    "# A new cluster's members are ready only once a quorum runs, "
+	    "so members\n"
+	    "# started in parallel wait for each other: allow for the "
+	    "slowest host.\n"
+	    "TimeoutStartSec=",
+	    mb->name, m->cluster_name, mb->name, m->cluster_name, s->user,
+	    s->config_file, s->data_dir, s->binary);
 	r = r ?: append_ms(out, s->start_timeout_ms);
-	r = r ?: buf_printf(out,
-			    "\n"
-			    "# Sandboxing: the data directory is the only "
-			    "place the member writes.\n"
-			    "UMask=0077\n"
-			    "ProtectSystem=strict\n"
-			    "ReadWritePaths=%s\n",
-			    s->data_dir);
+	r = r
+		?: buf_printf(out,
+			      "\n"
+			      "# Sandboxing: the data directory is the only "
+			      "place the member writes.\n"
+			      "UMask=0077\n"
+			      "ProtectSystem=strict\n"
+			      "ReadWritePaths=%s\n",
+			      s->data_dir);
 	if (r == 0 && strncmp(s->data_dir, "/var/lib/", 9) == 0 &&
 	    s->data_dir[9] != '\0') {
 		/* systemd creates it, owned by the user, before starting. */
@@ -192,33 +197,35 @@ int render_unit_text(const struct manifest *m,
 			       "StateDirectory=%s\nStateDirectoryMode=0700\n",
 			       s->data_dir + 9);
 	}
-	r = r ?: buf_printf(out,
-			    "ProtectHome=true\n"
-			    "PrivateTmp=true\n"
-			    "PrivateDevices=true\n"
-			    "NoNewPrivileges=true\n"
-			    "ProtectClock=true\n"
-			    "ProtectHostname=true\n"
-			    "ProtectKernelTunables=true\n"
-			    "ProtectKernelModules=true\n"
-			    "ProtectKernelLogs=true\n"
-			    "ProtectControlGroups=true\n"
-			    "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"
-			    "RestrictNamespaces=true\n"
-			    "RestrictRealtime=true\n"
-			    "RestrictSUIDSGID=true\n"
-			    "LockPersonality=true\n"
-			    "MemoryDenyWriteExecute=true\n"
-			    "SystemCallArchitectures=native\n"
-			    "SystemCallFilter=@system-service\n"
-			    "SystemCallErrorNumber=EPERM\n"
-			    "CapabilityBoundingSet=%s\n"
-			    "AmbientCapabilities=%s\n"
-			    "\n"
-			    "[Install]\n"
-			    "WantedBy=multi-user.target\n",
-			    low_port ? "CAP_NET_BIND_SERVICE" : "",
-			    low_port ? "CAP_NET_BIND_SERVICE" : "");
+	r = r
+		?: buf_printf(
+		       out,
+		       "ProtectHome=true\n"
+		       "PrivateTmp=true\n"
+		       "PrivateDevices=true\n"
+		       "NoNewPrivileges=true\n"
+		       "ProtectClock=true\n"
+		       "ProtectHostname=true\n"
+		       "ProtectKernelTunables=true\n"
+		       "ProtectKernelModules=true\n"
+		       "ProtectKernelLogs=true\n"
+		       "ProtectControlGroups=true\n"
+		       "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"
+		       "RestrictNamespaces=true\n"
+		       "RestrictRealtime=true\n"
+		       "RestrictSUIDSGID=true\n"
+		       "LockPersonality=true\n"
+		       "MemoryDenyWriteExecute=true\n"
+		       "SystemCallArchitectures=native\n"
+		       "SystemCallFilter=@system-service\n"
+		       "SystemCallErrorNumber=EPERM\n"
+		       "CapabilityBoundingSet=%s\n"
+		       "AmbientCapabilities=%s\n"
+		       "\n"
+		       "[Install]\n"
+		       "WantedBy=multi-user.target\n",
+		       low_port ? "CAP_NET_BIND_SERVICE" : "",
+		       low_port ? "CAP_NET_BIND_SERVICE" : "");
 	return r;
 }
 
@@ -238,7 +245,8 @@ int render_hosts_block(const struct manifest *m, struct buf *out)
 	int r;
 
 	r = buf_printf(out,
-		       RENDER_HOSTS_BEGIN "\n"
+		       RENDER_HOSTS_BEGIN
+		       "\n"
 		       "# Members of cluster %s, written by cetcd-agent "
 		       "render: change the\n"
 		       "# manifest rather than these lines.\n",
@@ -271,7 +279,8 @@ static bool is_marker(const char *line, size_t len, const char *marker)
 
 /* Note lines outside the block that map a member's name elsewhere. */
 static int note_conflicts(const struct manifest *m, const char *line,
-			  size_t len, size_t lineno, struct buf *notes)
+			  size_t len, size_t lineno, bool after,
+			  struct buf *notes)
 {
 	char copy[1024], *save = NULL, *addr, *name;
 	const char *hash = memchr(line, '#', len);
@@ -297,21 +306,24 @@ static int note_conflicts(const struct manifest *m, const char *line,
 			if (strcasecmp(name, mb->name) == 0 &&
 			    strcmp(addr, mb->address) != 0 &&
 			    !is_any_addr(mb->address)) {
-				r = buf_printf(notes,
-					       "hosts line %zu maps %s to %s but "
-					       "the manifest says %s, and the "
-					       "first match wins; remove or "
-					       "fix that line\n",
-					       lineno, name, addr, mb->address);
+				r = buf_printf(
+				    notes,
+				    "hosts line %zu maps %s to %s but "
+				    "the manifest says %s%s; remove or "
+				    "fix that line\n",
+				    lineno, name, addr, mb->address,
+				    after ? " (the cetcd block above "
+					    "wins)"
+					  : ", and this line comes "
+					    "first, so it wins");
 			}
 		}
 	}
 	return r;
 }
 
-int render_hosts_text(const struct manifest *m, const char *old,
-		      size_t old_len, struct buf *out, struct buf *why,
-		      struct buf *notes)
+int render_hosts_text(const struct manifest *m, const char *old, size_t old_len,
+		      struct buf *out, struct buf *why, struct buf *notes)
 {
 	size_t pos = 0, lineno = 0, begin_off = 0, end_off = 0;
 	size_t begin_line = 0, end_line = 0;
@@ -335,8 +347,8 @@ int render_hosts_text(const struct manifest *m, const char *old,
 						  "line %zu); remove one block "
 						  "by hand",
 						  RENDER_HOSTS_BEGIN, lineno,
-						  begin_line) ?:
-					       -ERR_PARSE;
+						  begin_line)
+					   ?: -ERR_PARSE;
 			}
 			begin_line = lineno;
 			begin_off = pos;
@@ -348,13 +360,14 @@ int render_hosts_text(const struct manifest *m, const char *old,
 						  "before it; remove the stray "
 						  "marker by hand",
 						  RENDER_HOSTS_END, lineno,
-						  RENDER_HOSTS_BEGIN) ?:
-					       -ERR_PARSE;
+						  RENDER_HOSTS_BEGIN)
+					   ?: -ERR_PARSE;
 			}
 			end_line = lineno;
 			end_off = next;
 		} else if (!begin_line || end_line) {
-			r = note_conflicts(m, old + pos, len, lineno, notes);
+			r = note_conflicts(m, old + pos, len, lineno,
+					   end_line > 0, notes);
 			if (r < 0) {
 				return r;
 			}
@@ -367,8 +380,8 @@ int render_hosts_text(const struct manifest *m, const char *old,
 				  "'%s' after it; add the end marker or remove "
 				  "the block by hand",
 				  RENDER_HOSTS_BEGIN, begin_line,
-				  RENDER_HOSTS_END) ?:
-			       -ERR_PARSE;
+				  RENDER_HOSTS_END)
+			   ?: -ERR_PARSE;
 	}
 	if (begin_line) {
 		r = buf_append(out, old, begin_off);
@@ -394,8 +407,8 @@ static int target_add(struct render_plan *plan, const char *root,
 	int r;
 
 	r = dir ? buf_printf(&p, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
-			     file) :
-		  buf_append_str(&p, file);
+			     file)
+		: buf_append_str(&p, file);
 	if (r < 0) {
 		buf_done(&p);
 		return r;
@@ -459,8 +472,9 @@ int render_plan_build(const struct manifest *m,
 		       &t);
 	r = r ?: target_read(t, why);
 	r = r ?: render_env_text(m, mb, &t->content);
-	r = r ?: target_add(plan, paths->root, paths->unit_dir, mb->s.unit,
-			    "unit", &t);
+	r = r
+		?: target_add(plan, paths->root, paths->unit_dir, mb->s.unit,
+			      "unit", &t);
 	r = r ?: target_read(t, why);
 	r = r ?: render_unit_text(m, mb, &t->content);
 	if (r == 0 && mb->s.hostname) {
@@ -473,9 +487,10 @@ int render_plan_build(const struct manifest *m,
 		r = target_add(plan, paths->root, NULL, paths->hosts_file,
 			       "hosts", &t);
 		r = r ?: target_read(t, why);
-		r = r ?: render_hosts_text(m, (const char *)t->old.data,
-					   t->old.len, &t->content, why,
-					   &plan->notes);
+		r = r
+			?: render_hosts_text(m, (const char *)t->old.data,
+					     t->old.len, &t->content, why,
+					     &plan->notes);
 	}
 	if (r < 0) {
 		render_plan_done(plan);
@@ -533,9 +548,9 @@ int render_plan_diff(const struct render_plan *plan, struct buf *out)
 int render_plan_write(struct render_plan *plan, FILE *out, struct buf *why)
 {
 	static const char *const names[] = {
-		[RENDER_UNCHANGED] = "unchanged",
-		[RENDER_CREATE] = "created",
-		[RENDER_UPDATE] = "updated",
+	    [RENDER_UNCHANGED] = "unchanged",
+	    [RENDER_CREATE] = "created",
+	    [RENDER_UPDATE] = "updated",
 	};
 	size_t i;
 	int r;

@@ -35,8 +35,8 @@
 
 int render_env_text(const struct manifest *m, const struct manifest_member *mb,
 		    struct buf *out);
-int render_unit_text(const struct manifest *m,
-		     const struct manifest_member *mb, struct buf *out);
+int render_unit_text(const struct manifest *m, const struct manifest_member *mb,
+		     struct buf *out);
 int render_hostname_text(const struct manifest_member *mb, struct buf *out);
 /* The marked block alone (empty when no member has a usable address). */
 int render_hosts_block(const struct manifest *m, struct buf *out);
@@ -47,15 +47,14 @@ int render_hosts_block(const struct manifest *m, struct buf *out);
  * to be written.  Lines outside the block that map a member's name to
  * another address are reported in notes, one sentence per line.
  */
-int render_hosts_text(const struct manifest *m, const char *old,
-		      size_t old_len, struct buf *out, struct buf *why,
-		      struct buf *notes);
+int render_hosts_text(const struct manifest *m, const char *old, size_t old_len,
+		      struct buf *out, struct buf *why, struct buf *notes);
 
 /* Where the files go (absolute paths, before the root is prepended). */
 struct render_paths {
-	const char *root; /* NULL or "/" for the real root */
-	const char *unit_dir; /* /etc/systemd/system */
-	const char *hosts_file; /* /etc/hosts */
+	const char *root;	   /* NULL or "/" for the real root */
+	const char *unit_dir;	   /* /etc/systemd/system */
+	const char *hosts_file;	   /* /etc/hosts */
 	const char *hostname_file; /* /etc/hostname */
 };
 
@@ -66,7 +65,7 @@ enum render_state {
 };
 
 struct render_target {
-	char *path; /* with the root */
+	char *path;	  /* with the root */
 	const char *what; /* "env file", "unit", "hostname", "hosts" */
 	struct buf content;
 	struct buf old;

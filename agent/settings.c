@@ -35,27 +35,27 @@ struct sdef {
 #define OFF(f) offsetof(struct agent_settings, f)
 
 static const struct sdef sdefs[] = {
-	{NULL, "manifest", S_PATH, OFF(manifest)},
-	{NULL, "mode", S_MODE, OFF(mode)},
-	{NULL, "root", S_PATH, OFF(root)},
-	{NULL, "output", S_OUTPUT, OFF(output)},
-	{NULL, "log_level", S_LOGLEVEL, OFF(log_level)},
-	{"paths", "unit_dir", S_PATH, OFF(unit_dir)},
-	{"paths", "hosts_file", S_PATH, OFF(hosts_file)},
-	{"paths", "hostname_file", S_PATH, OFF(hostname_file)},
-	{"paths", "state_dir", S_PATH, OFF(state_dir)},
-	{"paths", "cetcd", S_PATH, OFF(cetcd)},
-	{"paths", "ssh", S_PATH, OFF(ssh)},
-	{"timeouts", "connect", S_DURATION, OFF(connect_ms)},
-	{"timeouts", "request", S_DURATION, OFF(request_ms)},
-	{"timeouts", "start", S_DURATION, OFF(start_ms)},
-	{"timeouts", "stop", S_DURATION, OFF(stop_ms)},
-	{"drill", "mode", S_DRILL_MODE, OFF(drill.mode)},
-	{"drill", "pause", S_DURATION, OFF(drill.pause_ms)},
-	{"drill", "write_interval", S_DURATION, OFF(drill.write_interval_ms)},
-	{"drill", "leader_timeout", S_DURATION, OFF(drill.leader_timeout_ms)},
-	{"drill", "stable_time", S_DURATION, OFF(drill.stable_time_ms)},
-	{"drill", "clock_skew_max", S_DURATION, OFF(drill.clock_skew_max_ms)},
+    {NULL, "manifest", S_PATH, OFF(manifest)},
+    {NULL, "mode", S_MODE, OFF(mode)},
+    {NULL, "root", S_PATH, OFF(root)},
+    {NULL, "output", S_OUTPUT, OFF(output)},
+    {NULL, "log_level", S_LOGLEVEL, OFF(log_level)},
+    {"paths", "unit_dir", S_PATH, OFF(unit_dir)},
+    {"paths", "hosts_file", S_PATH, OFF(hosts_file)},
+    {"paths", "hostname_file", S_PATH, OFF(hostname_file)},
+    {"paths", "state_dir", S_PATH, OFF(state_dir)},
+    {"paths", "cetcd", S_PATH, OFF(cetcd)},
+    {"paths", "ssh", S_PATH, OFF(ssh)},
+    {"timeouts", "connect", S_DURATION, OFF(connect_ms)},
+    {"timeouts", "request", S_DURATION, OFF(request_ms)},
+    {"timeouts", "start", S_DURATION, OFF(start_ms)},
+    {"timeouts", "stop", S_DURATION, OFF(stop_ms)},
+    {"drill", "mode", S_DRILL_MODE, OFF(drill.mode)},
+    {"drill", "pause", S_DURATION, OFF(drill.pause_ms)},
+    {"drill", "write_interval", S_DURATION, OFF(drill.write_interval_ms)},
+    {"drill", "leader_timeout", S_DURATION, OFF(drill.leader_timeout_ms)},
+    {"drill", "stable_time", S_DURATION, OFF(drill.stable_time_ms)},
+    {"drill", "clock_skew_max", S_DURATION, OFF(drill.clock_skew_max_ms)},
 };
 
 #define N_SDEFS (sizeof(sdefs) / sizeof(sdefs[0]))
@@ -152,9 +152,9 @@ static int copy_settings(struct agent_settings *dst,
 	for (i = 0; i < N_SDEFS; i++) {
 		if (sdefs[i].kind == S_PATH || sdefs[i].kind == S_STRING ||
 		    sdefs[i].kind == S_LOGLEVEL) {
-			const char *v = *str_at((struct agent_settings *)(
-							uintptr_t)src,
-						sdefs[i].off);
+			const char *v =
+			    *str_at((struct agent_settings *)(uintptr_t)src,
+				    sdefs[i].off);
 
 			if (v && set_str(str_at(dst, sdefs[i].off), v) < 0) {
 				free_strings(dst);
@@ -252,13 +252,14 @@ static void parse_one(struct sctx *c, struct agent_settings *s,
 	const char *v = NULL;
 	uint64_t ms;
 
-	if (d->kind == S_DURATION && (type == CONFIG_TYPE_INT ||
-				      type == CONFIG_TYPE_INT64)) {
+	if (d->kind == S_DURATION &&
+	    (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)) {
 		long long n = config_setting_get_int64(st);
 
 		if (n < 0) {
-			serr(c, st, "%s is negative; give a duration such as "
-				    "500ms or 10s",
+			serr(c, st,
+			     "%s is negative; give a duration such as "
+			     "500ms or 10s",
 			     name);
 			return;
 		}
@@ -275,8 +276,9 @@ static void parse_one(struct sctx *c, struct agent_settings *s,
 	switch (d->kind) {
 	case S_PATH:
 		if (v[0] != '/') {
-			serr(c, st, "%s \"%s\" is not an absolute path; start "
-				    "it with /",
+			serr(c, st,
+			     "%s \"%s\" is not an absolute path; start "
+			     "it with /",
 			     name, v);
 			return;
 		}
@@ -291,15 +293,17 @@ static void parse_one(struct sctx *c, struct agent_settings *s,
 		return;
 	case S_MODE:
 		if (agent_mode_parse(v, &s->mode) < 0) {
-			serr(c, st, "mode \"%s\" is unknown; write \"systemd\" "
-				    "or \"local\"",
+			serr(c, st,
+			     "mode \"%s\" is unknown; write \"systemd\" "
+			     "or \"local\"",
 			     v);
 		}
 		return;
 	case S_OUTPUT:
 		if (agent_output_parse(v, &s->output) < 0) {
-			serr(c, st, "output \"%s\" is unknown; write \"table\" "
-				    "or \"json\"",
+			serr(c, st,
+			     "output \"%s\" is unknown; write \"table\" "
+			     "or \"json\"",
 			     v);
 		}
 		return;
@@ -307,8 +311,9 @@ static void parse_one(struct sctx *c, struct agent_settings *s,
 		enum log_level lvl;
 
 		if (log_level_parse(v, &lvl) < 0) {
-			serr(c, st, "log_level \"%s\" is unknown; write "
-				    "\"debug\", \"info\", \"warn\" or \"error\"",
+			serr(c, st,
+			     "log_level \"%s\" is unknown; write "
+			     "\"debug\", \"info\", \"warn\" or \"error\"",
 			     v);
 			return;
 		}
@@ -319,8 +324,9 @@ static void parse_one(struct sctx *c, struct agent_settings *s,
 	}
 	case S_DURATION:
 		if (manifest_parse_duration(v, &ms) < 0) {
-			serr(c, st, "%s \"%s\" is not a duration; write a "
-				    "number with ms, s, m or h (e.g. \"10s\")",
+			serr(c, st,
+			     "%s \"%s\" is not a duration; write a "
+			     "number with ms, s, m or h (e.g. \"10s\")",
 			     name, v);
 			return;
 		}
@@ -328,8 +334,9 @@ static void parse_one(struct sctx *c, struct agent_settings *s,
 		return;
 	case S_DRILL_MODE:
 		if (manifest_drill_mode_parse(v, &s->drill.mode) < 0) {
-			serr(c, st, "drill mode \"%s\" is unknown; write "
-				    "\"kill\", \"stop\" or \"pause\"",
+			serr(c, st,
+			     "drill mode \"%s\" is unknown; write "
+			     "\"kill\", \"stop\" or \"pause\"",
 			     v);
 		}
 		return;
@@ -346,8 +353,9 @@ static void unknown(struct sctx *c, const config_setting_t *st,
 		serr(c, st, "unknown setting '%s' in %s; did you mean '%s'?",
 		     name ? name : "?", where, sug);
 	} else {
-		serr(c, st, "unknown setting '%s' in %s; etc/agent.conf lists "
-			    "every setting",
+		serr(c, st,
+		     "unknown setting '%s' in %s; etc/agent.conf lists "
+		     "every setting",
 		     name ? name : "?", where);
 	}
 }
@@ -366,13 +374,14 @@ static void parse_group(struct sctx *c, struct agent_settings *s,
 		}
 	}
 	for (k = 0; k < n; k++) {
-		const config_setting_t *st = config_setting_get_elem(grp,
-								     (unsigned)k);
+		const config_setting_t *st =
+		    config_setting_get_elem(grp, (unsigned)k);
 		const char *name = config_setting_name(st);
 		bool found = false;
 
 		if (!gname && name) {
-			for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+			for (i = 0; i < sizeof(groups) / sizeof(groups[0]);
+			     i++) {
 				if (strcmp(name, groups[i]) != 0) {
 					continue;
 				}
@@ -423,26 +432,27 @@ int agent_settings_load(struct agent_settings *s, const char *path,
 		if (!must_exist) {
 			return 0;
 		}
-		r = buf_printf(errs, "%s: no such file; check the path given "
-				     "with -c\n",
+		r = buf_printf(errs,
+			       "%s: no such file; check the path given "
+			       "with -c\n",
 			       path);
 		return r < 0 ? r : -ENOENT;
 	}
 	config_init(&cfg);
 	if (!config_read_file(&cfg, path)) {
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
-			r = buf_printf(errs, "%s: cannot read it: %s; check "
-					     "the file's permissions\n",
+			r = buf_printf(errs,
+				       "%s: cannot read it: %s; check "
+				       "the file's permissions\n",
 				       path, strerror(errno));
 		} else {
-			r = buf_printf(errs,
-				       "%s:%d: %s; see etc/agent.conf for the "
-				       "syntax (name = value;)\n",
-				       config_error_file(&cfg) ?
-					       config_error_file(&cfg) :
-					       path,
-				       config_error_line(&cfg),
-				       config_error_text(&cfg));
+			r = buf_printf(
+			    errs,
+			    "%s:%d: %s; see etc/agent.conf for the "
+			    "syntax (name = value;)\n",
+			    config_error_file(&cfg) ? config_error_file(&cfg)
+						    : path,
+			    config_error_line(&cfg), config_error_text(&cfg));
 		}
 		config_destroy(&cfg);
 		return r < 0 ? r : -ERR_CONFIG;

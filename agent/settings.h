@@ -44,8 +44,8 @@ struct agent_settings {
 	char *hosts_file;
 	char *hostname_file;
 	char *state_dir; /* local mode: members' env, data and logs */
-	char *cetcd; /* local mode: the member binary */
-	char *ssh; /* drills on remote hosts */
+	char *cetcd;	 /* local mode: the member binary */
+	char *ssh;	 /* drills on remote hosts */
 	/* timeouts, ms */
 	uint64_t connect_ms;
 	uint64_t request_ms;

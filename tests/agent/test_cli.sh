@@ -131,6 +131,22 @@ cmp "$R/opt/etcd/conf/etcd.conf" "$SRC/tests/agent/golden/etcd-node02.conf" ||
 	fail "node02 env file"
 
 set +e
+agent render -f "$SRC/etc/cluster.yaml" -w yaml --node etcd-node01 --root "$R" > /dev/null 2> "$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "-w yaml exits $rc"
+grep -q -- "-w yaml is unknown; write -w table or -w json" "$T/err" || fail "-w message"
+if [ "$(hostname)" != etcd-node01 ] && [ "$(hostname)" != etcd-node02 ] &&
+	[ "$(hostname)" != etcd-node03 ]; then
+	set +e
+	agent render -f "$SRC/etc/cluster.yaml" --root "$R" > /dev/null 2> "$T/err"
+	rc=$?
+	set -e
+	[ "$rc" -eq 2 ] || fail "render without --node exits $rc"
+	grep -q "no member is named like this host; give --node" "$T/err" ||
+		fail "render without --node message"
+fi
+set +e
 agent render -f "$SRC/etc/cluster.yaml" --node etcd-node09 --root "$R" > /dev/null 2> "$T/err"
 rc=$?
 set -e
@@ -154,6 +170,11 @@ sed "s|^defaults:|defaults:\n  binary: $BUILD/node/cetcd|" "$SRC/etc/local.yaml"
 agent render -f "$T/verify-local.yaml" --node etcd-node02 --root "$T/vl" > /dev/null
 systemd-analyze verify "$T/vl/etc/systemd/system/cetcd@etcd-node02.service" > "$T/verify.out" 2>&1 ||
 	fail "systemd-analyze verify local: $(cat "$T/verify.out")"
+sed "s|^  binary: .*|  binary: $BUILD/node/cetcd|" "$SRC/etc/single.yaml" > "$T/verify-single.yaml"
+agent render -f "$T/verify-single.yaml" --node apisix --root "$T/vs" > /dev/null
+systemd-analyze verify "$T/vs/etc/systemd/system/etcd.service" > "$T/verify.out" 2>&1 ||
+	fail "systemd-analyze verify single: $(cat "$T/verify.out")"
+[ ! -e "$T/vs/etc/hosts" ] || fail "single.yaml wrote a hosts file"
 # The check can fail: a unit whose binary is missing does not verify.
 agent render -f "$SRC/etc/cluster.yaml" --node etcd-node01 --root "$T/nobin" > /dev/null
 if systemd-analyze verify "$T/nobin/etc/systemd/system/etcd.service" > /dev/null 2>&1; then

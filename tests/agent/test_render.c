@@ -68,7 +68,8 @@ static char *slurp(const char *path)
 
 static void put_file(const char *path, const char *text)
 {
-	ck_assert_int_eq(fsutil_write_atomic(path, text, strlen(text), 0644), 0);
+	ck_assert_int_eq(fsutil_write_atomic(path, text, strlen(text), 0644),
+			 0);
 }
 
 START_TEST(test_render_env_files_equal_scenario_b_byte_for_byte)
@@ -86,10 +87,9 @@ START_TEST(test_render_env_files_equal_scenario_b_byte_for_byte)
 		snprintf(rel, sizeof(rel), "tests/agent/golden/%s.conf",
 			 names[i]);
 		golden = slurp(testlib_src_path(rel));
-		ck_assert_int_eq(render_env_text(m,
-						 manifest_find_member(m, names[i]),
-						 &b),
-				 0);
+		ck_assert_int_eq(
+		    render_env_text(m, manifest_find_member(m, names[i]), &b),
+		    0);
 		ck_assert_msg(strcmp((char *)b.data, golden) == 0,
 			      "%s:\n%s\nexpected:\n%s", names[i],
 			      (char *)b.data, golden);
@@ -107,21 +107,21 @@ START_TEST(test_render_env_of_scenario_a_keeps_its_settings)
 
 	ck_assert_int_eq(render_env_text(m, &m->members[0], &b), 0);
 	ck_assert_str_eq(
-		(char *)b.data,
-		"ETCD_NAME=apisix\n"
-		"ETCD_DATA_DIR=\"/opt/etcd/data\"\n"
-		"ETCD_LISTEN_PEER_URLS=\"http://0.0.0.0:2380\"\n"
-		"ETCD_LISTEN_CLIENT_URLS=\"http://0.0.0.0:2379\"\n"
-		"\n"
-		"ETCD_INITIAL_ADVERTISE_PEER_URLS=\"http://0.0.0.0:2380,"
-		"http://127.0.0.1:2380\"\n"
-		"ETCD_INITIAL_CLUSTER=\"apisix=http://0.0.0.0:2380,"
-		"apisix=http://127.0.0.1:2380\"\n"
-		"ETCD_INITIAL_CLUSTER_TOKEN=\"etcd-cluster\"\n"
-		"ETCD_ADVERTISE_CLIENT_URLS=\"http://0.0.0.0:2379,"
-		"http://127.0.0.1:2379\"\n"
-		"\n"
-		"ETCD_ENABLE_V2=\"true\"\n");
+	    (char *)b.data,
+	    "ETCD_NAME=apisix\n"
+	    "ETCD_DATA_DIR=\"/opt/etcd/data\"\n"
+	    "ETCD_LISTEN_PEER_URLS=\"http://0.0.0.0:2380\"\n"
+	    "ETCD_LISTEN_CLIENT_URLS=\"http://0.0.0.0:2379\"\n"
+	    "\n"
+	    "ETCD_INITIAL_ADVERTISE_PEER_URLS=\"http://0.0.0.0:2380,"
+	    "http://127.0.0.1:2380\"\n"
+	    "ETCD_INITIAL_CLUSTER=\"apisix=http://0.0.0.0:2380,"
+	    "apisix=http://127.0.0.1:2380\"\n"
+	    "ETCD_INITIAL_CLUSTER_TOKEN=\"etcd-cluster\"\n"
+	    "ETCD_ADVERTISE_CLIENT_URLS=\"http://0.0.0.0:2379,"
+	    "http://127.0.0.1:2379\"\n"
+	    "\n"
+	    "ETCD_ENABLE_V2=\"true\"\n");
 	buf_done(&b);
 	manifest_free(m);
 }
@@ -130,12 +130,12 @@ END_TEST
 START_TEST(test_render_env_writes_tuning_only_when_given)
 {
 	struct manifest *m = load_text(
-		"cluster: {name: c, token: t}\n"
-		"defaults:\n  heartbeat_interval: 50ms\n  election_timeout: 1s\n"
-		"  snapshot_count: 5000\n  quota_backend_bytes: 4GiB\n"
-		"  client_port: 12379\n  peer_port: 12380\n"
-		"  env: {ETCD_LOG_LEVEL: warn}\n"
-		"members: [{name: a, address: \"fd00::1\"}]\n");
+	    "cluster: {name: c, token: t}\n"
+	    "defaults:\n  heartbeat_interval: 50ms\n  election_timeout: 1s\n"
+	    "  snapshot_count: 5000\n  quota_backend_bytes: 4GiB\n"
+	    "  client_port: 12379\n  peer_port: 12380\n"
+	    "  env: {ETCD_LOG_LEVEL: warn}\n"
+	    "members: [{name: a, address: \"fd00::1\"}]\n");
 	struct buf b = BUF_INIT;
 
 	ck_assert_int_eq(render_env_text(m, &m->members[0], &b), 0);
@@ -177,9 +177,9 @@ static char *template_text(const char *rel, const char *bindir)
 		}
 		if (at) {
 			*at = '\0';
-			ck_assert_int_eq(buf_printf(&b, "%s%s%s\n", line, bindir,
-						    at + 8),
-					 0);
+			ck_assert_int_eq(
+			    buf_printf(&b, "%s%s%s\n", line, bindir, at + 8),
+			    0);
 		} else {
 			ck_assert_int_eq(buf_printf(&b, "%s\n", line), 0);
 		}
@@ -207,9 +207,8 @@ static char *unit_body(const char *text, const char *name, const char *as)
 				ck_assert_int_eq(buf_append_str(&b, as), 0);
 				p += strlen(name);
 			} else {
-				ck_assert_int_eq(buf_append_byte(&b,
-								 (uint8_t)*p++),
-						 0);
+				ck_assert_int_eq(
+				    buf_append_byte(&b, (uint8_t)*p++), 0);
 			}
 		}
 		ck_assert_int_eq(buf_append_byte(&b, '\n'), 0);
@@ -236,7 +235,7 @@ START_TEST(test_render_unit_matches_the_systemd_templates)
 		      "members: [{name: a, address: 10.1.1.1}]\n");
 	ck_assert_int_eq(render_unit_text(m, &m->members[0], &b), 0);
 	want = strip_description(
-		template_text("systemd/cetcd.service.in", "/usr/local/bin"));
+	    template_text("systemd/cetcd.service.in", "/usr/local/bin"));
 	got = unit_body((char *)b.data, NULL, NULL);
 	ck_assert_str_eq(got, want);
 	mem_free(want);
@@ -251,7 +250,7 @@ START_TEST(test_render_unit_matches_the_systemd_templates)
 		      "members: [{name: node7, address: 127.0.0.7}]\n");
 	ck_assert_int_eq(render_unit_text(m, &m->members[0], &b), 0);
 	want = strip_description(
-		template_text("systemd/cetcd@.service.in", "/usr/local/bin"));
+	    template_text("systemd/cetcd@.service.in", "/usr/local/bin"));
 	got = unit_body((char *)b.data, "node7", "%i");
 	ck_assert_str_eq(got, want);
 	mem_free(want);
@@ -280,7 +279,7 @@ START_TEST(test_render_unit_is_sandboxed_and_waits_for_time_sync)
 	ck_assert_ptr_nonnull(strstr(t, "\nNoNewPrivileges=true\n"));
 	ck_assert_ptr_nonnull(strstr(t, "\nProtectHome=true\n"));
 	ck_assert_ptr_nonnull(
-		strstr(t, "\nEnvironmentFile=/opt/etcd/conf/etcd.conf\n"));
+	    strstr(t, "\nEnvironmentFile=/opt/etcd/conf/etcd.conf\n"));
 	ck_assert_ptr_nonnull(strstr(t, "\nExecStart=/opt/etcd/bin/cetcd\n"));
 	/* /opt is not under /var/lib: apply creates the directory. */
 	ck_assert_ptr_null(strstr(t, "StateDirectory="));
@@ -292,17 +291,17 @@ END_TEST
 
 START_TEST(test_render_unit_grants_low_ports_and_infinite_timeout)
 {
-	struct manifest *m = load_text(
-		"cluster: {name: c}\n"
-		"defaults: {client_port: 443, start_timeout: infinity}\n"
-		"members: [{name: a, address: 10.1.1.1}]\n");
+	struct manifest *m =
+	    load_text("cluster: {name: c}\n"
+		      "defaults: {client_port: 443, start_timeout: infinity}\n"
+		      "members: [{name: a, address: 10.1.1.1}]\n");
 	struct buf b = BUF_INIT;
 
 	ck_assert_int_eq(render_unit_text(m, &m->members[0], &b), 0);
-	ck_assert_ptr_nonnull(strstr((char *)b.data,
-				     "\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"));
-	ck_assert_ptr_nonnull(strstr((char *)b.data,
-				     "\nTimeoutStartSec=infinity\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    (char *)b.data, "\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"));
+	ck_assert_ptr_nonnull(
+	    strstr((char *)b.data, "\nTimeoutStartSec=infinity\n"));
 	buf_done(&b);
 	manifest_free(m);
 }
@@ -314,14 +313,14 @@ static const char hosts_before[] = "127.0.0.1\tlocalhost\n"
 				   "10.9.9.9 other-host\n";
 
 static const char cetcd_block[] =
-	"# BEGIN cetcd\n"
-	"# Members of cluster etcd-cluster, written by cetcd-agent render: "
-	"change the\n"
-	"# manifest rather than these lines.\n"
-	"192.168.199.101 etcd-node01\n"
-	"192.168.199.102 etcd-node02\n"
-	"192.168.199.103 etcd-node03\n"
-	"# END cetcd\n";
+    "# BEGIN cetcd\n"
+    "# Members of cluster etcd-cluster, written by cetcd-agent render: "
+    "change the\n"
+    "# manifest rather than these lines.\n"
+    "192.168.199.101 etcd-node01\n"
+    "192.168.199.102 etcd-node02\n"
+    "192.168.199.103 etcd-node03\n"
+    "# END cetcd\n";
 
 START_TEST(test_render_hosts_appends_the_block_and_keeps_other_lines)
 {
@@ -337,8 +336,8 @@ START_TEST(test_render_hosts_appends_the_block_and_keeps_other_lines)
 	snprintf(want, sizeof(want), "%s%s", hosts_before, cetcd_block);
 	ck_assert_str_eq((char *)out.data, want);
 	/* Idempotent: rendering the result again gives the same bytes. */
-	ck_assert_int_eq(render_hosts_text(m, (char *)out.data, out.len,
-					   &again, &why, &notes),
+	ck_assert_int_eq(render_hosts_text(m, (char *)out.data, out.len, &again,
+					   &why, &notes),
 			 0);
 	ck_assert_str_eq((char *)again.data, (char *)out.data);
 	ck_assert_uint_eq(notes.len, 0);
@@ -362,9 +361,8 @@ START_TEST(test_render_hosts_replaces_an_old_block_in_place)
 			  "no newline at the end";
 	char want[1024];
 
-	ck_assert_int_eq(render_hosts_text(m, old, strlen(old), &out, &why,
-					   &notes),
-			 0);
+	ck_assert_int_eq(
+	    render_hosts_text(m, old, strlen(old), &out, &why, &notes), 0);
 	snprintf(want, sizeof(want),
 		 "127.0.0.1 localhost\n%s10.9.9.9 other-host\n"
 		 "no newline at the end",
@@ -386,9 +384,8 @@ START_TEST(test_render_hosts_creates_a_missing_file_and_ends_last_line)
 	ck_assert_int_eq(render_hosts_text(m, NULL, 0, &out, &why, &notes), 0);
 	ck_assert_str_eq((char *)out.data, cetcd_block);
 	buf_reset(&out);
-	ck_assert_int_eq(render_hosts_text(m, "1.2.3.4 x", 9, &out, &why,
-					   &notes),
-			 0);
+	ck_assert_int_eq(
+	    render_hosts_text(m, "1.2.3.4 x", 9, &out, &why, &notes), 0);
 	snprintf(want, sizeof(want), "1.2.3.4 x\n%s", cetcd_block);
 	ck_assert_str_eq((char *)out.data, want);
 	buf_done(&out);
@@ -401,16 +398,16 @@ END_TEST
 START_TEST(test_render_hosts_refuses_unbalanced_markers)
 {
 	static const char *const bad[] = {
-		"# BEGIN cetcd\n1.1.1.1 a\n",
-		"1.1.1.1 a\n# END cetcd\n",
-		"# BEGIN cetcd\n# END cetcd\n# BEGIN cetcd\n# END cetcd\n",
-		"# BEGIN cetcd\n# BEGIN cetcd\n# END cetcd\n",
+	    "# BEGIN cetcd\n1.1.1.1 a\n",
+	    "1.1.1.1 a\n# END cetcd\n",
+	    "# BEGIN cetcd\n# END cetcd\n# BEGIN cetcd\n# END cetcd\n",
+	    "# BEGIN cetcd\n# BEGIN cetcd\n# END cetcd\n",
 	};
 	static const char *const why_start[] = {
-		"the hosts file has '# BEGIN cetcd' at line 1 but no",
-		"the hosts file has '# END cetcd' at line 2 without",
-		"the hosts file has a second '# BEGIN cetcd' at line 3",
-		"the hosts file has a second '# BEGIN cetcd' at line 2",
+	    "the hosts file has '# BEGIN cetcd' at line 1 but no",
+	    "the hosts file has '# END cetcd' at line 2 without",
+	    "the hosts file has a second '# BEGIN cetcd' at line 3",
+	    "the hosts file has a second '# BEGIN cetcd' at line 2",
 	};
 	struct manifest *m = load(testlib_src_path("etc/cluster.yaml"));
 	size_t i;
@@ -438,15 +435,20 @@ START_TEST(test_render_hosts_notes_lines_that_map_members_elsewhere)
 	struct buf out = BUF_INIT, why = BUF_INIT, notes = BUF_INIT;
 	const char *old = "127.0.0.1 localhost\n"
 			  "10.0.0.2 etcd-node02 # stale\n"
-			  "192.168.199.103 etcd-node03\n";
+			  "192.168.199.103 etcd-node03\n"
+			  "# BEGIN cetcd\n"
+			  "# END cetcd\n"
+			  "10.0.0.3 ETCD-NODE03\n";
 
-	ck_assert_int_eq(render_hosts_text(m, old, strlen(old), &out, &why,
-					   &notes),
-			 0);
+	ck_assert_int_eq(
+	    render_hosts_text(m, old, strlen(old), &out, &why, &notes), 0);
 	ck_assert_str_eq((char *)notes.data,
 			 "hosts line 2 maps etcd-node02 to 10.0.0.2 but the "
-			 "manifest says 192.168.199.102, and the first match "
-			 "wins; remove or fix that line\n");
+			 "manifest says 192.168.199.102, and this line comes "
+			 "first, so it wins; remove or fix that line\n"
+			 "hosts line 6 maps ETCD-NODE03 to 10.0.0.3 but the "
+			 "manifest says 192.168.199.103 (the cetcd block above "
+			 "wins); remove or fix that line\n");
 	buf_done(&out);
 	buf_done(&why);
 	buf_done(&notes);
@@ -474,8 +476,8 @@ START_TEST(test_render_plan_writes_once_then_reports_unchanged)
 {
 	const char *root = testlib_tmpdir();
 	struct manifest *m = load(testlib_src_path("etc/cluster.yaml"));
-	const struct manifest_member *mb = manifest_find_member(m,
-								"etcd-node03");
+	const struct manifest_member *mb =
+	    manifest_find_member(m, "etcd-node03");
 	struct render_plan plan;
 	struct render_paths paths;
 	struct buf why = BUF_INIT;
@@ -544,14 +546,13 @@ START_TEST(test_render_dry_run_diff_writes_nothing)
 
 	paths_for(&paths, root);
 	put_file(hosts, hosts_before);
-	ck_assert_int_eq(render_plan_build(m, &m->members[0], &paths, &plan,
-					   &why),
-			 0);
+	ck_assert_int_eq(
+	    render_plan_build(m, &m->members[0], &paths, &plan, &why), 0);
 	ck_assert_int_eq(render_plan_diff(&plan, &diff), 0);
 	render_plan_done(&plan);
 	ck_assert_ptr_nonnull(strstr((char *)diff.data, "--- /dev/null\n"));
-	ck_assert_ptr_nonnull(strstr((char *)diff.data,
-				     "+ETCD_NAME=etcd-node01\n"));
+	ck_assert_ptr_nonnull(
+	    strstr((char *)diff.data, "+ETCD_NAME=etcd-node01\n"));
 	ck_assert_ptr_nonnull(strstr((char *)diff.data,
 				     " 10.9.9.9 other-host\n+# BEGIN cetcd\n"));
 	/* Nothing was written. */
@@ -576,9 +577,8 @@ START_TEST(test_render_plan_skips_hostname_and_hosts_when_off)
 	struct buf why = BUF_INIT;
 
 	paths_for(&paths, root);
-	ck_assert_int_eq(render_plan_build(m, &m->members[0], &paths, &plan,
-					   &why),
-			 0);
+	ck_assert_int_eq(
+	    render_plan_build(m, &m->members[0], &paths, &plan, &why), 0);
 	ck_assert_uint_eq(plan.n, 2);
 	ck_assert_str_eq(plan.t[0].what, "env file");
 	ck_assert_str_eq(plan.t[1].what, "unit");
@@ -599,9 +599,9 @@ START_TEST(test_render_plan_refuses_a_hosts_file_with_a_broken_block)
 
 	paths_for(&paths, root);
 	put_file(hosts, "# BEGIN cetcd\n");
-	ck_assert_int_eq(render_plan_build(m, &m->members[0], &paths, &plan,
-					   &why),
-			 -ERR_PARSE);
+	ck_assert_int_eq(
+	    render_plan_build(m, &m->members[0], &paths, &plan, &why),
+	    -ERR_PARSE);
 	ck_assert_ptr_nonnull(strstr((char *)why.data, "no '# END cetcd'"));
 	ck_assert_uint_eq(plan.n, 0);
 	mem_free(hosts);
@@ -632,13 +632,12 @@ START_TEST(test_fsutil_write_atomic_keeps_mode_and_leaves_no_temp)
 	{
 		char cmd[4200];
 
-		snprintf(cmd, sizeof(cmd),
-			 "test $(ls -A '%s' | wc -l) -eq 1", path);
+		snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1",
+			 path);
 		ck_assert_int_eq(system(cmd), 0);
 	}
-	ck_assert_int_eq(fsutil_write_atomic("/proc/cetcd-no/x", "x", 1, 0644) <
-				 0,
-			 1);
+	ck_assert_int_eq(
+	    fsutil_write_atomic("/proc/cetcd-no/x", "x", 1, 0644) < 0, 1);
 }
 END_TEST
 
@@ -668,9 +667,8 @@ START_TEST(test_diff_prints_unified_hunks)
 	const char *a = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n";
 	const char *b = "1\n2\nthree\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13";
 
-	ck_assert_int_eq(diff_unified("a", a, strlen(a), "b", b, strlen(b),
-				      &out),
-			 0);
+	ck_assert_int_eq(
+	    diff_unified("a", a, strlen(a), "b", b, strlen(b), &out), 0);
 	ck_assert_str_eq((char *)out.data, "--- a\n+++ b\n"
 					   "@@ -1,6 +1,6 @@\n"
 					   " 1\n 2\n-3\n+three\n 4\n 5\n 6\n"
@@ -678,9 +676,8 @@ START_TEST(test_diff_prints_unified_hunks)
 					   " 10\n 11\n 12\n+13\n"
 					   "\\ No newline at end of file\n");
 	buf_reset(&out);
-	ck_assert_int_eq(diff_unified("a", a, strlen(a), "b", a, strlen(a),
-				      &out),
-			 0);
+	ck_assert_int_eq(
+	    diff_unified("a", a, strlen(a), "b", a, strlen(a), &out), 0);
 	ck_assert_uint_eq(out.len, 0);
 	ck_assert_int_eq(diff_unified("/dev/null", "", 0, "n", "x\n", 2, &out),
 			 0);
@@ -699,22 +696,30 @@ static Suite *render_suite(void)
 	Suite *s = suite_create("render");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_render_env_files_equal_scenario_b_byte_for_byte);
+	tcase_add_test(tc,
+		       test_render_env_files_equal_scenario_b_byte_for_byte);
 	tcase_add_test(tc, test_render_env_of_scenario_a_keeps_its_settings);
 	tcase_add_test(tc, test_render_env_writes_tuning_only_when_given);
 	tcase_add_test(tc, test_render_unit_matches_the_systemd_templates);
-	tcase_add_test(tc, test_render_unit_is_sandboxed_and_waits_for_time_sync);
-	tcase_add_test(tc, test_render_unit_grants_low_ports_and_infinite_timeout);
-	tcase_add_test(tc, test_render_hosts_appends_the_block_and_keeps_other_lines);
+	tcase_add_test(tc,
+		       test_render_unit_is_sandboxed_and_waits_for_time_sync);
+	tcase_add_test(tc,
+		       test_render_unit_grants_low_ports_and_infinite_timeout);
+	tcase_add_test(
+	    tc, test_render_hosts_appends_the_block_and_keeps_other_lines);
 	tcase_add_test(tc, test_render_hosts_replaces_an_old_block_in_place);
-	tcase_add_test(tc, test_render_hosts_creates_a_missing_file_and_ends_last_line);
+	tcase_add_test(
+	    tc, test_render_hosts_creates_a_missing_file_and_ends_last_line);
 	tcase_add_test(tc, test_render_hosts_refuses_unbalanced_markers);
-	tcase_add_test(tc, test_render_hosts_notes_lines_that_map_members_elsewhere);
+	tcase_add_test(
+	    tc, test_render_hosts_notes_lines_that_map_members_elsewhere);
 	tcase_add_test(tc, test_render_plan_writes_once_then_reports_unchanged);
 	tcase_add_test(tc, test_render_dry_run_diff_writes_nothing);
 	tcase_add_test(tc, test_render_plan_skips_hostname_and_hosts_when_off);
-	tcase_add_test(tc, test_render_plan_refuses_a_hosts_file_with_a_broken_block);
-	tcase_add_test(tc, test_fsutil_write_atomic_keeps_mode_and_leaves_no_temp);
+	tcase_add_test(
+	    tc, test_render_plan_refuses_a_hosts_file_with_a_broken_block);
+	tcase_add_test(tc,
+		       test_fsutil_write_atomic_keeps_mode_and_leaves_no_temp);
 	tcase_add_test(tc, test_fsutil_write_atomic_replaces_a_link_s_target);
 	tcase_add_test(tc, test_diff_prints_unified_hunks);
 	suite_add_tcase(s, tc);

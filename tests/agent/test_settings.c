@@ -96,30 +96,32 @@ START_TEST(test_settings_bad_file_is_refused_with_file_and_line)
 	struct buf errs = BUF_INIT;
 
 	snprintf(path, sizeof(path), "%s/b.conf", testlib_tmpdir());
-	write_text(path, "mode = \"sytemd\";\n"
-			 "paths = { unit_dri = \"/x\"; hosts_file = \"rel\"; };\n"
-			 "timeouts = { stop = true; start = \"soon\"; };\n"
-			 "ouptut = \"json\";\n"
-			 "drill = 3;\n");
+	write_text(path,
+		   "mode = \"sytemd\";\n"
+		   "paths = { unit_dri = \"/x\"; hosts_file = \"rel\"; };\n"
+		   "timeouts = { stop = true; start = \"soon\"; };\n"
+		   "ouptut = \"json\";\n"
+		   "drill = 3;\n");
 	ck_assert_int_eq(agent_settings_init(&s), 0);
 	ck_assert_int_eq(agent_settings_load(&s, path, true, &errs),
 			 -ERR_CONFIG);
-	snprintf(want, sizeof(want),
-		 "%1$s:1: mode \"sytemd\" is unknown; write \"systemd\" or "
-		 "\"local\"\n"
-		 "%1$s:2: unknown setting 'unit_dri' in paths; did you mean "
-		 "'unit_dir'?\n"
-		 "%1$s:2: hosts_file \"rel\" is not an absolute path; start it "
-		 "with /\n"
-		 "%1$s:3: stop is true or false; write it as a string in double "
-		 "quotes (e.g. \"10s\")\n"
-		 "%1$s:3: start \"soon\" is not a duration; write a number with "
-		 "ms, s, m or h (e.g. \"10s\")\n"
-		 "%1$s:4: unknown setting 'ouptut' in the top level; did you "
-		 "mean 'output'?\n"
-		 "%1$s:5: drill is a number; write it as a group: drill = { ... "
-		 "};\n",
-		 path);
+	snprintf(
+	    want, sizeof(want),
+	    "%1$s:1: mode \"sytemd\" is unknown; write \"systemd\" or "
+	    "\"local\"\n"
+	    "%1$s:2: unknown setting 'unit_dri' in paths; did you mean "
+	    "'unit_dir'?\n"
+	    "%1$s:2: hosts_file \"rel\" is not an absolute path; start it "
+	    "with /\n"
+	    "%1$s:3: stop is true or false; write it as a string in double "
+	    "quotes (e.g. \"10s\")\n"
+	    "%1$s:3: start \"soon\" is not a duration; write a number with "
+	    "ms, s, m or h (e.g. \"10s\")\n"
+	    "%1$s:4: unknown setting 'ouptut' in the top level; did you "
+	    "mean 'output'?\n"
+	    "%1$s:5: drill is a number; write it as a group: drill = { ... "
+	    "};\n",
+	    path);
 	ck_assert_str_eq((char *)errs.data, want);
 	/* Nothing of the bad file was taken. */
 	ck_assert_int_eq(s.mode, AGENT_MODE_SYSTEMD);
@@ -140,8 +142,9 @@ START_TEST(test_settings_syntax_error_names_the_line)
 	ck_assert_int_eq(agent_settings_init(&s), 0);
 	ck_assert_int_eq(agent_settings_load(&s, path, true, &errs),
 			 -ERR_CONFIG);
-	snprintf(want, sizeof(want), "%s:4: syntax error; see etc/agent.conf "
-				     "for the syntax (name = value;)\n",
+	snprintf(want, sizeof(want),
+		 "%s:4: syntax error; see etc/agent.conf "
+		 "for the syntax (name = value;)\n",
 		 path);
 	ck_assert_str_eq((char *)errs.data, want);
 	agent_settings_done(&s);
@@ -155,12 +158,12 @@ START_TEST(test_settings_missing_default_file_is_fine)
 	struct buf errs = BUF_INIT;
 
 	ck_assert_int_eq(agent_settings_init(&s), 0);
-	ck_assert_int_eq(agent_settings_load(&s, "/nonexistent/agent.conf",
-					     false, &errs),
-			 0);
-	ck_assert_int_eq(agent_settings_load(&s, "/nonexistent/agent.conf",
-					     true, &errs),
-			 -ENOENT);
+	ck_assert_int_eq(
+	    agent_settings_load(&s, "/nonexistent/agent.conf", false, &errs),
+	    0);
+	ck_assert_int_eq(
+	    agent_settings_load(&s, "/nonexistent/agent.conf", true, &errs),
+	    -ENOENT);
 	ck_assert_str_eq((char *)errs.data,
 			 "/nonexistent/agent.conf: no such file; check the "
 			 "path given with -c\n");
@@ -176,7 +179,8 @@ static Suite *settings_suite(void)
 
 	tcase_add_test(tc, test_settings_example_file_documents_the_defaults);
 	tcase_add_test(tc, test_settings_file_values_replace_the_defaults);
-	tcase_add_test(tc, test_settings_bad_file_is_refused_with_file_and_line);
+	tcase_add_test(tc,
+		       test_settings_bad_file_is_refused_with_file_and_line);
 	tcase_add_test(tc, test_settings_syntax_error_names_the_line);
 	tcase_add_test(tc, test_settings_missing_default_file_is_fine);
 	suite_add_tcase(s, tc);
