@@ -354,6 +354,56 @@ def mode_etcd3(target):
     c.close()
 
 
+def mode_etcdctl(target):
+    """Debian's etcdctl 3.4 (gRPC clientv3) against the services."""
+    import os
+    import subprocess
+
+    if not os.path.exists("/usr/bin/etcdctl"):
+        print("skipped: etcdctl not installed")
+        return
+
+    def ctl(*args, stdin=None):
+        p = subprocess.run(["/usr/bin/etcdctl", "--endpoints=http://" + target,
+                            "--dial-timeout=5s", "--command-timeout=5s"] + list(args),
+                           input=stdin, capture_output=True, text=True,
+                           env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"})
+        return p.returncode, p.stdout, p.stderr
+
+    r = ctl("put", "foo", "bar")
+    check("etcdctl put", r[0] == 0 and r[1] == "OK\n", r)
+    r = ctl("put", "foo2", "baz")
+    r = ctl("get", "foo")
+    check("etcdctl get", r[0] == 0 and r[1] == "foo\nbar\n", r)
+    r = ctl("get", "--prefix", "foo", "--keys-only")
+    check("etcdctl get --prefix --keys-only", r[0] == 0 and r[1] == "foo\n\nfoo2\n\n", r)
+    r = ctl("get", "foo", "-w", "json")
+    ok = r[0] == 0
+    if ok:
+        j = json.loads(r[1])
+        ok = j["header"]["cluster_id"] == 13950058764791256063 and j["kvs"][0]["value"] == "YmFy"
+    check("etcdctl get -w json", ok, r)
+    r = ctl("txn", stdin='value("foo") = "bar"\n\nput foo qux\n\nget foo\n\n')
+    check("etcdctl txn", r[0] == 0 and r[1] == "SUCCESS\n\nOK\n", r)
+    r = ctl("del", "--prefix", "foo")
+    check("etcdctl del --prefix", r[0] == 0 and r[1] == "2\n", r)
+    r = ctl("get", "foo", "--rev=1")
+    check("etcdctl get --rev", r[0] == 0, r)
+    r = ctl("compaction", "3")
+    check("etcdctl compaction", r[0] == 0 and r[1] == "compacted revision 3\n", r)
+    r = ctl("get", "foo", "--rev=2")
+    check("etcdctl get compacted revision", r[0] != 0 and
+          "etcdserver: mvcc: required revision has been compacted" in r[2], r)
+    r = ctl("member", "list")
+    check("etcdctl member list", r[0] == 0 and "n1" in r[1] and "http://127.0.0.1:2380" in r[1], r)
+    r = ctl("endpoint", "status", "-w", "table")
+    check("etcdctl endpoint status", r[0] == 0 and "3.5.13" in r[1] and "20 kB" in r[1], r)
+    r = ctl("endpoint", "health")
+    check("etcdctl endpoint health", r[0] == 0 and "is healthy" in r[1] + r[2], r)
+    r = ctl("lease", "grant", "10")
+    check("etcdctl lease grant: unimplemented, not a hang", r[0] != 0 and "not implemented" in r[2], r)
+
+
 def main():
     mode = sys.argv[1]
     if mode == "diff":
