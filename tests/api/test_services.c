@@ -357,6 +357,19 @@ START_TEST(test_debian_etcdctl_works_against_the_services)
 }
 END_TEST
 
+START_TEST(test_python_etcd3gw_works_through_the_gateway)
+{
+	struct fix f;
+
+	if (!have_python_grpc()) {
+		return;
+	}
+	fix_start(&f, 1);
+	expect_client_ok(&f, "etcd3gw");
+	fix_stop(&f);
+}
+END_TEST
+
 START_TEST(test_a_listen_url_that_cannot_be_bound_names_the_url_and_the_fix)
 {
 	struct sys_loop *loop;
@@ -462,6 +475,7 @@ static Suite *services_suite(void)
 	tcase_add_test(tc, test_api_free_cancels_requests_still_waiting_for_the_member);
 	tcase_add_test(tc, test_python_etcd3_client_works_against_the_services);
 	tcase_add_test(tc, test_debian_etcdctl_works_against_the_services);
+	tcase_add_test(tc, test_python_etcd3gw_works_through_the_gateway);
 	tcase_add_test(tc, test_a_listen_url_that_cannot_be_bound_names_the_url_and_the_fix);
 	tcase_add_test(tc, test_api_serve_survives_allocation_failures);
 	suite_add_tcase(s, tc);
