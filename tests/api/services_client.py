@@ -287,6 +287,37 @@ def mode_http(target):
               and "not implemented" in body["message"], (st, d))
 
 
+def mode_burst(target):
+    """Many calls in flight at once on both protocols."""
+    import threading
+    ch = grpc.insecure_channel(target)
+    put = ch.unary_unary(METHODS["put"][0])
+    futs = [put.future(rpc_pb2.PutRequest(key=b"burst/%03d" % i, value=b"v").SerializeToString(), timeout=10)
+            for i in range(200)]
+    errs = []
+    for f in futs:
+        try:
+            f.result()
+        except grpc.RpcError as e:
+            errs.append(e.code())
+    check("200 concurrent gRPC puts", not errs, errs[:3])
+
+    def worker(n):
+        for i in range(25):
+            st, _, d = gw(target, "/v3/kv/put", {"key": b64("burst/h%d-%d" % (n, i)), "value": b64("v")})
+            if st != 200:
+                errs.append((st, d))
+
+    ts = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    check("8 HTTP clients x 25 puts", not errs, errs[:3])
+    st, _, d = gw(target, "/v3/kv/range", {"key": b64("burst/"), "range_end": b64("burst0"), "count_only": True})
+    check("all 400 keys there", st == 200 and json.loads(d).get("count") == "400", d)
+
+
 def mode_noleader(target):
     st, h, d = http_req(target, "GET", "/health")
     check("/health without leader 503", st == 503 and d == b'{"health":"false","reason":"RAFT NO LEADER"}\n'

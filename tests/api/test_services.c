@@ -214,6 +214,21 @@ START_TEST(test_health_version_metrics_v2_and_unimplemented_methods)
 }
 END_TEST
 
+START_TEST(test_many_calls_in_flight_on_both_protocols)
+{
+	struct fix f;
+
+	if (!have_python_grpc()) {
+		return;
+	}
+	fix_start(&f, 1);
+	expect_client_ok(&f, "burst");
+	ck_assert_int_eq(fake_member_received(f.m[0]), 401);
+	ck_assert_int_eq(fake_member_pending(f.m[0]), 0);
+	fix_stop(&f);
+}
+END_TEST
+
 START_TEST(test_health_fails_without_leader_unless_serializable)
 {
 	struct fix f;
@@ -468,6 +483,7 @@ static Suite *services_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_gateway_and_grpc_give_identical_answers_to_a_table_of_requests);
 	tcase_add_test(tc, test_health_version_metrics_v2_and_unimplemented_methods);
+	tcase_add_test(tc, test_many_calls_in_flight_on_both_protocols);
 	tcase_add_test(tc, test_health_fails_without_leader_unless_serializable);
 	tcase_add_loop_test(tc, test_member_errors_map_to_grpc_status_and_gateway_body, 0,
 			    (int)(sizeof(err_cases) / sizeof(err_cases[0])));
