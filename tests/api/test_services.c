@@ -22,6 +22,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "fake_member.h"
 #include "server/config.h"
 #include "sys/loop.h"
@@ -385,6 +386,45 @@ START_TEST(test_python_etcd3gw_works_through_the_gateway)
 }
 END_TEST
 
+static double metric_value(struct api *a, const char *name)
+{
+	struct buf b = BUF_INIT;
+	char key[160];
+	const char *p;
+	double v = -1;
+
+	ck_assert_int_eq(metrics_render(api_metrics(a), &b), 0);
+	snprintf(key, sizeof(key), "\n%s ", name);
+	p = strstr((const char *)b.data, key);
+	if (p) {
+		v = strtod(p + strlen(key), NULL);
+	}
+	buf_done(&b);
+	return v;
+}
+
+START_TEST(test_leader_changes_are_counted_as_etcd_counts_them)
+{
+	struct fix f;
+
+	fix_start(&f, 1);
+	/* The first leader counts, as etcd's first election does. */
+	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 1);
+	ck_assert(metric_value(f.api[0], "etcd_server_quota_backend_bytes") == 2147483648.0);
+	fake_member_set_leader(f.m[0], 0);
+	fix_pump(&f, 250);
+	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 1);
+	ck_assert(metric_value(f.api[0], "etcd_server_has_leader") == 0);
+	fake_member_set_leader(f.m[0], PEER_ID);
+	fix_pump(&f, 250);
+	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 2);
+	fix_pump(&f, 250);
+	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 2);
+	ck_assert(metric_value(f.api[0], "etcd_server_is_leader") == 0);
+	fix_stop(&f);
+}
+END_TEST
+
 START_TEST(test_a_listen_url_that_cannot_be_bound_names_the_url_and_the_fix)
 {
 	struct sys_loop *loop;
@@ -492,6 +532,7 @@ static Suite *services_suite(void)
 	tcase_add_test(tc, test_python_etcd3_client_works_against_the_services);
 	tcase_add_test(tc, test_debian_etcdctl_works_against_the_services);
 	tcase_add_test(tc, test_python_etcd3gw_works_through_the_gateway);
+	tcase_add_test(tc, test_leader_changes_are_counted_as_etcd_counts_them);
 	tcase_add_test(tc, test_a_listen_url_that_cannot_be_bound_names_the_url_and_the_fix);
 	tcase_add_test(tc, test_api_serve_survives_allocation_failures);
 	suite_add_tcase(s, tc);
