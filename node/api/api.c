@@ -309,7 +309,7 @@ static void handle_metrics(struct http1_req *req, void *ctx)
 static int metrics_setup(struct api *a)
 {
 	struct metrics *mx = a->metrics;
-	struct metrics_gauge *g_id, *g_ver;
+	struct metrics_gauge *g_id, *g_ver, *q;
 	struct member_info info;
 	double dur[14];
 	double rtt[16];
@@ -328,8 +328,12 @@ static int metrics_setup(struct api *a)
 	ok &= !!metrics_gauge_func(mx, "etcd_server_is_learner",
 				   "Whether or not this member is a learner. 1 if is, 0 otherwise.",
 				   NULL, m_is_learner, a->m);
-	ok &= !!metrics_counter(mx, "etcd_server_leader_changes_seen_total",
-				"The number of leader changes seen.", NULL);
+	a->leader_changes = metrics_counter(mx, "etcd_server_leader_changes_seen_total",
+					    "The number of leader changes seen.", NULL);
+	ok &= !!a->leader_changes;
+	q = metrics_gauge(mx, "etcd_server_quota_backend_bytes",
+			  "Current backend storage quota size in bytes.", NULL);
+	ok &= !!q;
 	/* etcd compat: committed and applied are gauges despite _total. */
 	ok &= !!metrics_gauge_func(mx, "etcd_server_proposals_committed_total",
 				   "The total number of consensus proposals committed.",
@@ -401,7 +405,33 @@ static int metrics_setup(struct api *a)
 	/* etcd compat: the label carries the information, the value is 1. */
 	metrics_gauge_set(g_id, 1);
 	metrics_gauge_set(g_ver, 1);
+	/* etcd compat: 0 means the default quota, 2 GiB. */
+	metrics_gauge_set(q, a->cfg->quota_backend_bytes == 0
+				     ? 2147483648.0
+				     : (double)a->cfg->quota_backend_bytes);
 	return 0;
+}
+
+/*
+ * etcd counts a leader change each time raft reports a leader (not none)
+ * other than the last one it saw, the first election included.  The
+ * member does not report changes, so member_info() is sampled: elections
+ * take at least an election timeout (1 s by default), far above the
+ * sampling period, so changes are not missed in practice.
+ */
+#define API_LEADER_SAMPLE_MS 100
+
+static void on_leader_sample(struct sys_timer *t, void *arg)
+{
+	struct api *a = arg;
+	struct member_info info;
+
+	(void)t;
+	member_info(a->m, &info);
+	if (info.leader != 0 && info.leader != a->last_leader) {
+		metrics_counter_inc(a->leader_changes);
+	}
+	a->last_leader = info.leader;
 }
 
 /* --- ports --- */
@@ -478,6 +508,15 @@ int api_serve(struct sys_loop *loop, struct member *m, const struct config *cfg,
 	if (r < 0) {
 		goto fail;
 	}
+	r = sys_timer_new(loop, on_leader_sample, a, &a->leader_timer);
+	if (r < 0) {
+		goto fail;
+	}
+	on_leader_sample(a->leader_timer, a);
+	r = sys_timer_start(a->leader_timer, API_LEADER_SAMPLE_MS, API_LEADER_SAMPLE_MS);
+	if (r < 0) {
+		goto fail;
+	}
 	if ((r = http1_route_add(a->http, "GET", "/health", handle_health, a)) < 0 ||
 	    (r = http1_route_add(a->http, "GET", "/version", handle_version, a)) < 0 ||
 	    (r = http1_route_add(a->http, "GET", "/metrics", handle_metrics, a)) < 0) {
@@ -541,6 +580,7 @@ void api_free(struct api *a)
 		return;
 	}
 	a->freeing = true;
+	sys_timer_free(a->leader_timer);
 	listener_free(a->lis);
 	grpc_server_free(a->grpc);
 	http1_server_free(a->http);

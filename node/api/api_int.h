@@ -25,6 +25,7 @@ struct http1_server;
 struct listener;
 struct metrics;
 struct metrics_counter;
+struct sys_timer;
 
 /* One method of etcd's services, with both of its names. */
 struct svc_method {
@@ -53,6 +54,9 @@ struct api {
 	struct metrics *metrics;
 	struct metrics_counter *health_ok;
 	struct metrics_counter *health_failed;
+	struct metrics_counter *leader_changes;
+	struct sys_timer *leader_timer; /* samples member_info().leader */
+	uint64_t last_leader;
 	struct metrics_counter *client_rx; /* etcd_network_client_grpc_* */
 	struct metrics_counter *client_tx;
 	int *ports; /* per listen-client-url */

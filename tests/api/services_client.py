@@ -287,6 +287,37 @@ def mode_http(target):
               and "not implemented" in body["message"], (st, d))
 
 
+def mode_burst(target):
+    """Many calls in flight at once on both protocols."""
+    import threading
+    ch = grpc.insecure_channel(target)
+    put = ch.unary_unary(METHODS["put"][0])
+    futs = [put.future(rpc_pb2.PutRequest(key=b"burst/%03d" % i, value=b"v").SerializeToString(), timeout=10)
+            for i in range(200)]
+    errs = []
+    for f in futs:
+        try:
+            f.result()
+        except grpc.RpcError as e:
+            errs.append(e.code())
+    check("200 concurrent gRPC puts", not errs, errs[:3])
+
+    def worker(n):
+        for i in range(25):
+            st, _, d = gw(target, "/v3/kv/put", {"key": b64("burst/h%d-%d" % (n, i)), "value": b64("v")})
+            if st != 200:
+                errs.append((st, d))
+
+    ts = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    check("8 HTTP clients x 25 puts", not errs, errs[:3])
+    st, _, d = gw(target, "/v3/kv/range", {"key": b64("burst/"), "range_end": b64("burst0"), "count_only": True})
+    check("all 400 keys there", st == 200 and json.loads(d).get("count") == "400", d)
+
+
 def mode_noleader(target):
     st, h, d = http_req(target, "GET", "/health")
     check("/health without leader 503", st == 503 and d == b'{"health":"false","reason":"RAFT NO LEADER"}\n'
@@ -352,6 +383,87 @@ def mode_etcd3(target):
     members = list(c.members)
     check("etcd3 members", len(members) == 1 and members[0].name == "n1", members)
     c.close()
+
+
+def mode_etcdctl(target):
+    """Debian's etcdctl 3.4 (gRPC clientv3) against the services."""
+    import os
+    import subprocess
+
+    if not os.path.exists("/usr/bin/etcdctl"):
+        print("skipped: etcdctl not installed")
+        return
+
+    def ctl(*args, stdin=None):
+        p = subprocess.run(["/usr/bin/etcdctl", "--endpoints=http://" + target,
+                            "--dial-timeout=5s", "--command-timeout=5s"] + list(args),
+                           input=stdin, capture_output=True, text=True,
+                           env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"})
+        return p.returncode, p.stdout, p.stderr
+
+    r = ctl("put", "foo", "bar")
+    check("etcdctl put", r[0] == 0 and r[1] == "OK\n", r)
+    r = ctl("put", "foo2", "baz")
+    r = ctl("get", "foo")
+    check("etcdctl get", r[0] == 0 and r[1] == "foo\nbar\n", r)
+    r = ctl("get", "--prefix", "foo", "--keys-only")
+    check("etcdctl get --prefix --keys-only", r[0] == 0 and r[1] == "foo\n\nfoo2\n\n", r)
+    r = ctl("get", "foo", "-w", "json")
+    ok = r[0] == 0
+    if ok:
+        j = json.loads(r[1])
+        ok = j["header"]["cluster_id"] == 13950058764791256063 and j["kvs"][0]["value"] == "YmFy"
+    check("etcdctl get -w json", ok, r)
+    r = ctl("txn", stdin='value("foo") = "bar"\n\nput foo qux\n\nget foo\n\n')
+    check("etcdctl txn", r[0] == 0 and r[1] == "SUCCESS\n\nOK\n", r)
+    r = ctl("del", "--prefix", "foo")
+    check("etcdctl del --prefix", r[0] == 0 and r[1] == "2\n", r)
+    r = ctl("get", "foo", "--rev=1")
+    check("etcdctl get --rev", r[0] == 0, r)
+    r = ctl("compaction", "3")
+    check("etcdctl compaction", r[0] == 0 and r[1] == "compacted revision 3\n", r)
+    r = ctl("get", "foo", "--rev=2")
+    check("etcdctl get compacted revision", r[0] != 0 and
+          "etcdserver: mvcc: required revision has been compacted" in r[2], r)
+    r = ctl("member", "list")
+    check("etcdctl member list", r[0] == 0 and "n1" in r[1] and "http://127.0.0.1:2380" in r[1], r)
+    r = ctl("endpoint", "status", "-w", "table")
+    check("etcdctl endpoint status", r[0] == 0 and "3.5.13" in r[1] and "20 kB" in r[1], r)
+    r = ctl("endpoint", "health")
+    check("etcdctl endpoint health", r[0] == 0 and "is healthy" in r[1] + r[2], r)
+    r = ctl("lease", "grant", "10")
+    check("etcdctl lease grant: unimplemented, not a hang", r[0] != 0 and "not implemented" in r[2], r)
+
+
+def mode_etcd3gw(target):
+    """Debian's python3-etcd3gw (the JSON gateway, /v3alpha/ by default)."""
+    try:
+        import etcd3gw
+    except ImportError:
+        print("skipped: python3-etcd3gw not installed")
+        return
+    host, port = target.rsplit(":", 1)
+    c = etcd3gw.client(host=host, port=int(port))
+    check("etcd3gw put", c.put("/gw/a", "1") is True, "")
+    check("etcd3gw create on a new key", c.create("/gw/b", "2") is True, "")
+    check("etcd3gw create on an existing key", c.create("/gw/b", "3") is False, "")
+    check("etcd3gw get", c.get("/gw/a") == [b"1"], c.get("/gw/a"))
+    got = sorted((m["key"], v) for v, m in c.get_prefix("/gw/"))
+    check("etcd3gw get_prefix", got == [(b"/gw/a", b"1"), (b"/gw/b", b"2")], got)
+    check("etcd3gw replace", c.replace("/gw/a", "1", "9") is True and c.get("/gw/a") == [b"9"], "")
+    check("etcd3gw replace mismatch", c.replace("/gw/a", "1", "8") is False, "")
+    check("etcd3gw delete", c.delete("/gw/a") is True and c.get("/gw/a") == [], "")
+    check("etcd3gw delete_prefix", c.delete_prefix("/gw/") is True and c.get_prefix("/gw/") == [], "")
+    st = c.status()
+    check("etcd3gw status", st["version"] == "3.5.13" and st["raftTerm"] == "2", st)
+    m = c.members()
+    check("etcd3gw members", len(m) == 1 and m[0]["name"] == "n1", m)
+    try:
+        c.lease(10)
+        check("etcd3gw lease: not implemented", False, "no error")
+    except Exception as e:
+        check("etcd3gw lease: not implemented", "not implemented" in (getattr(e, "detail_text", "") or ""),
+              getattr(e, "detail_text", e))
 
 
 def main():

@@ -22,6 +22,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "fake_member.h"
 #include "server/config.h"
 #include "sys/loop.h"
@@ -214,6 +215,21 @@ START_TEST(test_health_version_metrics_v2_and_unimplemented_methods)
 }
 END_TEST
 
+START_TEST(test_many_calls_in_flight_on_both_protocols)
+{
+	struct fix f;
+
+	if (!have_python_grpc()) {
+		return;
+	}
+	fix_start(&f, 1);
+	expect_client_ok(&f, "burst");
+	ck_assert_int_eq(fake_member_received(f.m[0]), 401);
+	ck_assert_int_eq(fake_member_pending(f.m[0]), 0);
+	fix_stop(&f);
+}
+END_TEST
+
 START_TEST(test_health_fails_without_leader_unless_serializable)
 {
 	struct fix f;
@@ -344,6 +360,71 @@ START_TEST(test_python_etcd3_client_works_against_the_services)
 }
 END_TEST
 
+START_TEST(test_debian_etcdctl_works_against_the_services)
+{
+	struct fix f;
+
+	if (!have_python_grpc()) {
+		return;
+	}
+	fix_start(&f, 1);
+	expect_client_ok(&f, "etcdctl");
+	fix_stop(&f);
+}
+END_TEST
+
+START_TEST(test_python_etcd3gw_works_through_the_gateway)
+{
+	struct fix f;
+
+	if (!have_python_grpc()) {
+		return;
+	}
+	fix_start(&f, 1);
+	expect_client_ok(&f, "etcd3gw");
+	fix_stop(&f);
+}
+END_TEST
+
+static double metric_value(struct api *a, const char *name)
+{
+	struct buf b = BUF_INIT;
+	char key[160];
+	const char *p;
+	double v = -1;
+
+	ck_assert_int_eq(metrics_render(api_metrics(a), &b), 0);
+	snprintf(key, sizeof(key), "\n%s ", name);
+	p = strstr((const char *)b.data, key);
+	if (p) {
+		v = strtod(p + strlen(key), NULL);
+	}
+	buf_done(&b);
+	return v;
+}
+
+START_TEST(test_leader_changes_are_counted_as_etcd_counts_them)
+{
+	struct fix f;
+
+	fix_start(&f, 1);
+	/* The first leader counts, as etcd's first election does. */
+	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 1);
+	ck_assert(metric_value(f.api[0], "etcd_server_quota_backend_bytes") == 2147483648.0);
+	fake_member_set_leader(f.m[0], 0);
+	fix_pump(&f, 250);
+	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 1);
+	ck_assert(metric_value(f.api[0], "etcd_server_has_leader") == 0);
+	fake_member_set_leader(f.m[0], PEER_ID);
+	fix_pump(&f, 250);
+	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 2);
+	fix_pump(&f, 250);
+	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 2);
+	ck_assert(metric_value(f.api[0], "etcd_server_is_leader") == 0);
+	fix_stop(&f);
+}
+END_TEST
+
 START_TEST(test_a_listen_url_that_cannot_be_bound_names_the_url_and_the_fix)
 {
 	struct sys_loop *loop;
@@ -442,12 +523,16 @@ static Suite *services_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_gateway_and_grpc_give_identical_answers_to_a_table_of_requests);
 	tcase_add_test(tc, test_health_version_metrics_v2_and_unimplemented_methods);
+	tcase_add_test(tc, test_many_calls_in_flight_on_both_protocols);
 	tcase_add_test(tc, test_health_fails_without_leader_unless_serializable);
 	tcase_add_loop_test(tc, test_member_errors_map_to_grpc_status_and_gateway_body, 0,
 			    (int)(sizeof(err_cases) / sizeof(err_cases[0])));
 	tcase_add_test(tc, test_a_client_that_goes_away_gets_its_member_request_cancelled);
 	tcase_add_test(tc, test_api_free_cancels_requests_still_waiting_for_the_member);
 	tcase_add_test(tc, test_python_etcd3_client_works_against_the_services);
+	tcase_add_test(tc, test_debian_etcdctl_works_against_the_services);
+	tcase_add_test(tc, test_python_etcd3gw_works_through_the_gateway);
+	tcase_add_test(tc, test_leader_changes_are_counted_as_etcd_counts_them);
 	tcase_add_test(tc, test_a_listen_url_that_cannot_be_bound_names_the_url_and_the_fix);
 	tcase_add_test(tc, test_api_serve_survives_allocation_failures);
 	suite_add_tcase(s, tc);
