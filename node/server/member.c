@@ -71,6 +71,10 @@
  * followers, and snapshot files kept. */
 #define SNAPSHOT_CATCHUP_ENTRIES 5000
 #define SNAPSHOTS_KEPT 5
+/* etcd compat: auto-compaction checks (reference etcd-v3.md 7.4). */
+#define AUTO_COMPACT_REVISION_CHECK_MS (5 * 60 * 1000)
+#define AUTO_COMPACT_MAX_SAMPLE_MS (60 * 60 * 1000)
+#define AUTO_COMPACT_SAMPLES 11
 
 enum req_state {
 	REQ_INCOMING, /* queued for the next kick */
@@ -118,6 +122,13 @@ struct member {
 	struct peer_transport *tr;
 	struct sys_timer *tick_timer;
 	struct sys_timer *house_timer; /* commits, timeouts, compaction */
+	struct sys_timer *auto_compact_timer;
+	/* periodic auto-compaction: (time, revision) samples, oldest first */
+	struct {
+		uint64_t at_ms;
+		mvcc_rev rev;
+	} samples[AUTO_COMPACT_SAMPLES];
+	size_t n_samples;
 	struct event *kick_ev;
 	bool in_ready;
 	int error; /* sticky (invariant 5) */
@@ -1779,6 +1790,108 @@ static void house_cb(struct sys_timer *t, void *arg)
 	}
 }
 
+/* ---- auto-compaction (leader only; the compaction goes through Raft) ---- */
+
+static void propose_compaction(struct member *m, mvcc_rev rev)
+{
+	Cetcdpb__InternalRequest ir = CETCDPB__INTERNAL_REQUEST__INIT;
+	Etcdserverpb__CompactionRequest c =
+	    ETCDSERVERPB__COMPACTION_REQUEST__INIT;
+	uint8_t *data;
+	size_t len;
+
+	if (rev <= 1 || rev <= mvcc_compact_rev(m->store) ||
+	    rev > mvcc_current_rev(m->store)) {
+		return;
+	}
+	c.revision = rev;
+	ir.id = next_id(m);
+	ir.request_case = CETCDPB__INTERNAL_REQUEST__REQUEST_COMPACTION;
+	ir.compaction = &c;
+	if (pack_msg(&ir.base, &data, &len) >= 0) {
+		if (raft_propose(m->raft, data, len) >= 0) {
+			log_info("member %016" PRIx64 ": auto-compaction to "
+				 "revision %" PRId64,
+				 m->id, (int64_t)rev);
+			kick(m);
+		}
+		mem_free(data);
+	}
+}
+
+/*
+ * periodic: sample the revision every tenth of the retention period
+ * (at most hourly) and compact to the revision sampled a whole period
+ * ago; revision: every 5 minutes keep the last N revisions.
+ */
+static void auto_compact_cb(struct sys_timer *t, void *arg)
+{
+	struct member *m = arg;
+	const struct config *c = m->cfg;
+	uint64_t now = timeutil_mono_ms();
+
+	(void)t;
+	if (m->error != 0 || m->stopped || m->stopping) {
+		return;
+	}
+	if (c->auto_compaction_mode == CONFIG_COMPACT_REVISION) {
+		if (m->leader == m->id) {
+			propose_compaction(
+			    m, mvcc_current_rev(m->store) -
+				   (mvcc_rev)c->auto_compaction_revisions);
+		}
+		return;
+	}
+	if (m->n_samples == AUTO_COMPACT_SAMPLES) {
+		memmove(&m->samples[0], &m->samples[1],
+			(AUTO_COMPACT_SAMPLES - 1) * sizeof(m->samples[0]));
+		m->n_samples--;
+	}
+	m->samples[m->n_samples].at_ms = now;
+	m->samples[m->n_samples].rev = mvcc_current_rev(m->store);
+	m->n_samples++;
+	if (m->leader == m->id) {
+		uint64_t period = c->auto_compaction_period_ns / 1000000;
+		mvcc_rev rev = 0;
+		for (size_t i = 0; i < m->n_samples; i++) {
+			if (m->samples[i].at_ms + period <= now) {
+				rev = m->samples[i].rev;
+			}
+		}
+		propose_compaction(m, rev);
+	}
+}
+
+static int start_auto_compaction(struct member *m)
+{
+	const struct config *c = m->cfg;
+	uint64_t every;
+	int r;
+
+	if (c->auto_compaction_mode == CONFIG_COMPACT_REVISION) {
+		if (c->auto_compaction_revisions == 0) {
+			return 0;
+		}
+		every = AUTO_COMPACT_REVISION_CHECK_MS;
+	} else {
+		if (c->auto_compaction_period_ns == 0) {
+			return 0;
+		}
+		every = c->auto_compaction_period_ns / 1000000 / 10;
+		if (every > AUTO_COMPACT_MAX_SAMPLE_MS) {
+			every = AUTO_COMPACT_MAX_SAMPLE_MS;
+		}
+		if (every == 0) {
+			every = 1;
+		}
+	}
+	r = sys_timer_new(m->loop, auto_compact_cb, m, &m->auto_compact_timer);
+	if (r >= 0) {
+		r = sys_timer_start(m->auto_compact_timer, every, every);
+	}
+	return r;
+}
+
 /* ---- bootstrap ---- */
 
 static int errmsgf(char **errmsg, const char *fmt, ...)
@@ -2140,7 +2253,8 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	    sys_timer_start(m->tick_timer, cfg->heartbeat_ms,
 			    cfg->heartbeat_ms) < 0 ||
 	    sys_timer_start(m->house_timer, COMMIT_INTERVAL_MS,
-			    COMMIT_INTERVAL_MS) < 0) {
+			    COMMIT_INTERVAL_MS) < 0 ||
+	    start_auto_compaction(m) < 0) {
 		errmsgf(errmsg, "cannot set up the member's timers");
 		member_free(m);
 		return -ENOMEM;
@@ -2193,6 +2307,7 @@ void member_free(struct member *m)
 	}
 	sys_timer_free(m->tick_timer);
 	sys_timer_free(m->house_timer);
+	sys_timer_free(m->auto_compact_timer);
 	peer_transport_free(m->tr);
 	raft_free(m->raft);
 	if (m->store != NULL && m->error == 0) {

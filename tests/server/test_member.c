@@ -711,6 +711,59 @@ START_TEST(test_hash_defragment_and_nospace_alarm)
 }
 END_TEST
 
+struct delay {
+	struct sys_loop *loop;
+	bool done;
+};
+
+static void delay_cb(struct sys_timer *t, void *arg)
+{
+	struct delay *d = arg;
+
+	(void)t;
+	d->done = true;
+	sys_loop_stop(d->loop);
+}
+
+/* Run the loop (serving the member) for ms milliseconds. */
+static void run_for(struct sys_loop *loop, uint64_t ms)
+{
+	struct delay d = {loop, false};
+	struct sys_timer *t;
+
+	ck_assert_int_eq(sys_timer_new(loop, delay_cb, &d, &t), 0);
+	ck_assert_int_eq(sys_timer_start(t, ms, 0), 0);
+	run_until_flag(loop, &d.done);
+	sys_timer_free(t);
+}
+
+START_TEST(test_periodic_auto_compaction_compacts_old_revisions)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	Etcdserverpb__RangeRequest rr = ETCDSERVERPB__RANGE_REQUEST__INIT;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok",
+			     "--auto-compaction-retention=500ms");
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(put(loop, nd.m, "a", "1", NULL), 0);
+	ck_assert_int_eq(put(loop, nd.m, "a", "2", NULL), 0);
+	rr.key.data = (uint8_t *)"a";
+	rr.key.len = 1;
+	rr.revision = 2;
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL), 0);
+	/* A retention period later, revision 2 is compacted away. */
+	run_for(loop, 1200);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL),
+			 -ERR_COMPACTED);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
 START_TEST(test_data_dir_in_use_or_of_another_cluster_is_refused)
 {
 	struct sys_loop *loop;
@@ -919,6 +972,8 @@ static Suite *member_suite(void)
 	tcase_add_test(tc,
 		       test_snapshots_keep_data_and_membership_across_restart);
 	tcase_add_test(tc, test_hash_defragment_and_nospace_alarm);
+	tcase_add_test(tc,
+		       test_periodic_auto_compaction_compacts_old_revisions);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cluster");
 	tcase_set_timeout(tc, 60);
