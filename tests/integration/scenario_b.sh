@@ -38,15 +38,13 @@ start() {
 
 url() { echo "http://127.0.0.1$1:2379"; }
 
-# healthy N: wait until node0N reports a leader.
+# healthy N: wait until node0N (the process started here) reports a leader.
 healthy() {
 	i=0
 	until curl -sf "$(url "$1")/health" 2>/dev/null | grep -q '"health":"true"'; do
 		i=$((i + 1))
-		if grep -q 'cannot listen\|Address already in use' "$T/node0$1.log" 2>/dev/null; then
-			echo "scenario_b: skipped (127.0.0.1$1 ports busy)"
-			exit 77
-		fi
+		eval "p=\$PID$1"
+		kill -0 "$p" 2>/dev/null || fail "node0$1 exited: $(cat "$T/node0$1.log")"
 		[ $i -lt 300 ] || fail "node0$1 not healthy after 15 s: $(cat "$T/node0$1.log")"
 		sleep 0.05
 	done
@@ -69,6 +67,13 @@ get() { # node key-b64: the value (base64) or nothing
 		sed -n 's/.*"value":"\([^"]*\)".*/\1/p'
 }
 
+# Someone else (a person or another checkout) may run this cluster now.
+for n in 1 2 3; do
+	if curl -s -m 1 -o /dev/null "$(url $n)/health" 2>/dev/null; then
+		echo "scenario_b: skipped (127.0.0.1$n:2379 is in use)"
+		exit 77
+	fi
+done
 start 1
 start 2
 start 3
