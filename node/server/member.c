@@ -67,6 +67,7 @@
 #define MAX_PENDING 20000
 #define WAITER_BUCKETS 1024
 #define COMPACT_BUDGET 1000
+#define READ_RETRY_MS 500
 /* etcd compat: entries kept in memory behind a snapshot for slow
  * followers, and snapshot files kept. */
 #define SNAPSHOT_CATCHUP_ENTRIES 5000
@@ -89,8 +90,9 @@ struct member_req {
 	struct member *m;
 	enum member_op op;
 	enum req_state state;
-	uint64_t id;	/* proposal id, or read round */
-	bool has_index; /* read: its read state arrived */
+	uint64_t id;	   /* proposal id, or read round */
+	bool has_index;	   /* read: its read state arrived */
+	uint64_t asked_ms; /* read: when its round was (last) asked for */
 	raft_index read_index;
 	uint64_t deadline_ms;
 	int err;       /* fail with this at the next kick (validation) */
@@ -164,6 +166,10 @@ struct member {
 
 	raft_id *unreachable;
 	size_t n_unreachable;
+
+	void (*on_revision)(void *arg, int64_t rev);
+	void *on_revision_arg;
+	mvcc_rev notified_rev;
 };
 
 /* ---- ids (etcd's idutil layout: member id's low 16 bits, then time) ---- */
@@ -845,6 +851,7 @@ static void take_incoming(struct member *m)
 			list_remove(&rq->q);
 			rq->state = REQ_READ;
 			rq->id = round;
+			rq->asked_ms = timeutil_mono_ms();
 			list_push_back(&m->reads, &rq->q);
 			break;
 		case MEMBER_OP_MEMBER_LIST:
@@ -873,6 +880,35 @@ static void take_incoming(struct member *m)
 			req_complete(rq, -ERR_NOT_SUPPORTED, NULL);
 			break;
 		}
+	}
+}
+
+/*
+ * etcd compat (readIndexRetryTime): a round whose answer has not come in
+ * READ_RETRY_MS is asked for again with the same ctx; a request or reply
+ * lost with a dropped peer stream would otherwise wait for the timeout.
+ */
+static void retry_reads(struct member *m, uint64_t now)
+{
+	struct list_node *pos;
+	uint64_t last = 0;
+
+	list_for_each(pos, &m->reads)
+	{
+		struct member_req *rq = container_of(pos, struct member_req, q);
+		uint8_t ctx[8];
+
+		if (rq->has_index || rq->asked_ms + READ_RETRY_MS > now) {
+			continue;
+		}
+		rq->asked_ms = now;
+		if (rq->id == last) {
+			continue; /* reads of one round are adjacent */
+		}
+		last = rq->id;
+		encode_u64(ctx, rq->id);
+		(void)raft_read_index(m->raft, ctx, sizeof(ctx));
+		kick(m);
 	}
 }
 
@@ -1698,6 +1734,16 @@ static void check_stop(struct member *m)
 	}
 }
 
+static void notify_revision(struct member *m)
+{
+	mvcc_rev rev = mvcc_current_rev(m->store);
+
+	if (rev != m->notified_rev && m->on_revision != NULL) {
+		m->notified_rev = rev;
+		m->on_revision(m->on_revision_arg, rev);
+	}
+}
+
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct member *m = arg;
@@ -1732,6 +1778,7 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	serve_reads(m);
 	serve_moves(m);
+	notify_revision(m);
 	if (m->stopping) {
 		check_stop(m);
 	}
@@ -1775,6 +1822,9 @@ static void house_cb(struct sys_timer *t, void *arg)
 		if (r < 0 || done) {
 			m->compacting = false;
 		}
+	}
+	if (m->error == 0 && !m->stopped) {
+		retry_reads(m, now);
 	}
 	/* Invariant 2: the oldest request expires first. */
 	list_for_each_safe(pos, tmp, &m->all)
@@ -2321,6 +2371,19 @@ void member_free(struct member *m)
 	mem_free(m->members);
 	mem_free(m->unreachable);
 	mem_free(m);
+}
+
+struct mvcc_store *member_store(struct member *m)
+{
+	return m->store;
+}
+
+void member_on_revision(struct member *m, void (*fn)(void *arg, int64_t rev),
+			void *arg)
+{
+	m->on_revision = fn;
+	m->on_revision_arg = arg;
+	m->notified_rev = mvcc_current_rev(m->store);
 }
 
 void member_info(const struct member *m, struct member_info *out)

@@ -283,13 +283,18 @@ static int get(struct sys_loop *loop, struct member *m, const char *k,
 	return r;
 }
 
+static void on_rev(void *arg, int64_t rev)
+{
+	*(int64_t *)arg = rev;
+}
+
 START_TEST(test_single_member_bootstraps_and_serves_kv)
 {
 	struct sys_loop *loop;
 	struct node nd;
 	struct member_info mi;
 	Etcdserverpb__ResponseHeader h;
-	int64_t rev1 = 0, rev2 = 0;
+	int64_t rev1 = 0, rev2 = 0, seen_rev = 0;
 	char *v;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
@@ -297,9 +302,13 @@ START_TEST(test_single_member_bootstraps_and_serves_kv)
 	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
 	start(loop, &nd);
 	ck_assert_uint_eq(wait_leader(loop, &nd.m, 1, 0), nd.cfg->member_id);
+	member_on_revision(nd.m, on_rev, &seen_rev);
+	ck_assert_ptr_nonnull(member_store(nd.m));
 
 	ck_assert_int_eq(put(loop, nd.m, "foo", "bar", &rev1), 0);
 	ck_assert_int_eq(rev1, 2); /* a new store is at revision 1 */
+	/* Watchers hear of it in the same turn of the loop. */
+	ck_assert_int_eq(seen_rev, 2);
 	ck_assert_int_eq(put(loop, nd.m, "foo", "baz", &rev2), 0);
 	ck_assert_int_eq(rev2, 3);
 
