@@ -69,14 +69,22 @@ typedef void (*member_done_fn)(void *arg, int err,
  * Open or create the member described by cfg (borrowed for the member's
  * life): a new data dir bootstraps from the initial cluster; an existing
  * one restarts from its WAL, snapshot and store and ignores the initial
- * cluster flags.  Binds the peer and client listeners.  On failure *errmsg
- * (owned by the caller, mem_free) names the input and the fix.
+ * cluster flags.  Binds the peer listeners (listen-peer-urls); the client
+ * port is node/api's (api_serve).  On failure *errmsg (owned by the
+ * caller, mem_free) names the input and the fix: a data dir locked by
+ * another process, one of another cluster or member (when the flags say
+ * initial-cluster-state new), an etcd (bbolt) data dir, a damaged WAL, a
+ * peer URL that cannot be bound.  Joining an existing cluster
+ * (initial-cluster-state existing with an empty data dir) is refused as
+ * not supported yet.
  */
 int member_new(struct sys_loop *loop, const struct config *cfg,
 	       struct member **out, char **errmsg);
 /*
- * Stop: a leader first hands leadership to an up-to-date follower, then
- * pending requests fail with -ERR_STOPPED and done(arg) runs.
+ * Stop: a leader first hands leadership to its most up-to-date follower
+ * (waiting at most two election timeouts), then pending requests fail with
+ * -ERR_STOPPED, the store is committed and done(arg) runs, from the loop
+ * (never inside member_stop).  New requests fail with -ERR_STOPPED.
  */
 void member_stop(struct member *m, void (*done)(void *arg), void *arg);
 /*
@@ -94,8 +102,15 @@ void member_free(struct member *m);
  * Returns 0, or an error without calling done: -ERR_INVALID (unknown op,
  * NULL req or done, req of another type than op) or -ENOMEM.  Every etcd
  * error, the validation ones included (-ERR_EMPTY_KEY, -ERR_TOO_MANY_OPS,
- * -ERR_REQUEST_TOO_LARGE, ...), comes through done.  Ops not implemented
- * yet answer -ERR_NOT_SUPPORTED through done.
+ * -ERR_REQUEST_TOO_LARGE, ...), comes through done.
+ *
+ * Ops: RANGE (serializable: local at once; otherwise ReadIndex, batched),
+ * PUT, DELETE_RANGE, TXN, COMPACT (through Raft, answered when applied),
+ * MEMBER_LIST, STATUS, HASH_KV, DEFRAGMENT, ALARM (GET local; ACTIVATE and
+ * DEACTIVATE through Raft), MOVE_LEADER (leader only, else
+ * -ERR_NOT_LEADER; answered once the target leads), MEMBER_REMOVE and
+ * MEMBER_PROMOTE (conf changes, answered when applied).  MEMBER_ADD and
+ * MEMBER_UPDATE answer -ERR_NOT_SUPPORTED for now.
  */
 int member_request(struct member *m, enum member_op op,
 		   const ProtobufCMessage *req, member_done_fn done, void *arg,
