@@ -51,6 +51,7 @@
 #include "mvcc/mvcc.h"
 #include "peer/transport.h"
 #include "proto/proto.h"
+#include "raft/progress.h"
 #include "raft/raft.h"
 #include "server/apply.h"
 #include "server/ids.h"
@@ -66,15 +67,21 @@
 #define MAX_PENDING 20000
 #define WAITER_BUCKETS 1024
 #define COMPACT_BUDGET 1000
+#define READ_RETRY_MS 500
 /* etcd compat: entries kept in memory behind a snapshot for slow
  * followers, and snapshot files kept. */
 #define SNAPSHOT_CATCHUP_ENTRIES 5000
 #define SNAPSHOTS_KEPT 5
+/* etcd compat: auto-compaction checks (reference etcd-v3.md 7.4). */
+#define AUTO_COMPACT_REVISION_CHECK_MS (5 * 60 * 1000)
+#define AUTO_COMPACT_MAX_SAMPLE_MS (60 * 60 * 1000)
+#define AUTO_COMPACT_SAMPLES 11
 
 enum req_state {
 	REQ_INCOMING, /* queued for the next kick */
 	REQ_PROPOSED, /* in a waiter bucket until its entry applies */
 	REQ_READ,     /* linearizable read: read state, then applied index */
+	REQ_MOVE,     /* MoveLeader: until the target leads */
 };
 
 struct member_req {
@@ -83,11 +90,13 @@ struct member_req {
 	struct member *m;
 	enum member_op op;
 	enum req_state state;
-	uint64_t id;	/* proposal id, or read round */
-	bool has_index; /* read: its read state arrived */
+	uint64_t id;	   /* proposal id, or read round */
+	bool has_index;	   /* read: its read state arrived */
+	uint64_t asked_ms; /* read: when its round was (last) asked for */
 	raft_index read_index;
 	uint64_t deadline_ms;
-	int err; /* fail with this at the next kick (validation) */
+	int err;       /* fail with this at the next kick (validation) */
+	bool proposal; /* data is an InternalRequest to propose */
 	member_done_fn done;
 	void *arg;
 	uint8_t *data; /* packed InternalRequest, or the packed request */
@@ -115,12 +124,26 @@ struct member {
 	struct peer_transport *tr;
 	struct sys_timer *tick_timer;
 	struct sys_timer *house_timer; /* commits, timeouts, compaction */
+	struct sys_timer *auto_compact_timer;
+	/* periodic auto-compaction: (time, revision) samples, oldest first */
+	struct {
+		uint64_t at_ms;
+		mvcc_rev rev;
+	} samples[AUTO_COMPACT_SAMPLES];
+	size_t n_samples;
 	struct event *kick_ev;
 	bool in_ready;
 	int error; /* sticky (invariant 5) */
 	bool stopped;
 	bool published;
 	bool compacting;
+	bool nospace;	    /* the NOSPACE alarm is active */
+	bool raise_nospace; /* propose the alarm at the next kick */
+	/* member_stop: leadership handed over first, then done(arg) */
+	bool stopping;
+	void (*stop_done)(void *arg);
+	void *stop_arg;
+	uint64_t stop_deadline_ms;
 
 	raft_id leader;
 	enum raft_state state;
@@ -133,6 +156,7 @@ struct member {
 	struct list_node all;
 	struct list_node incoming;
 	struct list_node reads;
+	struct list_node moves;
 	struct list_node waiters[WAITER_BUCKETS];
 	size_t n_pending;
 	uint64_t id_prefix, id_suffix;
@@ -142,6 +166,10 @@ struct member {
 
 	raft_id *unreachable;
 	size_t n_unreachable;
+
+	void (*on_revision)(void *arg, int64_t rev);
+	void *on_revision_arg;
+	mvcc_rev notified_rev;
 };
 
 /* ---- ids (etcd's idutil layout: member id's low 16 bits, then time) ---- */
@@ -325,6 +353,10 @@ static int pack_proposal(struct member_req *rq, const ProtobufCMessage *req)
 		ir.request_case = CETCDPB__INTERNAL_REQUEST__REQUEST_TXN;
 		ir.txn = (Etcdserverpb__TxnRequest *)(uintptr_t)req;
 		break;
+	case MEMBER_OP_ALARM:
+		ir.request_case = CETCDPB__INTERNAL_REQUEST__REQUEST_ALARM;
+		ir.alarm = (Etcdserverpb__AlarmRequest *)(uintptr_t)req;
+		break;
 	case MEMBER_OP_COMPACT:
 		ir.request_case = CETCDPB__INTERNAL_REQUEST__REQUEST_COMPACTION;
 		ir.compaction =
@@ -336,10 +368,13 @@ static int pack_proposal(struct member_req *rq, const ProtobufCMessage *req)
 	return pack_msg(&ir.base, &rq->data, &rq->len);
 }
 
-static bool is_proposal(enum member_op op)
+static bool is_proposal(enum member_op op, const ProtobufCMessage *req)
 {
 	return op == MEMBER_OP_PUT || op == MEMBER_OP_DELETE_RANGE ||
-	       op == MEMBER_OP_TXN || op == MEMBER_OP_COMPACT;
+	       op == MEMBER_OP_TXN || op == MEMBER_OP_COMPACT ||
+	       (op == MEMBER_OP_ALARM &&
+		((const Etcdserverpb__AlarmRequest *)req)->action !=
+		    ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__GET);
 }
 
 int member_request(struct member *m, enum member_op op,
@@ -368,22 +403,26 @@ int member_request(struct member *m, enum member_op op,
 	rq->id = next_id(m);
 	if (m->error != 0) {
 		rq->err = m->error;
-	} else if (m->stopped) {
+	} else if (m->stopped || m->stopping) {
 		rq->err = -ERR_STOPPED;
 	} else if (m->n_pending >= MAX_PENDING) {
 		rq->err = -ERR_TOO_MANY_REQUESTS;
 	} else {
 		rq->err = check_request(m, op, req);
+		if (rq->err == -ERR_NO_SPACE && !m->nospace) {
+			m->raise_nospace = true; /* etcd compat */
+		}
 	}
 	if (rq->err == 0) {
-		r = is_proposal(op) ? pack_proposal(rq, req)
-				    : pack_msg(req, &rq->data, &rq->len);
+		rq->proposal = is_proposal(op, req);
+		r = rq->proposal ? pack_proposal(rq, req)
+				 : pack_msg(req, &rq->data, &rq->len);
 		if (r < 0) {
 			mem_free(rq);
 			return r;
 		}
 		/* etcd compat: the whole internal request counts. */
-		if (is_proposal(op) && rq->len > m->cfg->max_request_bytes) {
+		if (rq->proposal && rq->len > m->cfg->max_request_bytes) {
 			rq->err = -ERR_REQUEST_TOO_LARGE;
 		}
 	}
@@ -422,13 +461,18 @@ static void set_str(char **dst, const char *s)
 	*dst = (char *)(uintptr_t)(s != NULL ? s : "");
 }
 
-static void serve_member_list(struct member *m, struct member_req *rq)
+/*
+ * Answer rq with a response of desc's type whose layout is MemberList's
+ * (header, members): MemberList, MemberRemove, MemberPromote.  The members
+ * are borrowed views of m->members, sorted by id (etcd: MembersByID).
+ */
+static void answer_members(struct member *m, struct member_req *rq,
+			   const ProtobufCMessageDescriptor *desc)
 {
 	Etcdserverpb__MemberListResponse *resp;
 	Etcdserverpb__Member *mv = NULL, **mp = NULL;
 
-	resp = (void *)apply_resp_new(
-	    &etcdserverpb__member_list_response__descriptor);
+	resp = (void *)apply_resp_new(desc);
 	if (resp != NULL && m->n_members > 0) {
 		mv = mem_calloc(m->n_members, sizeof(*mv));
 		mp = mem_calloc(m->n_members, sizeof(*mp));
@@ -442,8 +486,6 @@ static void serve_member_list(struct member *m, struct member_req *rq)
 		req_complete(rq, -ENOMEM, NULL);
 		return;
 	}
-	/* Borrowed views of m->members, sorted by id (etcd: MembersByID,
-	 * kept sorted by member_add_rec). */
 	for (size_t i = 0; i < m->n_members; i++) {
 		const struct member_rec *rec = &m->members[i];
 		etcdserverpb__member__init(&mv[i]);
@@ -464,6 +506,11 @@ static void serve_member_list(struct member *m, struct member_req *rq)
 	mem_free(mv);
 	mem_free(mp);
 	apply_resp_free(&resp->base);
+}
+
+static void serve_member_list(struct member *m, struct member_req *rq)
+{
+	answer_members(m, rq, &etcdserverpb__member_list_response__descriptor);
 }
 
 static void serve_status(struct member *m, struct member_req *rq)
@@ -491,6 +538,228 @@ static void serve_status(struct member *m, struct member_req *rq)
 	req_complete(rq, 0, &resp->base);
 	resp->version = NULL;
 	apply_resp_free(&resp->base);
+}
+
+static void serve_hash_kv(struct member *m, struct member_req *rq)
+{
+	ProtobufCMessage *req;
+	Etcdserverpb__HashKVResponse *resp = NULL;
+	uint32_t hash = 0;
+	mvcc_rev hash_rev = 0, compact_rev = 0;
+	int r;
+
+	r = proto_unpack(&etcdserverpb__hash_kvrequest__descriptor, rq->data,
+			 rq->len, &req);
+	if (r >= 0) {
+		r = mvcc_hash_kv(m->store,
+				 ((Etcdserverpb__HashKVRequest *)req)->revision,
+				 &hash, &hash_rev, &compact_rev);
+		proto_free(req);
+	}
+	if (r >= 0) {
+		resp = (void *)apply_resp_new(
+		    &etcdserverpb__hash_kvresponse__descriptor);
+		r = resp == NULL ? -ENOMEM : 0;
+	}
+	if (r < 0) {
+		req_complete(rq, r, NULL);
+		return;
+	}
+	resp->header->revision = hash_rev;
+	resp->hash = hash;
+	resp->compact_revision = compact_rev;
+	req_complete(rq, 0, &resp->base);
+	apply_resp_free(&resp->base);
+}
+
+static void serve_defragment(struct member *m, struct member_req *rq)
+{
+	ProtobufCMessage *resp;
+	int r;
+
+	/* The store commits its open transaction first (mvcc.h). */
+	r = mvcc_defrag(m->store);
+	if (r < 0) {
+		req_complete(rq, r, NULL);
+		return;
+	}
+	m->ops_uncommitted = 0;
+	resp = apply_resp_new(&etcdserverpb__defragment_response__descriptor);
+	if (resp == NULL) {
+		req_complete(rq, -ENOMEM, NULL);
+		return;
+	}
+	req_complete(rq, 0, resp);
+	apply_resp_free(resp);
+}
+
+/* An AlarmResponse listing the NOSPACE alarm when it is active. */
+static ProtobufCMessage *alarm_response(struct member *m,
+					Etcdserverpb__AlarmMember *am,
+					Etcdserverpb__AlarmMember **amp)
+{
+	Etcdserverpb__AlarmResponse *resp;
+
+	resp =
+	    (void *)apply_resp_new(&etcdserverpb__alarm_response__descriptor);
+	if (resp == NULL) {
+		return NULL;
+	}
+	if (m->nospace) {
+		etcdserverpb__alarm_member__init(am);
+		am->memberid = m->id;
+		am->alarm = ETCDSERVERPB__ALARM_TYPE__NOSPACE;
+		amp[0] = am;
+		resp->n_alarms = 1;
+		resp->alarms = amp;
+	}
+	return &resp->base;
+}
+
+static void alarm_response_free(ProtobufCMessage *resp)
+{
+	Etcdserverpb__AlarmResponse *r = (void *)resp;
+
+	r->n_alarms = 0;
+	r->alarms = NULL;
+	apply_resp_free(resp);
+}
+
+static void serve_alarm_get(struct member *m, struct member_req *rq)
+{
+	Etcdserverpb__AlarmMember am, *amp[1];
+	ProtobufCMessage *resp = alarm_response(m, &am, amp);
+
+	if (resp == NULL) {
+		req_complete(rq, -ENOMEM, NULL);
+		return;
+	}
+	req_complete(rq, 0, resp);
+	alarm_response_free(resp);
+}
+
+static bool is_voter(struct member *m, uint64_t id)
+{
+	const struct raft_conf_state *cs = raft_conf(m->raft);
+
+	for (size_t i = 0; i < cs->n_voters; i++) {
+		if (cs->voters[i] == id) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void start_move_leader(struct member *m, struct member_req *rq)
+{
+	ProtobufCMessage *req;
+	uint64_t target;
+	int r;
+
+	r = proto_unpack(&etcdserverpb__move_leader_request__descriptor,
+			 rq->data, rq->len, &req);
+	if (r < 0) {
+		req_complete(rq, r, NULL);
+		return;
+	}
+	target = ((Etcdserverpb__MoveLeaderRequest *)req)->targetid;
+	proto_free(req);
+	if (m->leader != m->id) {
+		req_complete(rq, -ERR_NOT_LEADER, NULL);
+		return;
+	}
+	if (!is_voter(m, target)) {
+		req_complete(rq, -ERR_BAD_TRANSFEREE, NULL);
+		return;
+	}
+	if (target != m->id) {
+		r = raft_transfer_leader(m->raft, target);
+		if (r < 0) {
+			req_complete(rq, r, NULL);
+			return;
+		}
+	}
+	list_remove(&rq->q);
+	rq->state = REQ_MOVE;
+	rq->id = target;
+	list_push_back(&m->moves, &rq->q);
+}
+
+/* Answer MoveLeader requests whose target leads now. */
+static void serve_moves(struct member *m)
+{
+	struct list_node *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &m->moves)
+	{
+		struct member_req *rq = container_of(pos, struct member_req, q);
+		ProtobufCMessage *resp;
+
+		if (m->leader != rq->id) {
+			continue;
+		}
+		resp = apply_resp_new(
+		    &etcdserverpb__move_leader_response__descriptor);
+		req_complete(rq, resp == NULL ? -ENOMEM : 0, resp);
+		apply_resp_free(resp);
+	}
+}
+
+static struct member_rec *find_rec(struct member *m, uint64_t id);
+
+/* MemberRemove and MemberPromote: a conf change carrying the waiter id. */
+static void propose_member_change(struct member *m, struct member_req *rq)
+{
+	Cetcdpb__Member ctx = CETCDPB__MEMBER__INIT;
+	struct raft_cc_single ch;
+	struct raft_conf_change cc;
+	const struct member_rec *rec;
+	ProtobufCMessage *req;
+	uint64_t id;
+	int r;
+
+	r = proto_unpack(op_types[rq->op], rq->data, rq->len, &req);
+	if (r < 0) {
+		req_complete(rq, r, NULL);
+		return;
+	}
+	id = rq->op == MEMBER_OP_MEMBER_REMOVE
+		 ? ((Etcdserverpb__MemberRemoveRequest *)req)->id
+		 : ((Etcdserverpb__MemberPromoteRequest *)req)->id;
+	proto_free(req);
+	rec = find_rec(m, id);
+	if (rec == NULL) {
+		req_complete(rq, -ERR_MEMBER_NOT_FOUND, NULL);
+		return;
+	}
+	if (rq->op == MEMBER_OP_MEMBER_PROMOTE && !rec->is_learner) {
+		req_complete(rq, -ERR_MEMBER_NOT_LEARNER, NULL);
+		return;
+	}
+	memset(&cc, 0, sizeof(cc));
+	ch.type = rq->op == MEMBER_OP_MEMBER_REMOVE ? RAFT_CC_REMOVE_NODE
+						    : RAFT_CC_ADD_NODE;
+	ch.node_id = id;
+	cc.transition = RAFT_CC_AUTO;
+	cc.changes = &ch;
+	cc.n_changes = 1;
+	ctx.id = id;
+	ctx.request_id = rq->id;
+	mem_free(rq->data);
+	rq->data = NULL;
+	r = pack_msg(&ctx.base, &cc.context, &cc.context_len);
+	if (r >= 0) {
+		r = raft_propose_conf_change(m->raft, &cc);
+		mem_free(cc.context);
+	}
+	if (r < 0) {
+		req_complete(
+		    rq, r == -ERR_PROPOSAL_DROPPED ? -ERR_NO_LEADER : r, NULL);
+		return;
+	}
+	list_remove(&rq->q);
+	rq->state = REQ_PROPOSED;
+	list_push_back(bucket(m, rq->id), &rq->q);
 }
 
 /* ---- the kick: hand queued requests to Raft, then run the Ready cycle ---- */
@@ -528,11 +797,7 @@ static void take_incoming(struct member *m)
 			req_complete(rq, rq->err, NULL);
 			continue;
 		}
-		switch (rq->op) {
-		case MEMBER_OP_PUT:
-		case MEMBER_OP_DELETE_RANGE:
-		case MEMBER_OP_TXN:
-		case MEMBER_OP_COMPACT:
+		if (rq->proposal) {
 			r = raft_propose(m->raft, rq->data, rq->len);
 			if (r < 0) {
 				req_complete(rq,
@@ -540,7 +805,7 @@ static void take_incoming(struct member *m)
 						 ? -ERR_NO_LEADER
 						 : r,
 					     NULL);
-				break;
+				continue;
 			}
 			list_remove(&rq->q);
 			rq->state = REQ_PROPOSED;
@@ -548,7 +813,9 @@ static void take_incoming(struct member *m)
 			/* The packed request lives on in the log. */
 			mem_free(rq->data);
 			rq->data = NULL;
-			break;
+			continue;
+		}
+		switch (rq->op) {
 		case MEMBER_OP_RANGE:
 			rr = NULL;
 			/* The serializable flag is field 7; peek without a
@@ -584,6 +851,7 @@ static void take_incoming(struct member *m)
 			list_remove(&rq->q);
 			rq->state = REQ_READ;
 			rq->id = round;
+			rq->asked_ms = timeutil_mono_ms();
 			list_push_back(&m->reads, &rq->q);
 			break;
 		case MEMBER_OP_MEMBER_LIST:
@@ -592,10 +860,55 @@ static void take_incoming(struct member *m)
 		case MEMBER_OP_STATUS:
 			serve_status(m, rq);
 			break;
+		case MEMBER_OP_HASH_KV:
+			serve_hash_kv(m, rq);
+			break;
+		case MEMBER_OP_DEFRAGMENT:
+			serve_defragment(m, rq);
+			break;
+		case MEMBER_OP_ALARM:
+			serve_alarm_get(m, rq);
+			break;
+		case MEMBER_OP_MOVE_LEADER:
+			start_move_leader(m, rq);
+			break;
+		case MEMBER_OP_MEMBER_REMOVE:
+		case MEMBER_OP_MEMBER_PROMOTE:
+			propose_member_change(m, rq);
+			break;
 		default:
 			req_complete(rq, -ERR_NOT_SUPPORTED, NULL);
 			break;
 		}
+	}
+}
+
+/*
+ * etcd compat (readIndexRetryTime): a round whose answer has not come in
+ * READ_RETRY_MS is asked for again with the same ctx; a request or reply
+ * lost with a dropped peer stream would otherwise wait for the timeout.
+ */
+static void retry_reads(struct member *m, uint64_t now)
+{
+	struct list_node *pos;
+	uint64_t last = 0;
+
+	list_for_each(pos, &m->reads)
+	{
+		struct member_req *rq = container_of(pos, struct member_req, q);
+		uint8_t ctx[8];
+
+		if (rq->has_index || rq->asked_ms + READ_RETRY_MS > now) {
+			continue;
+		}
+		rq->asked_ms = now;
+		if (rq->id == last) {
+			continue; /* reads of one round are adjacent */
+		}
+		last = rq->id;
+		encode_u64(ctx, rq->id);
+		(void)raft_read_index(m->raft, ctx, sizeof(ctx));
+		kick(m);
 	}
 }
 
@@ -800,6 +1113,32 @@ static int apply_member_context(struct member *m, uint64_t node,
 	return r;
 }
 
+/* The member that proposed a membership change answers its client. */
+static void answer_conf_waiter(struct member *m,
+			       const struct raft_conf_change *cc)
+{
+	ProtobufCMessage *pm;
+	struct member_req *rq;
+	uint64_t rid;
+
+	if (cc->context_len == 0 ||
+	    proto_unpack(&cetcdpb__member__descriptor, cc->context,
+			 cc->context_len, &pm) < 0) {
+		return;
+	}
+	rid = ((Cetcdpb__Member *)pm)->request_id;
+	proto_free(pm);
+	rq = rid != 0 ? waiter_take(m, rid) : NULL;
+	if (rq == NULL) {
+		return;
+	}
+	answer_members(
+	    m, rq,
+	    rq->op == MEMBER_OP_MEMBER_REMOVE
+		? &etcdserverpb__member_remove_response__descriptor
+		: &etcdserverpb__member_promote_response__descriptor);
+}
+
 static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 {
 	struct raft_conf_change cc;
@@ -819,6 +1158,11 @@ static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 	}
 	for (size_t i = 0; r >= 0 && i < cc.n_changes; i++) {
 		const struct raft_cc_single *c = &cc.changes[i];
+		if (c->node_id == m->id && c->type == RAFT_CC_REMOVE_NODE) {
+			log_notice("member %016" PRIx64 ": removed from the "
+				   "cluster",
+				   m->id);
+		}
 		switch (c->type) {
 		case RAFT_CC_ADD_NODE:
 		case RAFT_CC_ADD_LEARNER:
@@ -834,6 +1178,9 @@ static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 			}
 			break;
 		}
+	}
+	if (r >= 0) {
+		answer_conf_waiter(m, &cc);
 	}
 	raft_conf_change_done(&cc);
 	return r;
@@ -892,6 +1239,24 @@ static void apply_attributes(struct member *m, const Cetcdpb__Member *a)
 		       a->n_client_urls);
 }
 
+/* The NOSPACE alarm: etcd keeps it until an operator disarms it. */
+static void apply_alarm(struct member *m, const Etcdserverpb__AlarmRequest *a)
+{
+	bool on;
+
+	if (a->alarm != ETCDSERVERPB__ALARM_TYPE__NOSPACE &&
+	    a->alarm != ETCDSERVERPB__ALARM_TYPE__NONE) {
+		return;
+	}
+	on = a->action == ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__ACTIVATE;
+	if (on != m->nospace) {
+		log_notice("member %016" PRIx64 ": NOSPACE alarm %s", m->id,
+			   on ? "raised" : "cleared");
+	}
+	m->nospace = on;
+	mvcc_set_nospace(m->store, on);
+}
+
 static int apply_normal(struct member *m, const struct raft_entry *e, bool skip)
 {
 	ProtobufCMessage *pm;
@@ -917,6 +1282,20 @@ static int apply_normal(struct member *m, const struct raft_entry *e, bool skip)
 	/* Membership is memory state rebuilt on every replay. */
 	if (ir->request_case == CETCDPB__INTERNAL_REQUEST__REQUEST_ATTRIBUTES) {
 		apply_attributes(m, ir->attributes);
+	} else if (ir->request_case ==
+		   CETCDPB__INTERNAL_REQUEST__REQUEST_ALARM) {
+		apply_alarm(m, ir->alarm);
+		rq = waiter_take(m, ir->id);
+		if (rq != NULL) {
+			Etcdserverpb__AlarmMember am, *amp[1];
+			resp = alarm_response(m, &am, amp);
+			req_complete(rq, resp == NULL ? -ENOMEM : 0, resp);
+			if (resp != NULL) {
+				alarm_response_free(resp);
+			}
+		}
+		proto_free(pm);
+		return 0;
 	} else if (!skip) {
 		r = execute(m, ir, &resp);
 		if (r == -ERR_CORRUPT || (r < 0 && r > -ERR_BASE)) {
@@ -1267,6 +1646,104 @@ static void maybe_publish(struct member *m)
 	mem_free(urls);
 }
 
+/* etcd compat: a write refused for the quota raises the NOSPACE alarm. */
+static void maybe_raise_nospace(struct member *m)
+{
+	Cetcdpb__InternalRequest ir = CETCDPB__INTERNAL_REQUEST__INIT;
+	Etcdserverpb__AlarmRequest a = ETCDSERVERPB__ALARM_REQUEST__INIT;
+	uint8_t *data;
+	size_t len;
+
+	if (!m->raise_nospace || m->nospace) {
+		m->raise_nospace = false;
+		return;
+	}
+	a.action = ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__ACTIVATE;
+	a.memberid = m->id;
+	a.alarm = ETCDSERVERPB__ALARM_TYPE__NOSPACE;
+	ir.id = next_id(m);
+	ir.request_case = CETCDPB__INTERNAL_REQUEST__REQUEST_ALARM;
+	ir.alarm = &a;
+	if (pack_msg(&ir.base, &data, &len) >= 0) {
+		if (raft_propose(m->raft, data, len) >= 0) {
+			m->raise_nospace = false;
+		}
+		mem_free(data);
+	}
+}
+
+/* The most up-to-date other voter (leader only), or 0. */
+static raft_id best_transferee(struct member *m)
+{
+	const struct raft_conf_state *cs = raft_conf(m->raft);
+	raft_id best = RAFT_NONE;
+	raft_index match = 0;
+
+	for (size_t i = 0; i < cs->n_voters; i++) {
+		const struct raft_progress *pr;
+		if (cs->voters[i] == m->id) {
+			continue;
+		}
+		pr = raft_progress_of(m->raft, cs->voters[i]);
+		if (pr != NULL && (best == RAFT_NONE || pr->match > match)) {
+			best = cs->voters[i];
+			match = pr->match;
+		}
+	}
+	return best;
+}
+
+/*
+ * member_stop's second half, run from the kick: a leader hands leadership
+ * to its most up-to-date follower (etcd compat: no election needed after
+ * a graceful stop), waiting at most an election timeout; then pending
+ * requests fail with -ERR_STOPPED and the caller is told.
+ */
+static void check_stop(struct member *m)
+{
+	uint64_t now = timeutil_mono_ms();
+
+	if (m->stop_deadline_ms == 0) {
+		raft_id to = RAFT_NONE;
+
+		m->stop_deadline_ms = now + 2 * (uint64_t)m->cfg->election_ms;
+		if (m->leader == m->id && m->error == 0) {
+			to = best_transferee(m);
+		}
+		if (to != RAFT_NONE && raft_transfer_leader(m->raft, to) >= 0) {
+			log_info("member %016" PRIx64 ": handing leadership "
+				 "to %016" PRIx64 " before stopping",
+				 m->id, to);
+			kick(m);
+			return;
+		}
+	} else if (m->leader == m->id && now < m->stop_deadline_ms &&
+		   m->error == 0) {
+		return;
+	}
+	m->stopping = false;
+	m->stopped = true;
+	sys_timer_stop(m->tick_timer);
+	fail_all(m, -ERR_STOPPED);
+	if (m->error == 0) {
+		(void)mvcc_commit(m->store);
+		m->ops_uncommitted = 0;
+	}
+	if (m->stop_done != NULL) {
+		m->stop_done(m->stop_arg);
+	}
+}
+
+static void notify_revision(struct member *m)
+{
+	mvcc_rev rev = mvcc_current_rev(m->store);
+
+	if (rev != m->notified_rev && m->on_revision != NULL) {
+		m->notified_rev = rev;
+		m->on_revision(m->on_revision_arg, rev);
+	}
+}
+
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct member *m = arg;
@@ -1275,10 +1752,14 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (m->error != 0 || m->stopped) {
 		fail_all(m, m->error != 0 ? m->error : -ERR_STOPPED);
+		if (m->stopping) {
+			check_stop(m);
+		}
 		return;
 	}
 	take_incoming(m);
 	maybe_publish(m);
+	maybe_raise_nospace(m);
 	if (raft_has_ready(m->raft)) {
 		run_ready(m);
 		if (m->error != 0) {
@@ -1296,6 +1777,11 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	serve_reads(m);
+	serve_moves(m);
+	notify_revision(m);
+	if (m->stopping) {
+		check_stop(m);
+	}
 }
 
 static void tick_cb(struct sys_timer *t, void *arg)
@@ -1318,6 +1804,9 @@ static void house_cb(struct sys_timer *t, void *arg)
 	int r;
 
 	(void)t;
+	if (m->stopping) {
+		kick(m);
+	}
 	if (m->error == 0 && m->ops_uncommitted > 0) {
 		r = mvcc_commit(m->store);
 		if (r < 0) {
@@ -1334,6 +1823,9 @@ static void house_cb(struct sys_timer *t, void *arg)
 			m->compacting = false;
 		}
 	}
+	if (m->error == 0 && !m->stopped) {
+		retry_reads(m, now);
+	}
 	/* Invariant 2: the oldest request expires first. */
 	list_for_each_safe(pos, tmp, &m->all)
 	{
@@ -1346,6 +1838,108 @@ static void house_cb(struct sys_timer *t, void *arg)
 		    rq, m->leader == RAFT_NONE ? -ERR_NO_LEADER : -ERR_TIMEOUT,
 		    NULL);
 	}
+}
+
+/* ---- auto-compaction (leader only; the compaction goes through Raft) ---- */
+
+static void propose_compaction(struct member *m, mvcc_rev rev)
+{
+	Cetcdpb__InternalRequest ir = CETCDPB__INTERNAL_REQUEST__INIT;
+	Etcdserverpb__CompactionRequest c =
+	    ETCDSERVERPB__COMPACTION_REQUEST__INIT;
+	uint8_t *data;
+	size_t len;
+
+	if (rev <= 1 || rev <= mvcc_compact_rev(m->store) ||
+	    rev > mvcc_current_rev(m->store)) {
+		return;
+	}
+	c.revision = rev;
+	ir.id = next_id(m);
+	ir.request_case = CETCDPB__INTERNAL_REQUEST__REQUEST_COMPACTION;
+	ir.compaction = &c;
+	if (pack_msg(&ir.base, &data, &len) >= 0) {
+		if (raft_propose(m->raft, data, len) >= 0) {
+			log_info("member %016" PRIx64 ": auto-compaction to "
+				 "revision %" PRId64,
+				 m->id, (int64_t)rev);
+			kick(m);
+		}
+		mem_free(data);
+	}
+}
+
+/*
+ * periodic: sample the revision every tenth of the retention period
+ * (at most hourly) and compact to the revision sampled a whole period
+ * ago; revision: every 5 minutes keep the last N revisions.
+ */
+static void auto_compact_cb(struct sys_timer *t, void *arg)
+{
+	struct member *m = arg;
+	const struct config *c = m->cfg;
+	uint64_t now = timeutil_mono_ms();
+
+	(void)t;
+	if (m->error != 0 || m->stopped || m->stopping) {
+		return;
+	}
+	if (c->auto_compaction_mode == CONFIG_COMPACT_REVISION) {
+		if (m->leader == m->id) {
+			propose_compaction(
+			    m, mvcc_current_rev(m->store) -
+				   (mvcc_rev)c->auto_compaction_revisions);
+		}
+		return;
+	}
+	if (m->n_samples == AUTO_COMPACT_SAMPLES) {
+		memmove(&m->samples[0], &m->samples[1],
+			(AUTO_COMPACT_SAMPLES - 1) * sizeof(m->samples[0]));
+		m->n_samples--;
+	}
+	m->samples[m->n_samples].at_ms = now;
+	m->samples[m->n_samples].rev = mvcc_current_rev(m->store);
+	m->n_samples++;
+	if (m->leader == m->id) {
+		uint64_t period = c->auto_compaction_period_ns / 1000000;
+		mvcc_rev rev = 0;
+		for (size_t i = 0; i < m->n_samples; i++) {
+			if (m->samples[i].at_ms + period <= now) {
+				rev = m->samples[i].rev;
+			}
+		}
+		propose_compaction(m, rev);
+	}
+}
+
+static int start_auto_compaction(struct member *m)
+{
+	const struct config *c = m->cfg;
+	uint64_t every;
+	int r;
+
+	if (c->auto_compaction_mode == CONFIG_COMPACT_REVISION) {
+		if (c->auto_compaction_revisions == 0) {
+			return 0;
+		}
+		every = AUTO_COMPACT_REVISION_CHECK_MS;
+	} else {
+		if (c->auto_compaction_period_ns == 0) {
+			return 0;
+		}
+		every = c->auto_compaction_period_ns / 1000000 / 10;
+		if (every > AUTO_COMPACT_MAX_SAMPLE_MS) {
+			every = AUTO_COMPACT_MAX_SAMPLE_MS;
+		}
+		if (every == 0) {
+			every = 1;
+		}
+	}
+	r = sys_timer_new(m->loop, auto_compact_cb, m, &m->auto_compact_timer);
+	if (r >= 0) {
+		r = sys_timer_start(m->auto_compact_timer, every, every);
+	}
+	return r;
 }
 
 /* ---- bootstrap ---- */
@@ -1643,6 +2237,7 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	list_init(&m->all);
 	list_init(&m->incoming);
 	list_init(&m->reads);
+	list_init(&m->moves);
 	for (size_t i = 0; i < WAITER_BUCKETS; i++) {
 		list_init(&m->waiters[i]);
 	}
@@ -1708,7 +2303,8 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	    sys_timer_start(m->tick_timer, cfg->heartbeat_ms,
 			    cfg->heartbeat_ms) < 0 ||
 	    sys_timer_start(m->house_timer, COMMIT_INTERVAL_MS,
-			    COMMIT_INTERVAL_MS) < 0) {
+			    COMMIT_INTERVAL_MS) < 0 ||
+	    start_auto_compaction(m) < 0) {
 		errmsgf(errmsg, "cannot set up the member's timers");
 		member_free(m);
 		return -ENOMEM;
@@ -1731,16 +2327,13 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 
 void member_stop(struct member *m, void (*done)(void *arg), void *arg)
 {
-	m->stopped = true;
-	sys_timer_stop(m->tick_timer);
-	fail_all(m, -ERR_STOPPED);
-	if (m->store != NULL && m->error == 0) {
-		(void)mvcc_commit(m->store);
-		m->ops_uncommitted = 0;
+	if (m->stopping || m->stopped) {
+		return;
 	}
-	if (done != NULL) {
-		done(arg);
-	}
+	m->stopping = true;
+	m->stop_done = done;
+	m->stop_arg = arg;
+	kick(m); /* check_stop runs from the loop, never in here */
 }
 
 void member_free(struct member *m)
@@ -1764,6 +2357,7 @@ void member_free(struct member *m)
 	}
 	sys_timer_free(m->tick_timer);
 	sys_timer_free(m->house_timer);
+	sys_timer_free(m->auto_compact_timer);
 	peer_transport_free(m->tr);
 	raft_free(m->raft);
 	if (m->store != NULL && m->error == 0) {
@@ -1777,6 +2371,19 @@ void member_free(struct member *m)
 	mem_free(m->members);
 	mem_free(m->unreachable);
 	mem_free(m);
+}
+
+struct mvcc_store *member_store(struct member *m)
+{
+	return m->store;
+}
+
+void member_on_revision(struct member *m, void (*fn)(void *arg, int64_t rev),
+			void *arg)
+{
+	m->on_revision = fn;
+	m->on_revision_arg = arg;
+	m->notified_rev = mvcc_current_rev(m->store);
 }
 
 void member_info(const struct member *m, struct member_info *out)
@@ -1797,5 +2404,6 @@ void member_info(const struct member *m, struct member_info *out)
 			out->is_learner = true;
 		}
 	}
+	out->nospace = m->nospace;
 	out->error = m->error;
 }

@@ -39,21 +39,21 @@ struct member_req;
 
 /* The requests member_request() accepts (the etcd v3 unary RPCs). */
 enum member_op {
-	MEMBER_OP_RANGE,	   /* Etcdserverpb__RangeRequest */
-	MEMBER_OP_PUT,		   /* Etcdserverpb__PutRequest */
-	MEMBER_OP_DELETE_RANGE,	   /* Etcdserverpb__DeleteRangeRequest */
-	MEMBER_OP_TXN,		   /* Etcdserverpb__TxnRequest */
-	MEMBER_OP_COMPACT,	   /* Etcdserverpb__CompactionRequest */
-	MEMBER_OP_MEMBER_LIST,	   /* Etcdserverpb__MemberListRequest */
-	MEMBER_OP_MEMBER_ADD,	   /* Etcdserverpb__MemberAddRequest */
-	MEMBER_OP_MEMBER_REMOVE,   /* Etcdserverpb__MemberRemoveRequest */
-	MEMBER_OP_MEMBER_UPDATE,   /* Etcdserverpb__MemberUpdateRequest */
-	MEMBER_OP_MEMBER_PROMOTE,  /* Etcdserverpb__MemberPromoteRequest */
-	MEMBER_OP_STATUS,	   /* Etcdserverpb__StatusRequest */
-	MEMBER_OP_ALARM,	   /* Etcdserverpb__AlarmRequest */
-	MEMBER_OP_HASH_KV,	   /* Etcdserverpb__HashKVRequest */
-	MEMBER_OP_DEFRAGMENT,	   /* Etcdserverpb__DefragmentRequest */
-	MEMBER_OP_MOVE_LEADER,	   /* Etcdserverpb__MoveLeaderRequest */
+	MEMBER_OP_RANGE,	  /* Etcdserverpb__RangeRequest */
+	MEMBER_OP_PUT,		  /* Etcdserverpb__PutRequest */
+	MEMBER_OP_DELETE_RANGE,	  /* Etcdserverpb__DeleteRangeRequest */
+	MEMBER_OP_TXN,		  /* Etcdserverpb__TxnRequest */
+	MEMBER_OP_COMPACT,	  /* Etcdserverpb__CompactionRequest */
+	MEMBER_OP_MEMBER_LIST,	  /* Etcdserverpb__MemberListRequest */
+	MEMBER_OP_MEMBER_ADD,	  /* Etcdserverpb__MemberAddRequest */
+	MEMBER_OP_MEMBER_REMOVE,  /* Etcdserverpb__MemberRemoveRequest */
+	MEMBER_OP_MEMBER_UPDATE,  /* Etcdserverpb__MemberUpdateRequest */
+	MEMBER_OP_MEMBER_PROMOTE, /* Etcdserverpb__MemberPromoteRequest */
+	MEMBER_OP_STATUS,	  /* Etcdserverpb__StatusRequest */
+	MEMBER_OP_ALARM,	  /* Etcdserverpb__AlarmRequest */
+	MEMBER_OP_HASH_KV,	  /* Etcdserverpb__HashKVRequest */
+	MEMBER_OP_DEFRAGMENT,	  /* Etcdserverpb__DefragmentRequest */
+	MEMBER_OP_MOVE_LEADER,	  /* Etcdserverpb__MoveLeaderRequest */
 	MEMBER_OP_COUNT_
 };
 
@@ -62,20 +62,29 @@ enum member_op {
  * op's type (ResponseHeader filled in; borrowed for the duration of the
  * call), or err < 0 and resp NULL.
  */
-typedef void (*member_done_fn)(void *arg, int err, const ProtobufCMessage *resp);
+typedef void (*member_done_fn)(void *arg, int err,
+			       const ProtobufCMessage *resp);
 
 /*
  * Open or create the member described by cfg (borrowed for the member's
  * life): a new data dir bootstraps from the initial cluster; an existing
  * one restarts from its WAL, snapshot and store and ignores the initial
- * cluster flags.  Binds the peer and client listeners.  On failure *errmsg
- * (owned by the caller, mem_free) names the input and the fix.
+ * cluster flags.  Binds the peer listeners (listen-peer-urls); the client
+ * port is node/api's (api_serve).  On failure *errmsg (owned by the
+ * caller, mem_free) names the input and the fix: a data dir locked by
+ * another process, one of another cluster or member (when the flags say
+ * initial-cluster-state new), an etcd (bbolt) data dir, a damaged WAL, a
+ * peer URL that cannot be bound.  Joining an existing cluster
+ * (initial-cluster-state existing with an empty data dir) is refused as
+ * not supported yet.
  */
-int member_new(struct sys_loop *loop, const struct config *cfg, struct member **out,
-	       char **errmsg);
+int member_new(struct sys_loop *loop, const struct config *cfg,
+	       struct member **out, char **errmsg);
 /*
- * Stop: a leader first hands leadership to an up-to-date follower, then
- * pending requests fail with -ERR_STOPPED and done(arg) runs.
+ * Stop: a leader first hands leadership to its most up-to-date follower
+ * (waiting at most two election timeouts), then pending requests fail with
+ * -ERR_STOPPED, the store is committed and done(arg) runs, from the loop
+ * (never inside member_stop).  New requests fail with -ERR_STOPPED.
  */
 void member_stop(struct member *m, void (*done)(void *arg), void *arg);
 /*
@@ -93,13 +102,34 @@ void member_free(struct member *m);
  * Returns 0, or an error without calling done: -ERR_INVALID (unknown op,
  * NULL req or done, req of another type than op) or -ENOMEM.  Every etcd
  * error, the validation ones included (-ERR_EMPTY_KEY, -ERR_TOO_MANY_OPS,
- * -ERR_REQUEST_TOO_LARGE, ...), comes through done.  Ops not implemented
- * yet answer -ERR_NOT_SUPPORTED through done.
+ * -ERR_REQUEST_TOO_LARGE, ...), comes through done.
+ *
+ * Ops: RANGE (serializable: local at once; otherwise ReadIndex, batched),
+ * PUT, DELETE_RANGE, TXN, COMPACT (through Raft, answered when applied),
+ * MEMBER_LIST, STATUS, HASH_KV, DEFRAGMENT, ALARM (GET local; ACTIVATE and
+ * DEACTIVATE through Raft), MOVE_LEADER (leader only, else
+ * -ERR_NOT_LEADER; answered once the target leads), MEMBER_REMOVE and
+ * MEMBER_PROMOTE (conf changes, answered when applied).  MEMBER_ADD and
+ * MEMBER_UPDATE answer -ERR_NOT_SUPPORTED for now.
  */
-int member_request(struct member *m, enum member_op op, const ProtobufCMessage *req,
-		   member_done_fn done, void *arg, struct member_req **handle);
+int member_request(struct member *m, enum member_op op,
+		   const ProtobufCMessage *req, member_done_fn done, void *arg,
+		   struct member_req **handle);
 /* The client is gone: done will not run; the request may still apply. */
 void member_request_cancel(struct member_req *h);
+
+/*
+ * For the Watch service.  member_store: the MVCC store, to read events
+ * with mvcc_events_from() on the loop thread (never write to it; it reads
+ * through the open write transaction, so it sees every applied revision).
+ * member_on_revision: fn(arg, rev) runs from the loop after applied entries
+ * moved the store to revision rev (not inside a request's done callback);
+ * one listener, fn NULL removes it.
+ */
+struct mvcc_store;
+struct mvcc_store *member_store(struct member *m);
+void member_on_revision(struct member *m, void (*fn)(void *arg, int64_t rev),
+			void *arg);
 
 /* What /health and the status table need. */
 struct member_info {

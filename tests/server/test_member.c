@@ -283,13 +283,18 @@ static int get(struct sys_loop *loop, struct member *m, const char *k,
 	return r;
 }
 
+static void on_rev(void *arg, int64_t rev)
+{
+	*(int64_t *)arg = rev;
+}
+
 START_TEST(test_single_member_bootstraps_and_serves_kv)
 {
 	struct sys_loop *loop;
 	struct node nd;
 	struct member_info mi;
 	Etcdserverpb__ResponseHeader h;
-	int64_t rev1 = 0, rev2 = 0;
+	int64_t rev1 = 0, rev2 = 0, seen_rev = 0;
 	char *v;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
@@ -297,9 +302,13 @@ START_TEST(test_single_member_bootstraps_and_serves_kv)
 	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
 	start(loop, &nd);
 	ck_assert_uint_eq(wait_leader(loop, &nd.m, 1, 0), nd.cfg->member_id);
+	member_on_revision(nd.m, on_rev, &seen_rev);
+	ck_assert_ptr_nonnull(member_store(nd.m));
 
 	ck_assert_int_eq(put(loop, nd.m, "foo", "bar", &rev1), 0);
 	ck_assert_int_eq(rev1, 2); /* a new store is at revision 1 */
+	/* Watchers hear of it in the same turn of the loop. */
+	ck_assert_int_eq(seen_rev, 2);
 	ck_assert_int_eq(put(loop, nd.m, "foo", "baz", &rev2), 0);
 	ck_assert_int_eq(rev2, 3);
 
@@ -628,6 +637,142 @@ START_TEST(test_snapshots_keep_data_and_membership_across_restart)
 }
 END_TEST
 
+START_TEST(test_hash_defragment_and_nospace_alarm)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	Etcdserverpb__HashKVRequest hk = ETCDSERVERPB__HASH_KVREQUEST__INIT;
+	Etcdserverpb__HashKVResponse *hr = NULL;
+	Etcdserverpb__DefragmentRequest df =
+	    ETCDSERVERPB__DEFRAGMENT_REQUEST__INIT;
+	Etcdserverpb__AlarmRequest al = ETCDSERVERPB__ALARM_REQUEST__INIT;
+	Etcdserverpb__AlarmResponse *ar = NULL;
+	Etcdserverpb__PutRequest p = ETCDSERVERPB__PUT_REQUEST__INIT;
+	struct member_info mi;
+	static uint8_t big[64 * 1024];
+	uint32_t h1;
+	char *v;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg =
+	    node_config(&nd, &nd, 1, "tok", "--quota-backend-bytes=200000");
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(put(loop, nd.m, "h", "1", NULL), 0);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_HASH_KV, &hk.base,
+			      (ProtobufCMessage **)&hr),
+			 0);
+	h1 = hr->hash;
+	ck_assert_int_eq(hr->header->revision, 2);
+	proto_free(&hr->base);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_DEFRAGMENT, &df.base, NULL),
+			 0);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_HASH_KV, &hk.base,
+			      (ProtobufCMessage **)&hr),
+			 0);
+	ck_assert_uint_eq(hr->hash, h1); /* defragmenting changes no data */
+	proto_free(&hr->base);
+	ck_assert_int_eq(get(loop, nd.m, "h", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "1");
+	mem_free(v);
+
+	/* No alarm yet. */
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_ALARM, &al.base,
+			      (ProtobufCMessage **)&ar),
+			 0);
+	ck_assert_uint_eq(ar->n_alarms, 0);
+	proto_free(&ar->base);
+
+	/* Fill the quota: a put is refused and the NOSPACE alarm raised. */
+	p.key.data = (uint8_t *)"big";
+	p.key.len = 3;
+	p.value.data = big;
+	p.value.len = sizeof(big);
+	nd.cfg->max_request_bytes = 1 << 20;
+	int r = 0;
+	for (int i = 0; i < 10 && r == 0; i++) {
+		r = call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL);
+	}
+	ck_assert_int_eq(r, -ERR_NO_SPACE);
+	/* The alarm is applied through Raft; the next read sees it. */
+	ck_assert_int_eq(get(loop, nd.m, "h", false, &v, NULL), 0);
+	mem_free(v);
+	member_info(nd.m, &mi);
+	ck_assert(mi.nospace);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_ALARM, &al.base,
+			      (ProtobufCMessage **)&ar),
+			 0);
+	ck_assert_uint_eq(ar->n_alarms, 1);
+	ck_assert_int_eq(ar->alarms[0]->alarm,
+			 ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	ck_assert_uint_eq(ar->alarms[0]->memberid, nd.cfg->member_id);
+	proto_free(&ar->base);
+	/* Even a small put fails while the alarm is on. */
+	ck_assert_int_eq(put(loop, nd.m, "h", "2", NULL), -ERR_NO_SPACE);
+	al.action = ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__DEACTIVATE;
+	al.alarm = ETCDSERVERPB__ALARM_TYPE__NOSPACE;
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_ALARM, &al.base, NULL), 0);
+	member_info(nd.m, &mi);
+	ck_assert(!mi.nospace);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+struct delay {
+	struct sys_loop *loop;
+	bool done;
+};
+
+static void delay_cb(struct sys_timer *t, void *arg)
+{
+	struct delay *d = arg;
+
+	(void)t;
+	d->done = true;
+	sys_loop_stop(d->loop);
+}
+
+/* Run the loop (serving the member) for ms milliseconds. */
+static void run_for(struct sys_loop *loop, uint64_t ms)
+{
+	struct delay d = {loop, false};
+	struct sys_timer *t;
+
+	ck_assert_int_eq(sys_timer_new(loop, delay_cb, &d, &t), 0);
+	ck_assert_int_eq(sys_timer_start(t, ms, 0), 0);
+	run_until_flag(loop, &d.done);
+	sys_timer_free(t);
+}
+
+START_TEST(test_periodic_auto_compaction_compacts_old_revisions)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	Etcdserverpb__RangeRequest rr = ETCDSERVERPB__RANGE_REQUEST__INIT;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok",
+			     "--auto-compaction-retention=500ms");
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(put(loop, nd.m, "a", "1", NULL), 0);
+	ck_assert_int_eq(put(loop, nd.m, "a", "2", NULL), 0);
+	rr.key.data = (uint8_t *)"a";
+	rr.key.len = 1;
+	rr.revision = 2;
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL), 0);
+	/* A retention period later, revision 2 is compacted away. */
+	run_for(loop, 1200);
+	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL),
+			 -ERR_COMPACTED);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
 START_TEST(test_data_dir_in_use_or_of_another_cluster_is_refused)
 {
 	struct sys_loop *loop;
@@ -729,6 +874,97 @@ START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
 }
 END_TEST
 
+static void stop_done(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+START_TEST(test_move_leader_remove_and_graceful_stop)
+{
+	struct sys_loop *loop;
+	struct node nd[3];
+	struct member *ms[3];
+	const char *dir = testlib_tmpdir();
+	Etcdserverpb__MoveLeaderRequest mv =
+	    ETCDSERVERPB__MOVE_LEADER_REQUEST__INIT;
+	Etcdserverpb__MemberRemoveRequest rm =
+	    ETCDSERVERPB__MEMBER_REMOVE_REQUEST__INIT;
+	Etcdserverpb__MemberRemoveResponse *rr = NULL;
+	Etcdserverpb__MemberPromoteRequest pr =
+	    ETCDSERVERPB__MEMBER_PROMOTE_REQUEST__INIT;
+	uint64_t lead, lead2;
+	size_t li = 0, a, b;
+	bool stopped = false;
+	char *v;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd[0], "n1", dir);
+	node_init(&nd[1], "n2", dir);
+	node_init(&nd[2], "n3", dir);
+	for (size_t i = 0; i < 3; i++) {
+		nd[i].cfg = node_config(&nd[i], nd, 3, "moves", NULL);
+		start(loop, &nd[i]);
+		ms[i] = nd[i].m;
+	}
+	lead = wait_leader(loop, ms, 3, 0);
+	for (size_t i = 0; i < 3; i++) {
+		if (nd[i].cfg->member_id == lead) {
+			li = i;
+		}
+	}
+	a = (li + 1) % 3;
+	b = (li + 2) % 3;
+	ck_assert_int_eq(put(loop, ms[a], "k", "v", NULL), 0);
+
+	/* MoveLeader only on the leader; then leadership goes to a. */
+	mv.targetid = nd[a].cfg->member_id;
+	ck_assert_int_eq(
+	    call(loop, ms[b], MEMBER_OP_MOVE_LEADER, &mv.base, NULL),
+	    -ERR_NOT_LEADER);
+	ck_assert_int_eq(
+	    call(loop, ms[li], MEMBER_OP_MOVE_LEADER, &mv.base, NULL), 0);
+	ck_assert_uint_eq(wait_leader(loop, ms, 3, lead), nd[a].cfg->member_id);
+
+	/* A graceful stop of the leader hands leadership over: the others
+	 * have a leader again without waiting for an election timeout. */
+	member_stop(nd[a].m, stop_done, &stopped);
+	run_until_flag(loop, &stopped);
+	ms[a] = NULL;
+	lead2 = wait_leader(loop, ms, 3, nd[a].cfg->member_id);
+	ck_assert(lead2 == nd[li].cfg->member_id ||
+		  lead2 == nd[b].cfg->member_id);
+	ck_assert_int_eq(put(loop, ms[b], "k2", "v2", NULL), 0);
+
+	/* Promote a voter: refused.  Remove the stopped member: two remain
+	 * and still take writes. */
+	pr.id = nd[b].cfg->member_id;
+	ck_assert_int_eq(
+	    call(loop, ms[b], MEMBER_OP_MEMBER_PROMOTE, &pr.base, NULL),
+	    -ERR_MEMBER_NOT_LEARNER);
+	rm.id = 12345;
+	ck_assert_int_eq(
+	    call(loop, ms[b], MEMBER_OP_MEMBER_REMOVE, &rm.base, NULL),
+	    -ERR_MEMBER_NOT_FOUND);
+	rm.id = nd[a].cfg->member_id;
+	ck_assert_int_eq(call(loop, ms[li], MEMBER_OP_MEMBER_REMOVE, &rm.base,
+			      (ProtobufCMessage **)&rr),
+			 0);
+	ck_assert_uint_eq(rr->n_members, 2);
+	for (size_t i = 0; i < rr->n_members; i++) {
+		ck_assert_uint_ne(rr->members[i]->id, nd[a].cfg->member_id);
+	}
+	proto_free(&rr->base);
+	ck_assert_int_eq(put(loop, ms[li], "k3", "v3", NULL), 0);
+	ck_assert_int_eq(get(loop, ms[b], "k3", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "v3");
+	mem_free(v);
+	for (size_t i = 0; i < 3; i++) {
+		node_done(&nd[i]);
+	}
+	sys_loop_free(loop);
+}
+END_TEST
+
 static Suite *member_suite(void)
 {
 	Suite *s = suite_create("member");
@@ -744,11 +980,15 @@ static Suite *member_suite(void)
 		       test_data_dir_in_use_or_of_another_cluster_is_refused);
 	tcase_add_test(tc,
 		       test_snapshots_keep_data_and_membership_across_restart);
+	tcase_add_test(tc, test_hash_defragment_and_nospace_alarm);
+	tcase_add_test(tc,
+		       test_periodic_auto_compaction_compacts_old_revisions);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cluster");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		       test_three_members_replicate_and_survive_a_leader_loss);
+	tcase_add_test(tc, test_move_leader_remove_and_graceful_stop);
 	suite_add_tcase(s, tc);
 	return s;
 }
