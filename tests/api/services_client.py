@@ -318,6 +318,30 @@ def mode_burst(target):
     check("all 400 keys there", st == 200 and json.loads(d).get("count") == "400", d)
 
 
+def mode_goaway(target):
+    """The C side calls api_shutdown() once the "hold" call is at the member."""
+    ch = grpc.insecure_channel(target)
+    code, _, _ = grpc_call(ch, "put", rpc_pb2.PutRequest(key=b"a", value=b"b").SerializeToString())
+    check("before shutdown", code == 0, code)
+    held = ch.unary_unary(METHODS["range"][0]).future(
+        rpc_pb2.RangeRequest(key=b"hold").SerializeToString(), timeout=3)
+    time.sleep(1)
+    code, _, details = grpc_call(ch, "put", rpc_pb2.PutRequest(key=b"a", value=b"c").SerializeToString(),
+                                 timeout=1)
+    check("after shutdown no new calls", code in (4, 14), (code, details))
+    try:
+        held.result()
+        check("call in flight runs on after GOAWAY", False, "answered")
+    except grpc.RpcError as e:
+        # Held by the fake member: it ends at its own deadline, not at GOAWAY.
+        check("call in flight runs on after GOAWAY", e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, e.code())
+    try:
+        http_req(target, "GET", "/health", timeout=2)
+        check("listener closed", False, "connected")
+    except OSError:
+        check("listener closed", True)
+
+
 def mode_noleader(target):
     st, h, d = http_req(target, "GET", "/health")
     check("/health without leader 503", st == 503 and d == b'{"health":"false","reason":"RAFT NO LEADER"}\n'

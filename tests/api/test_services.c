@@ -215,6 +215,34 @@ START_TEST(test_health_version_metrics_v2_and_unimplemented_methods)
 }
 END_TEST
 
+/* Shut down once the client's "hold" call reached the member. */
+static void on_shutdown_timer(struct sys_timer *t, void *arg)
+{
+	struct fix *f = arg;
+
+	if (fake_member_pending(f->m[0]) > 0) {
+		api_shutdown(f->api[0]);
+		sys_timer_stop(t);
+	}
+}
+
+START_TEST(test_api_shutdown_stops_new_calls_and_lets_calls_in_flight_finish)
+{
+	struct sys_timer *t;
+	struct fix f;
+
+	if (!have_python_grpc()) {
+		return;
+	}
+	fix_start(&f, 1);
+	ck_assert_int_eq(sys_timer_new(f.loop, on_shutdown_timer, &f, &t), 0);
+	sys_timer_start(t, 20, 20);
+	expect_client_ok(&f, "goaway");
+	sys_timer_free(t);
+	fix_stop(&f);
+}
+END_TEST
+
 START_TEST(test_many_calls_in_flight_on_both_protocols)
 {
 	struct fix f;
@@ -524,6 +552,7 @@ static Suite *services_suite(void)
 	tcase_add_test(tc, test_gateway_and_grpc_give_identical_answers_to_a_table_of_requests);
 	tcase_add_test(tc, test_health_version_metrics_v2_and_unimplemented_methods);
 	tcase_add_test(tc, test_many_calls_in_flight_on_both_protocols);
+	tcase_add_test(tc, test_api_shutdown_stops_new_calls_and_lets_calls_in_flight_finish);
 	tcase_add_test(tc, test_health_fails_without_leader_unless_serializable);
 	tcase_add_loop_test(tc, test_member_errors_map_to_grpc_status_and_gateway_body, 0,
 			    (int)(sizeof(err_cases) / sizeof(err_cases[0])));
