@@ -81,6 +81,26 @@ static bool query_has(const char *q, const char *key, const char *value)
 	return false;
 }
 
+/* A query component "key" or "key=..." is present. */
+static bool query_has_key(const char *q, const char *key)
+{
+	size_t kl = strlen(key);
+
+	while (*q) {
+		const char *end = strchr(q, '&');
+		size_t n = end ? (size_t)(end - q) : strlen(q);
+
+		if (n >= kl && strncmp(q, key, kl) == 0 && (n == kl || q[kl] == '=')) {
+			return true;
+		}
+		q += n;
+		if (*q == '&') {
+			q++;
+		}
+	}
+	return false;
+}
+
 static void health_reply(struct api *a, struct http1_req *req, const char *reason)
 {
 	struct buf b = BUF_INIT;
@@ -192,6 +212,202 @@ static void handle_health(struct http1_req *req, void *ctx)
 		return;
 	}
 	http1_req_on_close(req, health_on_close, c);
+}
+
+/* --- /livez and /readyz (etcd 3.5.11+) --- */
+
+enum probe_check {
+	PROBE_DATA_CORRUPTION,
+	PROBE_SERIALIZABLE_READ,
+	PROBE_LINEARIZABLE_READ,
+	PROBE_N_,
+};
+
+static const char *const probe_names[PROBE_N_] = {
+	"data_corruption",
+	"serializable_read",
+	"linearizable_read",
+};
+
+struct probe;
+struct probe_check_state {
+	struct probe *p;
+	struct api_call *c; /* while the read is at the member */
+	int err;
+	bool run;
+};
+
+struct probe {
+	struct api *a;
+	struct http1_req *req;
+	bool verbose;
+	int pending;
+	struct probe_check_state chk[PROBE_N_];
+};
+
+static void probe_finish(struct probe *p)
+{
+	struct buf b = BUF_INIT;
+	bool ok = true;
+	int r = 0;
+
+	for (int i = 0; i < PROBE_N_ && r >= 0; i++) {
+		if (!p->chk[i].run) {
+			continue;
+		}
+		if (p->chk[i].err < 0) {
+			ok = false;
+			r = buf_printf(&b, "[-]%s failed: %s\n", probe_names[i],
+				       errmap_lookup(p->chk[i].err)->message);
+		} else {
+			r = buf_printf(&b, "[+]%s ok\n", probe_names[i]);
+		}
+	}
+	if (r >= 0 && ok && !p->verbose) {
+		buf_reset(&b);
+	}
+	if (r >= 0) {
+		/* etcd compat: http.Error adds a newline to the failure text. */
+		r = buf_append_str(&b, ok ? "ok\n" : "\n");
+	}
+	if (r >= 0) {
+		r = http1_req_add_header(p->req, "X-Content-Type-Options", "nosniff");
+	}
+	if (r < 0) {
+		http1_reply_error(p->req, -ENOMEM);
+	} else {
+		http1_reply(p->req, ok ? 200 : 503, "text/plain; charset=utf-8", b.data,
+			    b.len);
+	}
+	buf_done(&b);
+	mem_free(p);
+}
+
+static void probe_read_done(struct api_call *c, int err, const ProtobufCMessage *resp)
+{
+	struct probe_check_state *st = c->data;
+	struct probe *p = st->p;
+
+	(void)resp;
+	mem_free(c);
+	st->c = NULL;
+	st->err = err;
+	if (--p->pending == 0) {
+		probe_finish(p);
+	}
+}
+
+static void probe_on_close(struct http1_req *req, void *arg)
+{
+	struct probe *p = arg;
+
+	for (int i = 0; i < PROBE_N_; i++) {
+		if (p->chk[i].c) {
+			services_cancel(p->chk[i].c);
+			mem_free(p->chk[i].c);
+		}
+	}
+	http1_reply(req, 503, NULL, NULL, 0);
+	mem_free(p);
+}
+
+static int probe_start_read(struct probe *p, int i, bool serializable)
+{
+	Etcdserverpb__RangeRequest rr = ETCDSERVERPB__RANGE_REQUEST__INIT;
+	static uint8_t key[1] = {0};
+	struct api_call *c = mem_calloc(1, sizeof(*c));
+	int r;
+
+	if (!c) {
+		return -ENOMEM;
+	}
+	list_init(&c->node);
+	c->api = p->a;
+	c->fn = probe_read_done;
+	c->data = &p->chk[i];
+	rr.key.data = key;
+	rr.key.len = sizeof(key);
+	rr.keys_only = true;
+	rr.limit = 1;
+	rr.serializable = serializable;
+	r = services_submit(c, MEMBER_OP_RANGE, &rr.base);
+	if (r < 0) {
+		mem_free(c);
+		return r;
+	}
+	p->chk[i].c = c;
+	p->pending++;
+	return 0;
+}
+
+static void handle_probe(struct http1_req *req, struct api *a, bool readyz)
+{
+	const char *root = readyz ? "/readyz" : "/livez";
+	const char *path = http1_req_path(req);
+	const char *q = http1_req_query(req);
+	const char *only = NULL;
+	struct probe *p;
+	int r = 0;
+
+	if (path[strlen(root)] == '/') {
+		only = path + strlen(root) + 1;
+	}
+	p = mem_calloc(1, sizeof(*p));
+	if (!p) {
+		http1_reply_error(req, -ENOMEM);
+		return;
+	}
+	p->a = a;
+	p->req = req;
+	p->verbose = query_has_key(q, "verbose");
+	for (int i = 0; i < PROBE_N_; i++) {
+		p->chk[i].p = p;
+		p->chk[i].run = (readyz || i == PROBE_SERIALIZABLE_READ) &&
+				(!only || strcmp(only, probe_names[i]) == 0) &&
+				!query_has(q, "exclude", probe_names[i]);
+	}
+	if (only) {
+		bool known = false;
+
+		for (int i = 0; i < PROBE_N_; i++) {
+			known |= p->chk[i].run;
+		}
+		if (!known) {
+			mem_free(p);
+			http1_reply(req, 404, "text/plain; charset=utf-8",
+				    "404 page not found\n", 19);
+			return;
+		}
+	}
+	/* data_corruption: no CORRUPT alarm exists in cetcd yet. */
+	p->pending = 1; /* held until every read is started */
+	if (p->chk[PROBE_SERIALIZABLE_READ].run) {
+		r = probe_start_read(p, PROBE_SERIALIZABLE_READ, true);
+		if (r < 0) {
+			p->chk[PROBE_SERIALIZABLE_READ].err = r;
+		}
+	}
+	if (p->chk[PROBE_LINEARIZABLE_READ].run) {
+		r = probe_start_read(p, PROBE_LINEARIZABLE_READ, false);
+		if (r < 0) {
+			p->chk[PROBE_LINEARIZABLE_READ].err = r;
+		}
+	}
+	if (--p->pending == 0) {
+		probe_finish(p);
+		return;
+	}
+	http1_req_on_close(req, probe_on_close, p);
+}
+
+static void handle_livez(struct http1_req *req, void *ctx)
+{
+	handle_probe(req, ctx, false);
+}
+
+static void handle_readyz(struct http1_req *req, void *ctx)
+{
+	handle_probe(req, ctx, true);
 }
 
 /* --- /metrics --- */
@@ -519,7 +735,11 @@ int api_serve(struct sys_loop *loop, struct member *m, const struct config *cfg,
 	}
 	if ((r = http1_route_add(a->http, "GET", "/health", handle_health, a)) < 0 ||
 	    (r = http1_route_add(a->http, "GET", "/version", handle_version, a)) < 0 ||
-	    (r = http1_route_add(a->http, "GET", "/metrics", handle_metrics, a)) < 0) {
+	    (r = http1_route_add(a->http, "GET", "/metrics", handle_metrics, a)) < 0 ||
+	    (r = http1_route_add(a->http, "GET", "/livez", handle_livez, a)) < 0 ||
+	    (r = http1_route_add(a->http, "GET", "/livez/*", handle_livez, a)) < 0 ||
+	    (r = http1_route_add(a->http, "GET", "/readyz", handle_readyz, a)) < 0 ||
+	    (r = http1_route_add(a->http, "GET", "/readyz/*", handle_readyz, a)) < 0) {
 		goto fail;
 	}
 	gcfg.methods = a->gmethods;

@@ -209,6 +209,19 @@ def mode_http(target):
     check("/health", st == 200 and d == b'{"health":"true","reason":""}', (st, d))
     st, h, d = http_req(target, "GET", "/health?serializable=true")
     check("/health?serializable=true", st == 200 and d == b'{"health":"true","reason":""}', (st, d))
+    st, h, d = http_req(target, "GET", "/livez")
+    check("/livez", st == 200 and d == b"ok\n" and h.get("content-type") == "text/plain; charset=utf-8", (st, h, d))
+    st, h, d = http_req(target, "GET", "/readyz?verbose")
+    check("/readyz?verbose", st == 200 and d == b"[+]data_corruption ok\n[+]serializable_read ok\n"
+          b"[+]linearizable_read ok\nok\n", (st, d))
+    st, h, d = http_req(target, "GET", "/readyz/linearizable_read?verbose=1")
+    check("/readyz/linearizable_read", st == 200 and d == b"[+]linearizable_read ok\nok\n", (st, d))
+    st, h, d = http_req(target, "GET", "/livez/linearizable_read")
+    check("/livez/linearizable_read 404", st == 404, (st, d))
+    st, h, d = http_req(target, "GET", "/readyz?exclude=linearizable_read&verbose")
+    check("/readyz?exclude=", st == 200 and b"linearizable" not in d, (st, d))
+    st, h, d = http_req(target, "POST", "/livez")
+    check("POST /livez 405", st == 405, st)
     st, h, d = http_req(target, "POST", "/health")
     check("POST /health 405", st == 405 and h.get("allow") == "GET", (st, h))
     st, h, d = http_req(target, "GET", "/v3beta/kv/range")
@@ -368,6 +381,8 @@ def mode_fail(target):
     print("http %d %s" % (st, d.decode()))
     st, h, d = http_req(target, "GET", "/health")
     print("health %d %s" % (st, d.decode().strip()))
+    st, h, d = http_req(target, "GET", "/readyz")
+    print("readyz %d %s" % (st, d.decode().replace("\n", "|")))
 
 
 def mode_cancel(target):

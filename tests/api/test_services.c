@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/errmap.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
@@ -308,6 +309,7 @@ START_TEST(test_member_errors_map_to_grpc_status_and_gateway_body)
 {
 	const struct err_case *c = &err_cases[_i];
 	struct buf out = BUF_INIT;
+	char want[512];
 	struct fix f;
 	int st;
 
@@ -315,7 +317,7 @@ START_TEST(test_member_errors_map_to_grpc_status_and_gateway_body)
 		return;
 	}
 	fix_start(&f, 1);
-	fake_member_fail_next(f.m[0], c->err, 3);
+	fake_member_fail_next(f.m[0], c->err, 5);
 	st = fix_client(&f, "fail", &out);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client failed");
 	ck_assert_msg(strstr((const char *)out.data, c->grpc), "want %s", c->grpc);
@@ -324,6 +326,11 @@ START_TEST(test_member_errors_map_to_grpc_status_and_gateway_body)
 		ck_assert_msg(strstr((const char *)out.data, c->health), "want %s",
 			      c->health);
 	}
+	snprintf(want, sizeof(want),
+		 "readyz 503 [+]data_corruption ok|[-]serializable_read failed: %s|"
+		 "[-]linearizable_read failed: %s||\n",
+		 errmap_lookup(c->err)->message, errmap_lookup(c->err)->message);
+	ck_assert_msg(strstr((const char *)out.data, want), "want %s", want);
 	buf_done(&out);
 	fix_stop(&f);
 }
