@@ -29,15 +29,16 @@ struct sys_timer;
 
 /* One method of etcd's services, with both of its names. */
 struct svc_method {
-	char *grpc_path;       /* "/etcdserverpb.KV/Range" (owned) */
-	const char *http_path; /* "/v3/kv/range"; NULL: none */
+	char *grpc_path;	/* "/etcdserverpb.KV/Range" (owned) */
+	const char *http_path;	/* "/v3/kv/range"; NULL: none */
 	const char *http_alias; /* a second gateway path, or NULL */
 	enum grpc_kind kind;
 	int op; /* enum member_op, or -1: not implemented yet */
 	const ProtobufCMessageDescriptor *req;
 	const ProtobufCMessageDescriptor *resp;
 	struct api *api;
-	/* go-grpc-prometheus' series (etcd compat: dashboards alert on them). */
+	/* go-grpc-prometheus' series (etcd compat: dashboards alert on them).
+	 */
 	struct metrics_counter *started;
 	struct metrics_counter *handled[GRPC_STATUS_UNAUTHENTICATED + 1];
 	struct metrics_counter *msg_received;

@@ -49,73 +49,73 @@ struct method_info {
 
 /* etcd compat: gateway paths of etcd 3.5 (reference/etcd-v3.md 1.2-1.7). */
 static const struct method_info method_info[] = {
-	{"KV", "Range", "/v3/kv/range", NULL, GRPC_UNARY, MEMBER_OP_RANGE},
-	{"KV", "Put", "/v3/kv/put", NULL, GRPC_UNARY, MEMBER_OP_PUT},
-	{"KV", "DeleteRange", "/v3/kv/deleterange", NULL, GRPC_UNARY,
-	 MEMBER_OP_DELETE_RANGE},
-	{"KV", "Txn", "/v3/kv/txn", NULL, GRPC_UNARY, MEMBER_OP_TXN},
-	{"KV", "Compact", "/v3/kv/compaction", NULL, GRPC_UNARY,
-	 MEMBER_OP_COMPACT},
-	{"Watch", "Watch", "/v3/watch", NULL, GRPC_BIDI, -1},
-	{"Lease", "LeaseGrant", "/v3/lease/grant", NULL, GRPC_UNARY, -1},
-	{"Lease", "LeaseRevoke", "/v3/lease/revoke", "/v3/kv/lease/revoke",
-	 GRPC_UNARY, -1},
-	{"Lease", "LeaseKeepAlive", "/v3/lease/keepalive", NULL, GRPC_BIDI, -1},
-	{"Lease", "LeaseTimeToLive", "/v3/lease/timetolive",
-	 "/v3/kv/lease/timetolive", GRPC_UNARY, -1},
-	{"Lease", "LeaseLeases", "/v3/lease/leases", "/v3/kv/lease/leases",
-	 GRPC_UNARY, -1},
-	{"Cluster", "MemberAdd", "/v3/cluster/member/add", NULL, GRPC_UNARY,
-	 MEMBER_OP_MEMBER_ADD},
-	{"Cluster", "MemberRemove", "/v3/cluster/member/remove", NULL, GRPC_UNARY,
-	 MEMBER_OP_MEMBER_REMOVE},
-	{"Cluster", "MemberUpdate", "/v3/cluster/member/update", NULL, GRPC_UNARY,
-	 MEMBER_OP_MEMBER_UPDATE},
-	{"Cluster", "MemberList", "/v3/cluster/member/list", NULL, GRPC_UNARY,
-	 MEMBER_OP_MEMBER_LIST},
-	{"Cluster", "MemberPromote", "/v3/cluster/member/promote", NULL,
-	 GRPC_UNARY, MEMBER_OP_MEMBER_PROMOTE},
-	{"Maintenance", "Alarm", "/v3/maintenance/alarm", NULL, GRPC_UNARY,
-	 MEMBER_OP_ALARM},
-	{"Maintenance", "Status", "/v3/maintenance/status", NULL, GRPC_UNARY,
-	 MEMBER_OP_STATUS},
-	{"Maintenance", "Defragment", "/v3/maintenance/defragment", NULL,
-	 GRPC_UNARY, MEMBER_OP_DEFRAGMENT},
-	{"Maintenance", "Hash", "/v3/maintenance/hash", NULL, GRPC_UNARY, -1},
-	{"Maintenance", "HashKV", "/v3/maintenance/hashkv", NULL, GRPC_UNARY,
-	 MEMBER_OP_HASH_KV},
-	{"Maintenance", "Snapshot", "/v3/maintenance/snapshot", NULL,
-	 GRPC_SERVER_STREAM, -1},
-	{"Maintenance", "MoveLeader", "/v3/maintenance/transfer-leadership", NULL,
-	 GRPC_UNARY, MEMBER_OP_MOVE_LEADER},
-	{"Maintenance", "Downgrade", "/v3/maintenance/downgrade", NULL,
-	 GRPC_UNARY, -1},
-	{"Auth", "AuthEnable", "/v3/auth/enable", NULL, GRPC_UNARY, -1},
-	{"Auth", "AuthDisable", "/v3/auth/disable", NULL, GRPC_UNARY, -1},
-	{"Auth", "AuthStatus", "/v3/auth/status", NULL, GRPC_UNARY, -1},
-	{"Auth", "Authenticate", "/v3/auth/authenticate", NULL, GRPC_UNARY, -1},
-	{"Auth", "UserAdd", "/v3/auth/user/add", NULL, GRPC_UNARY, -1},
-	{"Auth", "UserGet", "/v3/auth/user/get", NULL, GRPC_UNARY, -1},
-	{"Auth", "UserList", "/v3/auth/user/list", NULL, GRPC_UNARY, -1},
-	{"Auth", "UserDelete", "/v3/auth/user/delete", NULL, GRPC_UNARY, -1},
-	{"Auth", "UserChangePassword", "/v3/auth/user/changepw", NULL, GRPC_UNARY,
-	 -1},
-	{"Auth", "UserGrantRole", "/v3/auth/user/grant", NULL, GRPC_UNARY, -1},
-	{"Auth", "UserRevokeRole", "/v3/auth/user/revoke", NULL, GRPC_UNARY, -1},
-	{"Auth", "RoleAdd", "/v3/auth/role/add", NULL, GRPC_UNARY, -1},
-	{"Auth", "RoleGet", "/v3/auth/role/get", NULL, GRPC_UNARY, -1},
-	{"Auth", "RoleList", "/v3/auth/role/list", NULL, GRPC_UNARY, -1},
-	{"Auth", "RoleDelete", "/v3/auth/role/delete", NULL, GRPC_UNARY, -1},
-	{"Auth", "RoleGrantPermission", "/v3/auth/role/grant", NULL, GRPC_UNARY,
-	 -1},
-	{"Auth", "RoleRevokePermission", "/v3/auth/role/revoke", NULL, GRPC_UNARY,
-	 -1},
+    {"KV", "Range", "/v3/kv/range", NULL, GRPC_UNARY, MEMBER_OP_RANGE},
+    {"KV", "Put", "/v3/kv/put", NULL, GRPC_UNARY, MEMBER_OP_PUT},
+    {"KV", "DeleteRange", "/v3/kv/deleterange", NULL, GRPC_UNARY,
+     MEMBER_OP_DELETE_RANGE},
+    {"KV", "Txn", "/v3/kv/txn", NULL, GRPC_UNARY, MEMBER_OP_TXN},
+    {"KV", "Compact", "/v3/kv/compaction", NULL, GRPC_UNARY, MEMBER_OP_COMPACT},
+    {"Watch", "Watch", "/v3/watch", NULL, GRPC_BIDI, -1},
+    {"Lease", "LeaseGrant", "/v3/lease/grant", NULL, GRPC_UNARY, -1},
+    {"Lease", "LeaseRevoke", "/v3/lease/revoke", "/v3/kv/lease/revoke",
+     GRPC_UNARY, -1},
+    {"Lease", "LeaseKeepAlive", "/v3/lease/keepalive", NULL, GRPC_BIDI, -1},
+    {"Lease", "LeaseTimeToLive", "/v3/lease/timetolive",
+     "/v3/kv/lease/timetolive", GRPC_UNARY, -1},
+    {"Lease", "LeaseLeases", "/v3/lease/leases", "/v3/kv/lease/leases",
+     GRPC_UNARY, -1},
+    {"Cluster", "MemberAdd", "/v3/cluster/member/add", NULL, GRPC_UNARY,
+     MEMBER_OP_MEMBER_ADD},
+    {"Cluster", "MemberRemove", "/v3/cluster/member/remove", NULL, GRPC_UNARY,
+     MEMBER_OP_MEMBER_REMOVE},
+    {"Cluster", "MemberUpdate", "/v3/cluster/member/update", NULL, GRPC_UNARY,
+     MEMBER_OP_MEMBER_UPDATE},
+    {"Cluster", "MemberList", "/v3/cluster/member/list", NULL, GRPC_UNARY,
+     MEMBER_OP_MEMBER_LIST},
+    {"Cluster", "MemberPromote", "/v3/cluster/member/promote", NULL, GRPC_UNARY,
+     MEMBER_OP_MEMBER_PROMOTE},
+    {"Maintenance", "Alarm", "/v3/maintenance/alarm", NULL, GRPC_UNARY,
+     MEMBER_OP_ALARM},
+    {"Maintenance", "Status", "/v3/maintenance/status", NULL, GRPC_UNARY,
+     MEMBER_OP_STATUS},
+    {"Maintenance", "Defragment", "/v3/maintenance/defragment", NULL,
+     GRPC_UNARY, MEMBER_OP_DEFRAGMENT},
+    {"Maintenance", "Hash", "/v3/maintenance/hash", NULL, GRPC_UNARY, -1},
+    {"Maintenance", "HashKV", "/v3/maintenance/hashkv", NULL, GRPC_UNARY,
+     MEMBER_OP_HASH_KV},
+    {"Maintenance", "Snapshot", "/v3/maintenance/snapshot", NULL,
+     GRPC_SERVER_STREAM, -1},
+    {"Maintenance", "MoveLeader", "/v3/maintenance/transfer-leadership", NULL,
+     GRPC_UNARY, MEMBER_OP_MOVE_LEADER},
+    {"Maintenance", "Downgrade", "/v3/maintenance/downgrade", NULL, GRPC_UNARY,
+     -1},
+    {"Auth", "AuthEnable", "/v3/auth/enable", NULL, GRPC_UNARY, -1},
+    {"Auth", "AuthDisable", "/v3/auth/disable", NULL, GRPC_UNARY, -1},
+    {"Auth", "AuthStatus", "/v3/auth/status", NULL, GRPC_UNARY, -1},
+    {"Auth", "Authenticate", "/v3/auth/authenticate", NULL, GRPC_UNARY, -1},
+    {"Auth", "UserAdd", "/v3/auth/user/add", NULL, GRPC_UNARY, -1},
+    {"Auth", "UserGet", "/v3/auth/user/get", NULL, GRPC_UNARY, -1},
+    {"Auth", "UserList", "/v3/auth/user/list", NULL, GRPC_UNARY, -1},
+    {"Auth", "UserDelete", "/v3/auth/user/delete", NULL, GRPC_UNARY, -1},
+    {"Auth", "UserChangePassword", "/v3/auth/user/changepw", NULL, GRPC_UNARY,
+     -1},
+    {"Auth", "UserGrantRole", "/v3/auth/user/grant", NULL, GRPC_UNARY, -1},
+    {"Auth", "UserRevokeRole", "/v3/auth/user/revoke", NULL, GRPC_UNARY, -1},
+    {"Auth", "RoleAdd", "/v3/auth/role/add", NULL, GRPC_UNARY, -1},
+    {"Auth", "RoleGet", "/v3/auth/role/get", NULL, GRPC_UNARY, -1},
+    {"Auth", "RoleList", "/v3/auth/role/list", NULL, GRPC_UNARY, -1},
+    {"Auth", "RoleDelete", "/v3/auth/role/delete", NULL, GRPC_UNARY, -1},
+    {"Auth", "RoleGrantPermission", "/v3/auth/role/grant", NULL, GRPC_UNARY,
+     -1},
+    {"Auth", "RoleRevokePermission", "/v3/auth/role/revoke", NULL, GRPC_UNARY,
+     -1},
 };
 
 static const struct method_info *info_find(const char *service,
 					   const char *method)
 {
-	for (size_t i = 0; i < sizeof(method_info) / sizeof(method_info[0]); i++) {
+	for (size_t i = 0; i < sizeof(method_info) / sizeof(method_info[0]);
+	     i++) {
 		if (strcmp(method_info[i].service, service) == 0 &&
 		    strcmp(method_info[i].method, method) == 0) {
 			return &method_info[i];
@@ -209,12 +209,14 @@ static int check_txn(const Etcdserverpb__TxnRequest *r, long max_ops)
 		}
 	}
 	for (size_t i = 0; i < r->n_success; i++) {
-		if ((e = check_request_op(r->success[i], max_ops - (long)opc)) < 0) {
+		if ((e = check_request_op(r->success[i], max_ops - (long)opc)) <
+		    0) {
 			return e;
 		}
 	}
 	for (size_t i = 0; i < r->n_failure; i++) {
-		if ((e = check_request_op(r->failure[i], max_ops - (long)opc)) < 0) {
+		if ((e = check_request_op(r->failure[i], max_ops - (long)opc)) <
+		    0) {
 			return e;
 		}
 	}
@@ -270,9 +272,11 @@ static bool bin_eq(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
 static bool dels_hit(const struct ivset *s, const ProtobufCBinaryData *k)
 {
 	for (size_t i = 0; i < s->n_del; i++) {
-		const ProtobufCBinaryData *b = s->del[2 * i], *e = s->del[2 * i + 1];
+		const ProtobufCBinaryData *b = s->del[2 * i],
+					  *e = s->del[2 * i + 1];
 
-		if (e->len == 0 ? bin_eq(b, k) : bin_cmp(b, k) <= 0 && bin_cmp(k, e) < 0) {
+		if (e->len == 0 ? bin_eq(b, k)
+				: bin_cmp(b, k) <= 0 && bin_cmp(k, e) < 0) {
 			return true;
 		}
 	}
@@ -291,7 +295,8 @@ static bool puts_has(const struct ivset *s, const ProtobufCBinaryData *k)
 
 static int iv_add_put(struct ivset *s, const ProtobufCBinaryData *k)
 {
-	const ProtobufCBinaryData **n = mem_realloc(s->put, (s->n_put + 1) * sizeof(*n));
+	const ProtobufCBinaryData **n =
+	    mem_realloc(s->put, (s->n_put + 1) * sizeof(*n));
 
 	if (!n) {
 		return -ENOMEM;
@@ -305,7 +310,7 @@ static int iv_add_del(struct ivset *s, const ProtobufCBinaryData *b,
 		      const ProtobufCBinaryData *e)
 {
 	const ProtobufCBinaryData **n =
-		mem_realloc(s->del, (s->n_del + 1) * 2 * sizeof(*n));
+	    mem_realloc(s->del, (s->n_del + 1) * 2 * sizeof(*n));
 
 	if (!n) {
 		return -ENOMEM;
@@ -332,7 +337,8 @@ static int check_intervals(Etcdserverpb__RequestOp *const *reqs, size_t n,
 	for (size_t i = 0; i < n && e == 0; i++) {
 		if (reqs[i]->request_case ==
 		    ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_DELETE_RANGE) {
-			const Etcdserverpb__DeleteRangeRequest *d = reqs[i]->request_delete_range;
+			const Etcdserverpb__DeleteRangeRequest *d =
+			    reqs[i]->request_delete_range;
 
 			e = iv_add_del(&s, &d->key, &d->range_end);
 		}
@@ -341,7 +347,8 @@ static int check_intervals(Etcdserverpb__RequestOp *const *reqs, size_t n,
 		const Etcdserverpb__TxnRequest *t;
 		struct ivset th = {0}, el = {0};
 
-		if (reqs[i]->request_case != ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN) {
+		if (reqs[i]->request_case !=
+		    ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN) {
 			continue;
 		}
 		t = reqs[i]->request_txn;
@@ -350,14 +357,16 @@ static int check_intervals(Etcdserverpb__RequestOp *const *reqs, size_t n,
 			e = check_intervals(t->failure, t->n_failure, &el);
 		}
 		for (size_t j = 0; j < th.n_put && e == 0; j++) {
-			if (puts_has(&s, th.put[j]) || dels_hit(&s, th.put[j])) {
+			if (puts_has(&s, th.put[j]) ||
+			    dels_hit(&s, th.put[j])) {
 				e = -ERR_DUPLICATE_KEY;
 			} else {
 				e = iv_add_put(&s, th.put[j]);
 			}
 		}
 		for (size_t j = 0; j < el.n_put && e == 0; j++) {
-			if ((puts_has(&s, el.put[j]) && !puts_has(&th, el.put[j])) ||
+			if ((puts_has(&s, el.put[j]) &&
+			     !puts_has(&th, el.put[j])) ||
 			    dels_hit(&s, el.put[j])) {
 				e = -ERR_DUPLICATE_KEY;
 			} else {
@@ -376,7 +385,8 @@ static int check_intervals(Etcdserverpb__RequestOp *const *reqs, size_t n,
 	for (size_t i = 0; i < n && e == 0; i++) {
 		const ProtobufCBinaryData *k;
 
-		if (reqs[i]->request_case != ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT) {
+		if (reqs[i]->request_case !=
+		    ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT) {
 			continue;
 		}
 		k = &reqs[i]->request_put->key;
@@ -463,8 +473,10 @@ void services_cancel(struct api_call *c)
 	}
 }
 
-static void grpc_answer(struct api_call *c, int err, const ProtobufCMessage *resp);
-static void http_answer(struct api_call *c, int err, const ProtobufCMessage *resp);
+static void grpc_answer(struct api_call *c, int err,
+			const ProtobufCMessage *resp);
+static void http_answer(struct api_call *c, int err,
+			const ProtobufCMessage *resp);
 
 static void on_member_done(void *arg, int err, const ProtobufCMessage *resp)
 {
@@ -497,7 +509,8 @@ static void grpc_finish_err(struct grpc_call *call, const struct svc_method *sm,
 	grpc_call_finish(call, e->code, e->message);
 }
 
-static void grpc_answer(struct api_call *c, int err, const ProtobufCMessage *resp)
+static void grpc_answer(struct api_call *c, int err,
+			const ProtobufCMessage *resp)
 {
 	struct grpc_call *call = c->gcall;
 	uint8_t small[512];
@@ -543,11 +556,13 @@ static void grpc_on_message(struct grpc_call *call, const uint8_t *msg,
 	count_started(sm, len);
 	r = proto_unpack(sm->req, msg, len, &req);
 	if (r == -ERR_PARSE) {
-		/* etcd compat: grpc-go's text for a request it cannot decode. */
+		/* etcd compat: grpc-go's text for a request it cannot decode.
+		 */
 		count_handled(NULL, sm, GRPC_STATUS_INTERNAL, 0);
-		grpc_call_finish(call, GRPC_STATUS_INTERNAL,
-				 "grpc: error unmarshalling request: proto: cannot parse "
-				 "invalid wire-format data");
+		grpc_call_finish(
+		    call, GRPC_STATUS_INTERNAL,
+		    "grpc: error unmarshalling request: proto: cannot parse "
+		    "invalid wire-format data");
 		return;
 	}
 	if (r < 0) {
@@ -578,7 +593,8 @@ static void grpc_on_close(struct grpc_call *call, void *arg)
 
 	(void)arg;
 	if (c && !c->counted) {
-		/* Deadline, client cancel or reset before the member answered. */
+		/* Deadline, client cancel or reset before the member answered.
+		 */
 		count_handled(c, c->sm, GRPC_STATUS_CANCELLED, 0);
 	}
 	grpc_call_set_data(call, NULL);
@@ -587,7 +603,8 @@ static void grpc_on_close(struct grpc_call *call, void *arg)
 
 /* --- the JSON gateway --- */
 
-static void http_answer(struct api_call *c, int err, const ProtobufCMessage *resp)
+static void http_answer(struct api_call *c, int err,
+			const ProtobufCMessage *resp)
 {
 	struct http1_req *req = c->hreq;
 	struct buf b = BUF_INIT;
@@ -622,7 +639,8 @@ static void http_on_close(struct http1_req *req, void *arg)
 static bool only_space(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
+		    p[i] != '\n') {
 			return false;
 		}
 	}
@@ -653,7 +671,8 @@ static void http_handle(struct http1_req *req, void *ctx)
 		body = (const uint8_t *)"{}";
 		len = 2;
 	}
-	r = pjson_decode(sm->req, (const char *)body, len, &msg, err, sizeof(err));
+	r = pjson_decode(sm->req, (const char *)body, len, &msg, err,
+			 sizeof(err));
 	if (r == -ENOMEM) {
 		http1_reply_error(req, r);
 		return;
@@ -689,10 +708,10 @@ static void http_handle(struct http1_req *req, void *ctx)
 /* --- tables --- */
 
 static const char *const kind_names[] = {
-	[GRPC_UNARY] = "unary",
-	[GRPC_SERVER_STREAM] = "server_stream",
-	[GRPC_CLIENT_STREAM] = "client_stream",
-	[GRPC_BIDI] = "bidi_stream",
+    [GRPC_UNARY] = "unary",
+    [GRPC_SERVER_STREAM] = "server_stream",
+    [GRPC_CLIENT_STREAM] = "client_stream",
+    [GRPC_BIDI] = "bidi_stream",
 };
 
 /* etcd compat: go-grpc-prometheus pre-registers every method and code. */
@@ -704,19 +723,20 @@ static int register_metrics(struct api *a, struct svc_method *sm,
 	int n;
 
 	n = snprintf(lab, sizeof(lab),
-		     "grpc_method=\"%s\",grpc_service=\"%s\",grpc_type=\"%s\"", method,
-		     service, kind_names[sm->kind]);
+		     "grpc_method=\"%s\",grpc_service=\"%s\",grpc_type=\"%s\"",
+		     method, service, kind_names[sm->kind]);
 	if (n < 0 || (size_t)n >= sizeof(lab) - 40) {
 		return -EINVAL;
 	}
-	sm->started = metrics_counter(mx, "grpc_server_started_total",
-				      "Total number of RPCs started on the server.", lab);
-	sm->msg_received = metrics_counter(mx, "grpc_server_msg_received_total",
-					   "Total number of RPC stream messages received on the server.",
-					   lab);
-	sm->msg_sent = metrics_counter(mx, "grpc_server_msg_sent_total",
-				       "Total number of gRPC stream messages sent by the server.",
-				       lab);
+	sm->started =
+	    metrics_counter(mx, "grpc_server_started_total",
+			    "Total number of RPCs started on the server.", lab);
+	sm->msg_received = metrics_counter(
+	    mx, "grpc_server_msg_received_total",
+	    "Total number of RPC stream messages received on the server.", lab);
+	sm->msg_sent = metrics_counter(
+	    mx, "grpc_server_msg_sent_total",
+	    "Total number of gRPC stream messages sent by the server.", lab);
 	if (!sm->started || !sm->msg_received || !sm->msg_sent) {
 		return -ENOMEM;
 	}
@@ -725,9 +745,11 @@ static int register_metrics(struct api *a, struct svc_method *sm,
 
 		snprintf(hl, sizeof(hl), "grpc_code=\"%s\",%s",
 			 errmap_code_name((enum grpc_status)code), lab);
-		sm->handled[code] = metrics_counter(mx, "grpc_server_handled_total",
-						    "Total number of RPCs completed on the server, regardless of success or failure.",
-						    hl);
+		sm->handled[code] =
+		    metrics_counter(mx, "grpc_server_handled_total",
+				    "Total number of RPCs completed on the "
+				    "server, regardless of success or failure.",
+				    hl);
 		if (!sm->handled[code]) {
 			return -ENOMEM;
 		}
@@ -740,12 +762,12 @@ int services_init(struct api *a)
 	size_t n = 0;
 	int r;
 
-	a->client_rx = metrics_counter(a->metrics,
-				       "etcd_network_client_grpc_received_bytes_total",
-				       "The total number of bytes received from grpc clients.",
-				       NULL);
-	a->client_tx = metrics_counter(a->metrics, "etcd_network_client_grpc_sent_bytes_total",
-				       "The total number of bytes sent to grpc clients.", NULL);
+	a->client_rx = metrics_counter(
+	    a->metrics, "etcd_network_client_grpc_received_bytes_total",
+	    "The total number of bytes received from grpc clients.", NULL);
+	a->client_tx = metrics_counter(
+	    a->metrics, "etcd_network_client_grpc_sent_bytes_total",
+	    "The total number of bytes sent to grpc clients.", NULL);
 	if (!a->client_rx || !a->client_tx) {
 		return -ENOMEM;
 	}
@@ -762,11 +784,13 @@ int services_init(struct api *a)
 
 		for (size_t j = 0; j < sd->n_methods; j++) {
 			const ProtobufCMethodDescriptor *md = &sd->methods[j];
-			const struct method_info *mi = info_find(sd->short_name, md->name);
+			const struct method_info *mi =
+			    info_find(sd->short_name, md->name);
 			struct svc_method *sm = &a->methods[a->n_methods];
 			struct buf path = BUF_INIT;
 
-			if (buf_printf(&path, "/%s/%s", sd->name, md->name) < 0) {
+			if (buf_printf(&path, "/%s/%s", sd->name, md->name) <
+			    0) {
 				return -ENOMEM;
 			}
 			sm->grpc_path = (char *)path.data;
@@ -797,13 +821,15 @@ int services_init(struct api *a)
 			gm->arg = sm;
 		}
 		if (sm->http_path) {
-			r = http1_route_add(a->http, "POST", sm->http_path, http_handle, sm);
+			r = http1_route_add(a->http, "POST", sm->http_path,
+					    http_handle, sm);
 			if (r < 0) {
 				return r;
 			}
 		}
 		if (sm->http_alias) {
-			r = http1_route_add(a->http, "POST", sm->http_alias, http_handle, sm);
+			r = http1_route_add(a->http, "POST", sm->http_alias,
+					    http_handle, sm);
 			if (r < 0) {
 				return r;
 			}

@@ -172,7 +172,8 @@ static Etcdserverpb__ResponseHeader *header(struct ctx *c, bool full)
 	return h;
 }
 
-static Mvccpb__KeyValue *kv_msg(struct ctx *c, const struct fkv *kv, bool keys_only)
+static Mvccpb__KeyValue *kv_msg(struct ctx *c, const struct fkv *kv,
+				bool keys_only)
 {
 	Mvccpb__KeyValue *k = az(c->a, sizeof(*k));
 
@@ -222,7 +223,8 @@ static int do_range(struct ctx *c, const Etcdserverpb__RangeRequest *r,
 			continue;
 		}
 		n++;
-		if (r->count_only || (r->limit > 0 && resp->n_kvs >= (size_t)r->limit)) {
+		if (r->count_only ||
+		    (r->limit > 0 && resp->n_kvs >= (size_t)r->limit)) {
 			continue;
 		}
 		resp->kvs[resp->n_kvs] = kv_msg(c, &m->kv[i], r->keys_only);
@@ -294,7 +296,8 @@ static int do_put(struct ctx *c, const Etcdserverpb__PutRequest *r, bool full,
 			return -ENOMEM;
 		}
 		m->kv = n;
-		memmove(&m->kv[pos + 1], &m->kv[pos], (m->n_kv - pos) * sizeof(*n));
+		memmove(&m->kv[pos + 1], &m->kv[pos],
+			(m->n_kv - pos) * sizeof(*n));
 		m->n_kv++;
 		kv = &m->kv[pos];
 		memset(kv, 0, sizeof(*kv));
@@ -358,7 +361,8 @@ static int do_delete(struct ctx *c, const Etcdserverpb__DeleteRangeRequest *r,
 			}
 			memcpy(old->key, kv->key, kv->klen);
 			memcpy(old->val, kv->val, kv->vlen);
-			resp->prev_kvs[resp->n_prev_kvs] = kv_msg(c, old, false);
+			resp->prev_kvs[resp->n_prev_kvs] =
+			    kv_msg(c, old, false);
 			if (!resp->prev_kvs[resp->n_prev_kvs]) {
 				return -ENOMEM;
 			}
@@ -391,14 +395,21 @@ static bool compare_one(struct member *m, const Etcdserverpb__Compare *cmp)
 		if (!kv) {
 			return false;
 		}
-		c = bcmp_keys(kv->val, kv->vlen, cmp->value.data, cmp->value.len);
+		c = bcmp_keys(kv->val, kv->vlen, cmp->value.data,
+			      cmp->value.len);
 		break;
 	default:
-		have = !kv ? 0
-		       : cmp->target == ETCDSERVERPB__COMPARE__COMPARE_TARGET__VERSION ? kv->version
-		       : cmp->target == ETCDSERVERPB__COMPARE__COMPARE_TARGET__CREATE ? kv->create
-		       : cmp->target == ETCDSERVERPB__COMPARE__COMPARE_TARGET__MOD    ? kv->mod
-											 : kv->lease;
+		have =
+		    !kv ? 0
+		    : cmp->target ==
+			    ETCDSERVERPB__COMPARE__COMPARE_TARGET__VERSION
+			? kv->version
+		    : cmp->target ==
+			    ETCDSERVERPB__COMPARE__COMPARE_TARGET__CREATE
+			? kv->create
+		    : cmp->target == ETCDSERVERPB__COMPARE__COMPARE_TARGET__MOD
+			? kv->mod
+			: kv->lease;
 		/* The oneof members share storage; each is an int64 here. */
 		want = cmp->version;
 		c = have < want ? -1 : have > want;
@@ -448,22 +459,28 @@ static int do_txn(struct ctx *c, const Etcdserverpb__TxnRequest *r, bool full,
 		etcdserverpb__response_op__init(ro);
 		switch (ops[i]->request_case) {
 		case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE:
-			ro->response_case = ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE;
-			e = do_range(c, ops[i]->request_range, false, &ro->response_range);
+			ro->response_case =
+			    ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE;
+			e = do_range(c, ops[i]->request_range, false,
+				     &ro->response_range);
 			break;
 		case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT:
-			ro->response_case = ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_PUT;
-			e = do_put(c, ops[i]->request_put, false, &ro->response_put);
+			ro->response_case =
+			    ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_PUT;
+			e = do_put(c, ops[i]->request_put, false,
+				   &ro->response_put);
 			break;
 		case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_DELETE_RANGE:
 			ro->response_case =
-				ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_DELETE_RANGE;
+			    ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_DELETE_RANGE;
 			e = do_delete(c, ops[i]->request_delete_range, false,
 				      &ro->response_delete_range);
 			break;
 		case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN:
-			ro->response_case = ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_TXN;
-			e = do_txn(c, ops[i]->request_txn, false, &ro->response_txn);
+			ro->response_case =
+			    ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_TXN;
+			e = do_txn(c, ops[i]->request_txn, false,
+				   &ro->response_txn);
 			break;
 		default:
 			e = -ERR_INVALID;
@@ -652,8 +669,9 @@ static const ProtobufCMessageDescriptor *op_desc(enum member_op op)
 	}
 }
 
-int member_request(struct member *m, enum member_op op, const ProtobufCMessage *req,
-		   member_done_fn done, void *arg, struct member_req **handle)
+int member_request(struct member *m, enum member_op op,
+		   const ProtobufCMessage *req, member_done_fn done, void *arg,
+		   struct member_req **handle)
 {
 	const ProtobufCMessageDescriptor *d = op_desc(op);
 	struct member_req *q;
@@ -680,7 +698,8 @@ int member_request(struct member *m, enum member_op op, const ProtobufCMessage *
 	if (op == MEMBER_OP_RANGE) {
 		const Etcdserverpb__RangeRequest *rr = (const void *)req;
 
-		q->held = rr->key.len >= 4 && memcmp(rr->key.data, "hold", 4) == 0;
+		q->held =
+		    rr->key.len >= 4 && memcmp(rr->key.data, "hold", 4) == 0;
 	}
 	list_push_back(&m->queue, &q->node);
 	m->n_pending++;
@@ -717,8 +736,8 @@ void member_info(const struct member *m, struct member_info *out)
 	out->nospace = m->nospace;
 }
 
-int member_new(struct sys_loop *loop, const struct config *cfg, struct member **out,
-	       char **errmsg)
+int member_new(struct sys_loop *loop, const struct config *cfg,
+	       struct member **out, char **errmsg)
 {
 	struct member *m = mem_calloc(1, sizeof(*m));
 	int r;

@@ -209,6 +209,19 @@ def mode_http(target):
     check("/health", st == 200 and d == b'{"health":"true","reason":""}', (st, d))
     st, h, d = http_req(target, "GET", "/health?serializable=true")
     check("/health?serializable=true", st == 200 and d == b'{"health":"true","reason":""}', (st, d))
+    st, h, d = http_req(target, "GET", "/livez")
+    check("/livez", st == 200 and d == b"ok\n" and h.get("content-type") == "text/plain; charset=utf-8", (st, h, d))
+    st, h, d = http_req(target, "GET", "/readyz?verbose")
+    check("/readyz?verbose", st == 200 and d == b"[+]data_corruption ok\n[+]serializable_read ok\n"
+          b"[+]linearizable_read ok\nok\n", (st, d))
+    st, h, d = http_req(target, "GET", "/readyz/linearizable_read?verbose=1")
+    check("/readyz/linearizable_read", st == 200 and d == b"[+]linearizable_read ok\nok\n", (st, d))
+    st, h, d = http_req(target, "GET", "/livez/linearizable_read")
+    check("/livez/linearizable_read 404", st == 404, (st, d))
+    st, h, d = http_req(target, "GET", "/readyz?exclude=linearizable_read&verbose")
+    check("/readyz?exclude=", st == 200 and b"linearizable" not in d, (st, d))
+    st, h, d = http_req(target, "POST", "/livez")
+    check("POST /livez 405", st == 405, st)
     st, h, d = http_req(target, "POST", "/health")
     check("POST /health 405", st == 405 and h.get("allow") == "GET", (st, h))
     st, h, d = http_req(target, "GET", "/v3beta/kv/range")
@@ -318,6 +331,30 @@ def mode_burst(target):
     check("all 400 keys there", st == 200 and json.loads(d).get("count") == "400", d)
 
 
+def mode_goaway(target):
+    """The C side calls api_shutdown() once the "hold" call is at the member."""
+    ch = grpc.insecure_channel(target)
+    code, _, _ = grpc_call(ch, "put", rpc_pb2.PutRequest(key=b"a", value=b"b").SerializeToString())
+    check("before shutdown", code == 0, code)
+    held = ch.unary_unary(METHODS["range"][0]).future(
+        rpc_pb2.RangeRequest(key=b"hold").SerializeToString(), timeout=3)
+    time.sleep(1)
+    code, _, details = grpc_call(ch, "put", rpc_pb2.PutRequest(key=b"a", value=b"c").SerializeToString(),
+                                 timeout=1)
+    check("after shutdown no new calls", code in (4, 14), (code, details))
+    try:
+        held.result()
+        check("call in flight runs on after GOAWAY", False, "answered")
+    except grpc.RpcError as e:
+        # Held by the fake member: it ends at its own deadline, not at GOAWAY.
+        check("call in flight runs on after GOAWAY", e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, e.code())
+    try:
+        http_req(target, "GET", "/health", timeout=2)
+        check("listener closed", False, "connected")
+    except OSError:
+        check("listener closed", True)
+
+
 def mode_noleader(target):
     st, h, d = http_req(target, "GET", "/health")
     check("/health without leader 503", st == 503 and d == b'{"health":"false","reason":"RAFT NO LEADER"}\n'
@@ -344,6 +381,8 @@ def mode_fail(target):
     print("http %d %s" % (st, d.decode()))
     st, h, d = http_req(target, "GET", "/health")
     print("health %d %s" % (st, d.decode().strip()))
+    st, h, d = http_req(target, "GET", "/readyz")
+    print("readyz %d %s" % (st, d.decode().replace("\n", "|")))
 
 
 def mode_cancel(target):

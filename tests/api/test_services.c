@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/errmap.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
@@ -52,8 +53,11 @@ struct fix {
 static bool have_python_grpc(void)
 {
 	if (access("/usr/bin/python3", X_OK) != 0 ||
-	    system("/usr/bin/python3 -c 'import grpc, etcd3.etcdrpc' 2>/dev/null") != 0) {
-		fprintf(stderr, "skipped: python3-grpcio or python3-etcd3 not installed\n");
+	    system("/usr/bin/python3 -c 'import grpc, etcd3.etcdrpc' "
+		   "2>/dev/null") != 0) {
+		fprintf(
+		    stderr,
+		    "skipped: python3-grpcio or python3-etcd3 not installed\n");
 		return false;
 	}
 	return true;
@@ -74,7 +78,8 @@ static void fix_start(struct fix *f, int n)
 	for (int i = 0; i < n; i++) {
 		struct config *c = &f->cfg[i];
 
-		snprintf(f->url_text[i], sizeof(f->url_text[i]), "http://%s:0", f->addr);
+		snprintf(f->url_text[i], sizeof(f->url_text[i]), "http://%s:0",
+			 f->addr);
 		f->url[i].url = f->url_text[i];
 		f->url[i].scheme = (char *)"http";
 		f->url[i].host = f->addr;
@@ -86,7 +91,8 @@ static void fix_start(struct fix *f, int n)
 		c->n_members = 2;
 		c->member_id = SELF_ID;
 		ck_assert_int_eq(member_new(f->loop, c, &f->m[i], &msg), 0);
-		ck_assert_int_eq(api_serve(f->loop, f->m[i], c, &f->api[i], &msg), 0);
+		ck_assert_int_eq(
+		    api_serve(f->loop, f->m[i], c, &f->api[i], &msg), 0);
 		ck_assert_int_gt(api_port(f->api[i], 0), 0);
 		snprintf(f->target[i], sizeof(f->target[i]), "%s:%d", f->addr,
 			 api_port(f->api[i], 0));
@@ -146,8 +152,8 @@ static int fix_client(struct fix *f, const char *mode, struct buf *out)
 	size_t n;
 	int i = 0;
 
-	snprintf(log, sizeof(log), "%s/client-%s-%d.log", testlib_tmpdir(), mode,
-		 (int)getpid());
+	snprintf(log, sizeof(log), "%s/client-%s-%d.log", testlib_tmpdir(),
+		 mode, (int)getpid());
 	unlink(log);
 	snprintf(script, sizeof(script), "%s",
 		 testlib_src_path("tests/api/services_client.py"));
@@ -185,7 +191,8 @@ static void expect_client_ok(struct fix *f, const char *mode)
 	int st = fix_client(f, mode, &out);
 
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "services_client.py %s failed (its output is above)", mode);
+		      "services_client.py %s failed (its output is above)",
+		      mode);
 	buf_done(&out);
 }
 
@@ -211,6 +218,34 @@ START_TEST(test_health_version_metrics_v2_and_unimplemented_methods)
 	}
 	fix_start(&f, 1);
 	expect_client_ok(&f, "http");
+	fix_stop(&f);
+}
+END_TEST
+
+/* Shut down once the client's "hold" call reached the member. */
+static void on_shutdown_timer(struct sys_timer *t, void *arg)
+{
+	struct fix *f = arg;
+
+	if (fake_member_pending(f->m[0]) > 0) {
+		api_shutdown(f->api[0]);
+		sys_timer_stop(t);
+	}
+}
+
+START_TEST(test_api_shutdown_stops_new_calls_and_lets_calls_in_flight_finish)
+{
+	struct sys_timer *t;
+	struct fix f;
+
+	if (!have_python_grpc()) {
+		return;
+	}
+	fix_start(&f, 1);
+	ck_assert_int_eq(sys_timer_new(f.loop, on_shutdown_timer, &f, &t), 0);
+	sys_timer_start(t, 20, 20);
+	expect_client_ok(&f, "goaway");
+	sys_timer_free(t);
 	fix_stop(&f);
 }
 END_TEST
@@ -256,30 +291,37 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
-	{-ERR_COMPACTED,
-	 "grpc 11 etcdserver: mvcc: required revision has been compacted\n",
-	 "http 400 {\"error\":\"etcdserver: mvcc: required revision has been compacted\","
-	 "\"code\":11,\"message\":\"etcdserver: mvcc: required revision has been compacted\"}\n",
-	 "health 503 {\"health\":\"false\",\"reason\":\"RANGE ERROR:etcdserver: mvcc: "
-	 "required revision has been compacted\"}\n"},
-	{-ERR_NO_LEADER, "grpc 14 etcdserver: no leader\n",
-	 "http 503 {\"error\":\"etcdserver: no leader\",\"code\":14,\"message\":"
-	 "\"etcdserver: no leader\"}\n",
-	 "health 503 {\"health\":\"false\",\"reason\":\"RANGE ERROR:etcdserver: no leader\"}\n"},
-	{-ERR_TIMEOUT, "grpc 14 etcdserver: request timed out\n",
-	 "http 503 {\"error\":\"etcdserver: request timed out\",\"code\":14,\"message\":"
-	 "\"etcdserver: request timed out\"}\n",
-	 NULL},
-	{-ERR_TOO_MANY_REQUESTS, "grpc 8 etcdserver: too many requests\n",
-	 "http 429 {\"error\":\"etcdserver: too many requests\",\"code\":8,\"message\":"
-	 "\"etcdserver: too many requests\"}\n",
-	 NULL},
+    {-ERR_COMPACTED,
+     "grpc 11 etcdserver: mvcc: required revision has been compacted\n",
+     "http 400 {\"error\":\"etcdserver: mvcc: required revision has been "
+     "compacted\","
+     "\"code\":11,\"message\":\"etcdserver: mvcc: required revision has been "
+     "compacted\"}\n",
+     "health 503 {\"health\":\"false\",\"reason\":\"RANGE ERROR:etcdserver: "
+     "mvcc: "
+     "required revision has been compacted\"}\n"},
+    {-ERR_NO_LEADER, "grpc 14 etcdserver: no leader\n",
+     "http 503 {\"error\":\"etcdserver: no leader\",\"code\":14,\"message\":"
+     "\"etcdserver: no leader\"}\n",
+     "health 503 {\"health\":\"false\",\"reason\":\"RANGE ERROR:etcdserver: no "
+     "leader\"}\n"},
+    {-ERR_TIMEOUT, "grpc 14 etcdserver: request timed out\n",
+     "http 503 {\"error\":\"etcdserver: request timed "
+     "out\",\"code\":14,\"message\":"
+     "\"etcdserver: request timed out\"}\n",
+     NULL},
+    {-ERR_TOO_MANY_REQUESTS, "grpc 8 etcdserver: too many requests\n",
+     "http 429 {\"error\":\"etcdserver: too many "
+     "requests\",\"code\":8,\"message\":"
+     "\"etcdserver: too many requests\"}\n",
+     NULL},
 };
 
 START_TEST(test_member_errors_map_to_grpc_status_and_gateway_body)
 {
 	const struct err_case *c = &err_cases[_i];
 	struct buf out = BUF_INIT;
+	char want[512];
 	struct fix f;
 	int st;
 
@@ -287,15 +329,23 @@ START_TEST(test_member_errors_map_to_grpc_status_and_gateway_body)
 		return;
 	}
 	fix_start(&f, 1);
-	fake_member_fail_next(f.m[0], c->err, 3);
+	fake_member_fail_next(f.m[0], c->err, 5);
 	st = fix_client(&f, "fail", &out);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client failed");
-	ck_assert_msg(strstr((const char *)out.data, c->grpc), "want %s", c->grpc);
-	ck_assert_msg(strstr((const char *)out.data, c->http), "want %s", c->http);
+	ck_assert_msg(strstr((const char *)out.data, c->grpc), "want %s",
+		      c->grpc);
+	ck_assert_msg(strstr((const char *)out.data, c->http), "want %s",
+		      c->http);
 	if (c->health) {
-		ck_assert_msg(strstr((const char *)out.data, c->health), "want %s",
-			      c->health);
+		ck_assert_msg(strstr((const char *)out.data, c->health),
+			      "want %s", c->health);
 	}
+	snprintf(
+	    want, sizeof(want),
+	    "readyz 503 [+]data_corruption ok|[-]serializable_read failed: %s|"
+	    "[-]linearizable_read failed: %s||\n",
+	    errmap_lookup(c->err)->message, errmap_lookup(c->err)->message);
+	ck_assert_msg(strstr((const char *)out.data, want), "want %s", want);
 	buf_done(&out);
 	fix_stop(&f);
 }
@@ -321,8 +371,9 @@ END_TEST
 
 START_TEST(test_api_free_cancels_requests_still_waiting_for_the_member)
 {
-	static const char req[] = "POST /v3/kv/range HTTP/1.1\r\nHost: x\r\n"
-				  "Content-Length: 18\r\n\r\n{\"key\":\"aG9sZA==\"}";
+	static const char req[] =
+	    "POST /v3/kv/range HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 18\r\n\r\n{\"key\":\"aG9sZA==\"}";
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	struct fix f;
 	int fd;
@@ -333,7 +384,8 @@ START_TEST(test_api_free_cancels_requests_still_waiting_for_the_member)
 	inet_pton(AF_INET, f.addr, &sa.sin_addr);
 	sa.sin_port = htons((uint16_t)api_port(f.api[0], 0));
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(send(fd, req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
+	ck_assert_int_eq(send(fd, req, sizeof(req) - 1, 0),
+			 (ssize_t)sizeof(req) - 1);
 	for (int i = 0; i < 100 && fake_member_pending(f.m[0]) == 0; i++) {
 		fix_pump(&f, 20);
 	}
@@ -409,17 +461,22 @@ START_TEST(test_leader_changes_are_counted_as_etcd_counts_them)
 
 	fix_start(&f, 1);
 	/* The first leader counts, as etcd's first election does. */
-	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 1);
-	ck_assert(metric_value(f.api[0], "etcd_server_quota_backend_bytes") == 2147483648.0);
+	ck_assert(metric_value(f.api[0],
+			       "etcd_server_leader_changes_seen_total") == 1);
+	ck_assert(metric_value(f.api[0], "etcd_server_quota_backend_bytes") ==
+		  2147483648.0);
 	fake_member_set_leader(f.m[0], 0);
 	fix_pump(&f, 250);
-	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 1);
+	ck_assert(metric_value(f.api[0],
+			       "etcd_server_leader_changes_seen_total") == 1);
 	ck_assert(metric_value(f.api[0], "etcd_server_has_leader") == 0);
 	fake_member_set_leader(f.m[0], PEER_ID);
 	fix_pump(&f, 250);
-	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 2);
+	ck_assert(metric_value(f.api[0],
+			       "etcd_server_leader_changes_seen_total") == 2);
 	fix_pump(&f, 250);
-	ck_assert(metric_value(f.api[0], "etcd_server_leader_changes_seen_total") == 2);
+	ck_assert(metric_value(f.api[0],
+			       "etcd_server_leader_changes_seen_total") == 2);
 	ck_assert(metric_value(f.api[0], "etcd_server_is_leader") == 0);
 	fix_stop(&f);
 }
@@ -462,7 +519,7 @@ START_TEST(test_a_listen_url_that_cannot_be_bound_names_the_url_and_the_fix)
 	ck_assert_ptr_null(a);
 	ck_assert_ptr_nonnull(msg);
 	ck_assert_msg(strstr(msg, text) && strstr(msg, "listen-client-urls") &&
-			      strstr(msg, "choose another port"),
+			  strstr(msg, "choose another port"),
 		      "message: %s", msg);
 	mem_free(msg);
 	member_free(m);
@@ -521,19 +578,31 @@ static Suite *services_suite(void)
 	TCase *tc = tcase_create("services");
 
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_gateway_and_grpc_give_identical_answers_to_a_table_of_requests);
-	tcase_add_test(tc, test_health_version_metrics_v2_and_unimplemented_methods);
+	tcase_add_test(
+	    tc,
+	    test_gateway_and_grpc_give_identical_answers_to_a_table_of_requests);
+	tcase_add_test(
+	    tc, test_health_version_metrics_v2_and_unimplemented_methods);
 	tcase_add_test(tc, test_many_calls_in_flight_on_both_protocols);
-	tcase_add_test(tc, test_health_fails_without_leader_unless_serializable);
-	tcase_add_loop_test(tc, test_member_errors_map_to_grpc_status_and_gateway_body, 0,
-			    (int)(sizeof(err_cases) / sizeof(err_cases[0])));
-	tcase_add_test(tc, test_a_client_that_goes_away_gets_its_member_request_cancelled);
-	tcase_add_test(tc, test_api_free_cancels_requests_still_waiting_for_the_member);
+	tcase_add_test(
+	    tc,
+	    test_api_shutdown_stops_new_calls_and_lets_calls_in_flight_finish);
+	tcase_add_test(tc,
+		       test_health_fails_without_leader_unless_serializable);
+	tcase_add_loop_test(
+	    tc, test_member_errors_map_to_grpc_status_and_gateway_body, 0,
+	    (int)(sizeof(err_cases) / sizeof(err_cases[0])));
+	tcase_add_test(
+	    tc, test_a_client_that_goes_away_gets_its_member_request_cancelled);
+	tcase_add_test(
+	    tc, test_api_free_cancels_requests_still_waiting_for_the_member);
 	tcase_add_test(tc, test_python_etcd3_client_works_against_the_services);
 	tcase_add_test(tc, test_debian_etcdctl_works_against_the_services);
 	tcase_add_test(tc, test_python_etcd3gw_works_through_the_gateway);
 	tcase_add_test(tc, test_leader_changes_are_counted_as_etcd_counts_them);
-	tcase_add_test(tc, test_a_listen_url_that_cannot_be_bound_names_the_url_and_the_fix);
+	tcase_add_test(
+	    tc,
+	    test_a_listen_url_that_cannot_be_bound_names_the_url_and_the_fix);
 	tcase_add_test(tc, test_api_serve_survives_allocation_failures);
 	suite_add_tcase(s, tc);
 	return s;
