@@ -722,7 +722,9 @@ static int urls_parse(const char *s, unsigned port_hint, bool unique,
 		urls_done(&l);
 		return r;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cmp_url);
+	if (l.n > 1) { /* qsort(NULL, 0) is undefined */
+		qsort(l.v, l.n, sizeof(*l.v), cmp_url);
+	}
 	if (unique) {
 		size_t k = 0;
 
@@ -1440,11 +1442,15 @@ static int parse_members(struct ctx *x, struct config *c, const char *ic)
 			m->peer_urls.n += one.n;
 			mem_free(one.v);
 		}
-		qsort(m->peer_urls.v, m->peer_urls.n, sizeof(*m->peer_urls.v),
-		      cmp_url);
+		if (m->peer_urls.n > 1) { /* qsort(NULL, 0) is undefined */
+			qsort(m->peer_urls.v, m->peer_urls.n,
+			      sizeof(*m->peer_urls.v), cmp_url);
+		}
 		p += len + (p[len] == ',');
 	}
-	qsort(c->members, c->n_members, sizeof(*c->members), cmp_member);
+	if (c->n_members > 1) { /* qsort(NULL, 0) is undefined */
+		qsort(c->members, c->n_members, sizeof(*c->members), cmp_member);
+	}
 	return 0;
 }
 

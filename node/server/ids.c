@@ -61,7 +61,9 @@ int ids_member_id(const char *const *peer_urls, size_t n_urls,
 	if (n_urls) {
 		memcpy(sorted, peer_urls, n_urls * sizeof(*sorted));
 	}
-	qsort(sorted, n_urls, sizeof(*sorted), cmp_str);
+	if (n_urls > 1) { /* qsort(NULL, 0) is undefined */
+		qsort(sorted, n_urls, sizeof(*sorted), cmp_str);
+	}
 	for (size_t i = 0; i < n_urls && r >= 0; i++) {
 		r = buf_append_str(&b, sorted[i]);
 	}
@@ -92,7 +94,9 @@ int ids_cluster_id(const uint64_t *member_ids, size_t n_ids, uint64_t *out)
 	if (n_ids) {
 		memcpy(sorted, member_ids, n_ids * sizeof(*sorted));
 	}
-	qsort(sorted, n_ids, sizeof(*sorted), cmp_u64);
+	if (n_ids > 1) { /* qsort(NULL, 0) is undefined */
+		qsort(sorted, n_ids, sizeof(*sorted), cmp_u64);
+	}
 	for (size_t i = 0; i < n_ids && r >= 0; i++) {
 		r = buf_append_u64be(&b, sorted[i]);
 	}
