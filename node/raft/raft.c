@@ -1432,14 +1432,16 @@ static int step_internal(struct raft *r, const struct raft_message *m)
 			become_follower(r, m->term, RAFT_NONE);
 		}
 	} else if (m->term < r->term) {
-		if ((r->check_quorum || r->pre_vote) &&
-		    (m->type == RAFT_MSG_HEARTBEAT ||
-		     m->type == RAFT_MSG_APP)) {
+		if (m->type == RAFT_MSG_HEARTBEAT || m->type == RAFT_MSG_APP) {
 			/*
-			 * A stale leader (e.g. after a partition) would
-			 * otherwise never learn our term when we ignore
-			 * its messages and never campaign against it
-			 * (pre-vote/check-quorum); tell it.
+			 * A stale leader would otherwise never learn our
+			 * term: we ignore its messages, and our vote requests
+			 * may never reach it (pre-vote and check-quorum keep
+			 * us from disrupting it; a configuration we have not
+			 * caught up with may not even list it).  Tell it.
+			 * cetcd: etcd answers only with pre-vote or
+			 * check-quorum on, and a lagging member whose term
+			 * ran ahead can then stall forever.
 			 */
 			struct raft_message out = {.type = RAFT_MSG_APP_RESP,
 						   .to = m->from};

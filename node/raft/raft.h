@@ -69,6 +69,9 @@
  *    fails with -ERR_PROPOSAL_DROPPED instead of becoming an empty entry.
  *  - ReadIndex is the safe (heartbeat round) form only, no lease reads;
  *    requests are batched per raft_ready().
+ *  - A message from an older term's leader is always answered with our
+ *    term (etcd: only with pre-vote or check-quorum), so a member whose
+ *    term ran ahead while it lagged behind cannot stall the cluster.
  *  - No limit on the size of uncommitted proposals (etcd's
  *    MaxUncommittedEntriesSize); the application bounds its queue.
  */

@@ -105,6 +105,7 @@ struct sim {
 	uint64_t next_read;
 	struct raft_config base;
 	raft_id trace; /* SIM_TRACE: print messages of this node */
+	int ticks;     /* SIM_TICKS of this run (for the rerun hint) */
 	int conf_ops, snaps, transfers, reads_ok, restarts;
 };
 
@@ -123,8 +124,8 @@ static void fatal(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr,
 		"\nraft_sim: rerun with: CETCD_SIM_SEED=%" PRIu64
-		" tests/raft/raft_sim\n",
-		cur_sim->seed);
+		" SIM_TICKS=%d tests/raft/raft_sim\n",
+		cur_sim->seed, cur_sim->ticks);
 	exit(1);
 }
 
@@ -1061,6 +1062,7 @@ static void run_seed(uint64_t seed, bool verbose, int ticks)
 	s->seed = seed;
 	s->rng = seed * 0x2545f4914f6cdd1dULL + 7;
 	s->verbose = verbose;
+	s->ticks = ticks;
 	if (verbose && getenv("SIM_TRACE")) {
 		s->trace = strtoull(getenv("SIM_TRACE"), NULL, 10);
 	}

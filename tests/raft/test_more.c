@@ -455,6 +455,57 @@ START_TEST(test_restart_with_unsynced_commit_uses_applied_index)
 }
 END_TEST
 
+/*
+ * Ready.must_sync: a vote, a new term or new entries must be fsync'd before
+ * anything is sent; a Ready that only moves the commit index need not be.
+ */
+START_TEST(test_ready_must_sync_only_for_term_vote_and_entries)
+{
+	struct tnet *net = tnet_new(3, 3, NULL);
+	struct raft *r2 = tnet_raft(net, 2);
+	struct raft_message vote = {
+	    .type = RAFT_MSG_VOTE, .from = 1, .to = 2, .term = 1};
+	struct raft_entry e = {.index = 1, .term = 1};
+	struct raft_message app = {.type = RAFT_MSG_APP,
+				   .from = 1,
+				   .to = 2,
+				   .term = 1,
+				   .entries = &e,
+				   .n_entries = 1};
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT,
+				  .from = 1,
+				  .to = 2,
+				  .term = 1,
+				  .commit = 1};
+	struct raft_ready rd;
+
+	ck_assert_int_eq(raft_step(r2, &vote), 0);
+	ck_assert_int_eq(raft_ready(r2, &rd), 0);
+	ck_assert(rd.must_sync && rd.has_hard_state);
+	ck_assert_uint_eq(rd.hard_state.vote, 1);
+	ck_assert_int_eq(raft_advance(r2, &rd), 0);
+	ck_assert_int_eq(raft_step(r2, &app), 0);
+	ck_assert_int_eq(raft_ready(r2, &rd), 0);
+	ck_assert(rd.must_sync);
+	ck_assert_uint_eq(rd.n_entries, 1);
+	ck_assert_int_eq(raft_mem_storage_append(tnet_node(net, 2)->ms,
+						 rd.entries, rd.n_entries),
+			 0);
+	/* No other call is allowed while a Ready is out. */
+	ck_assert_int_eq(raft_tick(r2), -ERR_INVALID);
+	ck_assert_int_eq(raft_advance(r2, &rd), 0);
+	ck_assert_int_eq(raft_step(r2, &hb), 0);
+	ck_assert_int_eq(raft_ready(r2, &rd), 0);
+	ck_assert(!rd.must_sync);
+	ck_assert(rd.has_hard_state);
+	ck_assert_uint_eq(rd.hard_state.commit, 1);
+	ck_assert_uint_eq(rd.n_committed_entries, 1);
+	ck_assert_int_eq(raft_advance(r2, &rd), 0);
+	ck_assert(!raft_has_ready(r2));
+	tnet_free(net);
+}
+END_TEST
+
 static Suite *more_suite(void)
 {
 	Suite *s = suite_create("raft_more");
@@ -472,6 +523,7 @@ static Suite *more_suite(void)
 	tcase_add_test(tc, test_malformed_appends_are_refused);
 	tcase_add_test(tc,
 		       test_restart_with_unsynced_commit_uses_applied_index);
+	tcase_add_test(tc, test_ready_must_sync_only_for_term_vote_and_entries);
 	suite_add_tcase(s, tc);
 	return s;
 }

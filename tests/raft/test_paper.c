@@ -106,7 +106,12 @@ START_TEST(test_stale_term_requests_are_rejected)
 	free_msgs(out, n);
 	ck_assert_int_eq(raft_step(tnet_raft(net, 1), &app), 0);
 	n = tnet_take(net, 1, out, 4);
-	ck_assert_uint_eq(n, 0);
+	/* Nothing appended; the stale sender only learns the newer term. */
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(out[0].type, RAFT_MSG_APP_RESP);
+	ck_assert_uint_eq(out[0].term, 5);
+	ck_assert_uint_eq(out[0].to, 3);
+	free_msgs(out, n);
 	ck_assert_uint_eq(tnet_status(net, 1).last_index, 0);
 	ck_assert_uint_eq(tnet_status(net, 1).hs.term, 5);
 	ck_assert_uint_eq(tnet_status(net, 1).ss.lead, 2);
