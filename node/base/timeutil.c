@@ -95,6 +95,9 @@ static int fmt_frac(char *out, unsigned long size, uint64_t v, uint64_t unit,
 	if (frac == 0) {
 		return snprintf(out, size, "%llu%s", (unsigned long long)whole, suffix);
 	}
+	if (width > 18) {
+		width = 18; /* units are at most 10^9; this bound is for the compiler */
+	}
 	snprintf(digits, sizeof(digits), "%0*llu", width, (unsigned long long)frac);
 	for (int i = width - 1; i > 0 && digits[i] == '0'; i--) {
 		digits[i] = '\0';

@@ -356,7 +356,7 @@ static bool hex_header(struct grpc_call *call, const char *name, uint64_t *out)
 static void in_message(struct grpc_call *call, const uint8_t *msg, size_t len, void *arg)
 {
 	struct peer_transport *t = arg;
-	uint64_t cluster, from, to;
+	uint64_t cluster = 0, from = 0, to = 0;
 	struct peer *p;
 
 	if (grpc_call_data(call) != STREAM_OK) {
@@ -387,7 +387,9 @@ static void in_message(struct grpc_call *call, const uint8_t *msg, size_t len, v
 		}
 		grpc_call_set_data(call, STREAM_OK);
 	}
-	hex_header(call, "cetcd-from", &from);
+	if (!hex_header(call, "cetcd-from", &from)) {
+		return; /* checked on the first message; cannot change since */
+	}
 	p = peer_find(t, from);
 	if (p != NULL) {
 		p->stats.recv_msgs++;

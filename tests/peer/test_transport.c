@@ -20,7 +20,7 @@
 static struct event_base *base;
 static char addrs[N][32];
 static int ports[N];
-static char urls[N][64];
+static char urls[N][128];
 static struct peer_transport *tr[N];
 static uint64_t ids[N] = {0x8dc9f79502ff52feull, 0x8fdf9dd965ff87d5ull,
 			  0xfc380e2e4f60630eull};
