@@ -3,6 +3,9 @@
  */
 #include "raft/log.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -490,3 +493,45 @@ int raft_log_snapshot(struct raft_log *l, struct raft_snapshot *out)
 	}
 	return l->st.snapshot(l->st.ctx, out);
 }
+
+#ifdef CETCD_DEBUG
+static void check_failed(const char *what, raft_index a, raft_index b)
+{
+	fprintf(stderr, "raft log invariant broken (log.h): %s (%llu, %llu)\n",
+		what, (unsigned long long)a, (unsigned long long)b);
+	abort();
+}
+
+void raft_log_check(struct raft_log *l)
+{
+	raft_index last = raft_log_last_index(l);
+
+	if (l->err) {
+		return; /* a failed log refuses work; nothing more to check */
+	}
+	/* 1. Unstable entries are contiguous from offset, terms never drop. */
+	for (size_t i = 0; i < l->n_ents; i++) {
+		if (l->ents[i].index != l->offset + i) {
+			check_failed("unstable entries not contiguous",
+				     l->ents[i].index, l->offset + i);
+		}
+		if (i > 0 && l->ents[i].term < l->ents[i - 1].term) {
+			check_failed("unstable terms decrease", l->ents[i].term,
+				     l->ents[i - 1].term);
+		}
+	}
+	if (l->has_snap && l->offset != l->snap.meta.index + 1) {
+		check_failed("offset is not after the unstable snapshot",
+			     l->offset, l->snap.meta.index);
+	}
+	/* 2. applied <= committed <= last_index. */
+	if (l->applied > l->committed) {
+		check_failed("applied beyond committed", l->applied,
+			     l->committed);
+	}
+	if (l->committed > last) {
+		check_failed("committed beyond the last index", l->committed,
+			     last);
+	}
+}
+#endif

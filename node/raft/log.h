@@ -94,4 +94,13 @@ int raft_log_restore(struct raft_log *l, const struct raft_snapshot *s);
 /* The latest snapshot, unstable or stored (a copy the caller owns). */
 int raft_log_snapshot(struct raft_log *l, struct raft_snapshot *out);
 
+
+#ifdef CETCD_DEBUG
+/* --enable-debug: abort with a message when an invariant above is broken. */
+void raft_log_check(struct raft_log *l);
+#define RAFT_LOG_CHECK(l) raft_log_check(l)
+#else
+#define RAFT_LOG_CHECK(l) ((void)0)
+#endif
+
 #endif

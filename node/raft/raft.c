@@ -1675,6 +1675,7 @@ int raft_step(struct raft *r, const struct raft_message *m)
 	if (r->log.err) {
 		return fail(r, r->log.err);
 	}
+	RAFT_LOG_CHECK(&r->log);
 	return e;
 }
 
@@ -1893,6 +1894,7 @@ int raft_advance(struct raft *r, struct raft_ready *rd)
 	if (r->log.err) {
 		fail(r, r->log.err);
 	}
+	RAFT_LOG_CHECK(&r->log);
 	return r->err;
 }
 
