@@ -95,8 +95,9 @@ struct member_req {
 	uint64_t asked_ms; /* read: when its round was (last) asked for */
 	raft_index read_index;
 	uint64_t deadline_ms;
-	int err;       /* fail with this at the next kick (validation) */
-	bool proposal; /* data is an InternalRequest to propose */
+	int err;	   /* fail with this at the next kick (validation) */
+	bool proposal;	   /* data is an InternalRequest to propose */
+	bool serializable; /* a Range that reads locally at once */
 	member_done_fn done;
 	void *arg;
 	uint8_t *data; /* packed InternalRequest, or the packed request */
@@ -415,6 +416,9 @@ int member_request(struct member *m, enum member_op op,
 	}
 	if (rq->err == 0) {
 		rq->proposal = is_proposal(op, req);
+		rq->serializable =
+		    op == MEMBER_OP_RANGE &&
+		    ((const Etcdserverpb__RangeRequest *)req)->serializable;
 		r = rq->proposal ? pack_proposal(rq, req)
 				 : pack_msg(req, &rq->data, &rq->len);
 		if (r < 0) {
@@ -723,22 +727,58 @@ static void propose_member_change(struct member *m, struct member_req *rq)
 		req_complete(rq, r, NULL);
 		return;
 	}
-	id = rq->op == MEMBER_OP_MEMBER_REMOVE
-		 ? ((Etcdserverpb__MemberRemoveRequest *)req)->id
-		 : ((Etcdserverpb__MemberPromoteRequest *)req)->id;
-	proto_free(req);
-	rec = find_rec(m, id);
-	if (rec == NULL) {
-		req_complete(rq, -ERR_MEMBER_NOT_FOUND, NULL);
-		return;
+	switch (rq->op) {
+	case MEMBER_OP_MEMBER_REMOVE:
+		id = ((Etcdserverpb__MemberRemoveRequest *)req)->id;
+		ch.type = RAFT_CC_REMOVE_NODE;
+		break;
+	case MEMBER_OP_MEMBER_UPDATE:
+		id = ((Etcdserverpb__MemberUpdateRequest *)req)->id;
+		ch.type = RAFT_CC_UPDATE_NODE;
+		break;
+	default:
+		id = ((Etcdserverpb__MemberPromoteRequest *)req)->id;
+		ch.type = RAFT_CC_ADD_NODE;
+		break;
 	}
-	if (rq->op == MEMBER_OP_MEMBER_PROMOTE && !rec->is_learner) {
-		req_complete(rq, -ERR_MEMBER_NOT_LEARNER, NULL);
+	rec = find_rec(m, id);
+	r = 0;
+	if (rec == NULL) {
+		r = -ERR_MEMBER_NOT_FOUND;
+	} else if (rq->op == MEMBER_OP_MEMBER_PROMOTE && !rec->is_learner) {
+		r = -ERR_MEMBER_NOT_LEARNER;
+	} else if (rq->op == MEMBER_OP_MEMBER_UPDATE) {
+		const Etcdserverpb__MemberUpdateRequest *u = (const void *)req;
+		if (u->n_peerurls == 0) {
+			r = -ERR_INVALID_PEER_URLS;
+		}
+		for (size_t i = 0; r == 0 && i < u->n_peerurls; i++) {
+			char host[256];
+			int port;
+			if (peer_parse_url(u->peerurls[i], host, sizeof(host),
+					   &port) < 0) {
+				r = -ERR_INVALID_PEER_URLS;
+			}
+			for (size_t j = 0; r == 0 && j < m->n_members; j++) {
+				const struct member_rec *o = &m->members[j];
+				for (size_t k = 0;
+				     o->id != id && k < o->n_peer_urls; k++) {
+					if (strcmp(o->peer_urls[k],
+						   u->peerurls[i]) == 0) {
+						r = -ERR_PEER_URL_EXISTS;
+					}
+				}
+			}
+		}
+		ctx.n_peer_urls = u->n_peerurls;
+		ctx.peer_urls = u->peerurls;
+	}
+	if (r < 0) {
+		proto_free(req);
+		req_complete(rq, r, NULL);
 		return;
 	}
 	memset(&cc, 0, sizeof(cc));
-	ch.type = rq->op == MEMBER_OP_MEMBER_REMOVE ? RAFT_CC_REMOVE_NODE
-						    : RAFT_CC_ADD_NODE;
 	ch.node_id = id;
 	cc.transition = RAFT_CC_AUTO;
 	cc.changes = &ch;
@@ -748,6 +788,7 @@ static void propose_member_change(struct member *m, struct member_req *rq)
 	mem_free(rq->data);
 	rq->data = NULL;
 	r = pack_msg(&ctx.base, &cc.context, &cc.context_len);
+	proto_free(req); /* ctx borrowed its peer URLs */
 	if (r >= 0) {
 		r = raft_propose_conf_change(m->raft, &cc);
 		mem_free(cc.context);
@@ -791,7 +832,6 @@ static void take_incoming(struct member *m)
 	list_for_each_safe(pos, tmp, &m->incoming)
 	{
 		struct member_req *rq = container_of(pos, struct member_req, q);
-		Etcdserverpb__RangeRequest *rr;
 
 		if (rq->err != 0) {
 			req_complete(rq, rq->err, NULL);
@@ -817,22 +857,10 @@ static void take_incoming(struct member *m)
 		}
 		switch (rq->op) {
 		case MEMBER_OP_RANGE:
-			rr = NULL;
-			/* The serializable flag is field 7; peek without a
-			 * full decode only when needed. */
-			if (proto_unpack(
-				&etcdserverpb__range_request__descriptor,
-				rq->data, rq->len,
-				(ProtobufCMessage **)&rr) < 0) {
-				req_complete(rq, -ENOMEM, NULL);
-				break;
-			}
-			if (rr->serializable) {
-				proto_free(&rr->base);
+			if (rq->serializable) {
 				serve_range(m, rq);
 				break;
 			}
-			proto_free(&rr->base);
 			if (round == 0) {
 				uint8_t ctx[8];
 				round = next_id(m);
@@ -873,6 +901,7 @@ static void take_incoming(struct member *m)
 			start_move_leader(m, rq);
 			break;
 		case MEMBER_OP_MEMBER_REMOVE:
+		case MEMBER_OP_MEMBER_UPDATE:
 		case MEMBER_OP_MEMBER_PROMOTE:
 			propose_member_change(m, rq);
 			break;
@@ -1132,16 +1161,22 @@ static void answer_conf_waiter(struct member *m,
 	if (rq == NULL) {
 		return;
 	}
-	answer_members(
-	    m, rq,
-	    rq->op == MEMBER_OP_MEMBER_REMOVE
-		? &etcdserverpb__member_remove_response__descriptor
-		: &etcdserverpb__member_promote_response__descriptor);
+	if (rq->op == MEMBER_OP_MEMBER_REMOVE) {
+		answer_members(
+		    m, rq, &etcdserverpb__member_remove_response__descriptor);
+	} else if (rq->op == MEMBER_OP_MEMBER_UPDATE) {
+		answer_members(
+		    m, rq, &etcdserverpb__member_update_response__descriptor);
+	} else {
+		answer_members(
+		    m, rq, &etcdserverpb__member_promote_response__descriptor);
+	}
 }
 
 static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 {
 	struct raft_conf_change cc;
+	bool learner;
 	int r;
 
 	r = raft_conf_change_decode(e, &cc);
@@ -1167,9 +1202,15 @@ static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 		case RAFT_CC_ADD_NODE:
 		case RAFT_CC_ADD_LEARNER:
 		case RAFT_CC_UPDATE_NODE:
-			r = apply_member_context(
-			    m, c->node_id, cc.context, cc.context_len,
-			    c->type == RAFT_CC_ADD_LEARNER);
+			/* An update keeps the member's role. */
+			learner = c->type == RAFT_CC_ADD_LEARNER;
+			if (c->type == RAFT_CC_UPDATE_NODE) {
+				const struct member_rec *rec =
+				    find_rec(m, c->node_id);
+				learner = rec != NULL && rec->is_learner;
+			}
+			r = apply_member_context(m, c->node_id, cc.context,
+						 cc.context_len, learner);
 			break;
 		case RAFT_CC_REMOVE_NODE:
 			remove_rec(m, c->node_id);

@@ -523,6 +523,29 @@ START_TEST(test_member_list_and_status_describe_the_member)
 	ck_assert_uint_eq(mlr->header->cluster_id, nd.cfg->cluster_id);
 	proto_free(&mlr->base);
 
+	/* MemberUpdate changes the peer URLs through Raft. */
+	{
+		Etcdserverpb__MemberUpdateRequest up =
+		    ETCDSERVERPB__MEMBER_UPDATE_REQUEST__INIT;
+		Etcdserverpb__MemberUpdateResponse *upr = NULL;
+		char *urls[1] = {(char *)"http://127.0.0.1:1"};
+
+		up.id = nd.cfg->member_id;
+		ck_assert_int_eq(
+		    call(loop, nd.m, MEMBER_OP_MEMBER_UPDATE, &up.base, NULL),
+		    -ERR_INVALID_PEER_URLS);
+		up.n_peerurls = 1;
+		up.peerurls = urls;
+		ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_MEMBER_UPDATE,
+				      &up.base, (ProtobufCMessage **)&upr),
+				 0);
+		ck_assert_uint_eq(upr->n_members, 1);
+		ck_assert_str_eq(upr->members[0]->peerurls[0],
+				 "http://127.0.0.1:1");
+		ck_assert_str_eq(upr->members[0]->name, "solo");
+		proto_free(&upr->base);
+	}
+
 	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_STATUS, &st.base,
 			      (ProtobufCMessage **)&str),
 			 0);
