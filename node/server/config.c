@@ -1444,7 +1444,10 @@ static int parse_members(struct ctx *x, struct config *c, const char *ic)
 		      cmp_url);
 		p += len + (p[len] == ',');
 	}
-	qsort(c->members, c->n_members, sizeof(*c->members), cmp_member);
+	if (c->n_members > 1) { /* qsort(NULL, 0, ...) is undefined */
+		qsort(c->members, c->n_members, sizeof(*c->members),
+		      cmp_member);
+	}
 	return 0;
 }
 
