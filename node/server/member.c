@@ -1526,7 +1526,11 @@ static int apply_entries(struct member *m, const struct raft_entry *ents,
 		if (r < 0) {
 			return r;
 		}
-		m->applied = e->index;
+		/* After a restart Raft replays from the snapshot while the
+		 * store is already further on: applied never goes back. */
+		if (e->index > m->applied) {
+			m->applied = e->index;
+		}
 	}
 	return 0;
 }
@@ -2445,7 +2449,8 @@ static int start_core(struct member *m, raft_index *snap_index, char **errmsg)
 	 * applied already (mvcc_apply_begin), conf changes apply again. */
 	rc.applied = *snap_index;
 	rc.max_size_per_msg = 1024 * 1024;
-	rc.max_committed_size_per_ready = 0;
+	/* Bounds a restart's replay per Ready (and its memory). */
+	rc.max_committed_size_per_ready = 16u << 20;
 	rc.max_inflight_msgs = 256;
 	rc.check_quorum = true;
 	rc.pre_vote = true;
