@@ -408,6 +408,8 @@ int member_request(struct member *m, enum member_op op,
 		rq->err = m->error;
 	} else if (m->stopped || m->stopping) {
 		rq->err = -ERR_STOPPED;
+	} else if (m->raft == NULL) {
+		rq->err = -ERR_NO_LEADER; /* joining: not part of it yet */
 	} else if (m->n_pending >= MAX_PENDING) {
 		rq->err = -ERR_TOO_MANY_REQUESTS;
 	} else {
