@@ -16,7 +16,19 @@
  *     JSON error with HTTP 501, with a message naming the method: never a
  *     hang.
  *  4. After api_free() no member callback reaches the api (every request
- *     still pending is cancelled first).
+ *     still pending is cancelled first), so api_free() must come before
+ *     member_free().
+ *
+ * Use (node/main.c), the member created first:
+ *
+ *     r = member_new(loop, cfg, &m, &msg);         (binds the peer URLs)
+ *     r = api_serve(loop, m, cfg, &api, &msg);     (binds the client URLs;
+ *                                                   on error print msg, exit 1)
+ *     sys_loop_run(loop);
+ *     on SIGTERM: api_shutdown(api) (no new clients, GOAWAY to gRPC), then
+ *         member_stop(m, ...) (pending requests answer "server stopped"),
+ *         then sys_loop_stop() from its done callback;
+ *     api_free(api); member_free(m); sys_loop_free(loop);
  */
 #ifndef CETCD_API_API_H
 #define CETCD_API_API_H

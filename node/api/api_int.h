@@ -25,17 +25,24 @@ struct http1_server;
 struct listener;
 struct metrics;
 struct metrics_counter;
+struct sys_timer;
 
 /* One method of etcd's services, with both of its names. */
 struct svc_method {
-	char *grpc_path;       /* "/etcdserverpb.KV/Range" (owned) */
-	const char *http_path; /* "/v3/kv/range"; NULL: none */
+	char *grpc_path;	/* "/etcdserverpb.KV/Range" (owned) */
+	const char *http_path;	/* "/v3/kv/range"; NULL: none */
 	const char *http_alias; /* a second gateway path, or NULL */
 	enum grpc_kind kind;
 	int op; /* enum member_op, or -1: not implemented yet */
 	const ProtobufCMessageDescriptor *req;
 	const ProtobufCMessageDescriptor *resp;
 	struct api *api;
+	/* go-grpc-prometheus' series (etcd compat: dashboards alert on them).
+	 */
+	struct metrics_counter *started;
+	struct metrics_counter *handled[GRPC_STATUS_UNAUTHENTICATED + 1];
+	struct metrics_counter *msg_received;
+	struct metrics_counter *msg_sent;
 };
 
 struct api {
@@ -48,6 +55,11 @@ struct api {
 	struct metrics *metrics;
 	struct metrics_counter *health_ok;
 	struct metrics_counter *health_failed;
+	struct metrics_counter *leader_changes;
+	struct sys_timer *leader_timer; /* samples member_info().leader */
+	uint64_t last_leader;
+	struct metrics_counter *client_rx; /* etcd_network_client_grpc_* */
+	struct metrics_counter *client_tx;
 	int *ports; /* per listen-client-url */
 	size_t n_ports;
 
@@ -75,6 +87,7 @@ struct api_call {
 	struct http1_req *hreq;
 	api_call_fn fn; /* NULL: reply in the call's protocol */
 	void *data;	/* for fn */
+	bool counted;	/* handled_total has this call */
 };
 
 /* Build the method tables, register the gateway routes. */

@@ -487,7 +487,8 @@ static void conn_flush(struct http1_conn *c)
 	}
 }
 
-static bool conn_has_stream(struct http1_conn *c)
+/* A handler still works on one of c's requests (a stream or a unary one). */
+static bool conn_has_owned(struct http1_conn *c)
 {
 	struct list_node *pos;
 
@@ -495,7 +496,7 @@ static bool conn_has_stream(struct http1_conn *c)
 	{
 		struct http1_req *req = list_entry(pos, struct http1_req, node);
 
-		if (req->streaming && req->owned) {
+		if (req->owned) {
 			return true;
 		}
 	}
@@ -512,8 +513,8 @@ static void conn_update_reading(struct http1_conn *c)
 	if (c->lingering) {
 		want = true;
 	} else if (c->read_done) {
-		/* Only to notice a streaming client going away. */
-		want = !c->peer_eof && conn_has_stream(c);
+		/* Only to notice a client going away while a handler works. */
+		want = !c->peer_eof && conn_has_owned(c);
 	} else {
 		want = !conn_must_pause(c);
 	}
@@ -928,8 +929,13 @@ static void conn_on_eof(struct http1_conn *c)
 	c->read_done = true;
 	req_free(c->cur);
 	c->cur = NULL;
-	if (c->lingering || conn_has_stream(c)) {
-		/* A streaming client closing means it is gone. */
+	if (c->lingering || conn_has_owned(c)) {
+		/*
+		 * etcd compat: Go's net/http cancels a request's context when
+		 * the client's connection reaches EOF, so a client closing
+		 * while a handler works (a stream, or a unary request waiting
+		 * for the member) is gone and its requests are cancelled.
+		 */
 		conn_close(c);
 	}
 }

@@ -196,7 +196,7 @@ static ssize_t data_read(nghttp2_session *s, int32_t sid, uint8_t *dst,
 	}
 	/* Everything queued is out: end DATA without END_STREAM, then trailers. */
 	{
-		char status[16];
+		char status[16] = ""; /* NV() takes strlen() at once */
 		char *msg = call->message ? grpc_percent_encode(call->message) : NULL;
 		nghttp2_nv nv[2] = {NV("grpc-status", status), NV("grpc-message", "")};
 		size_t n_nv = 1;
@@ -270,13 +270,14 @@ int grpc_call_finish(struct grpc_call *call, enum grpc_status status,
 	}
 	if (!call->headers_sent) {
 		/* Trailers-only response: one HEADERS frame with END_STREAM. */
-		char st[16];
+		char st[16] = "";
 		char *msg = message ? grpc_percent_encode(message) : NULL;
 		nghttp2_nv nv[] = {NV(":status", "200"),
 				   NV("content-type", "application/grpc"),
 				   NV("grpc-status", st), NV("grpc-message", "")};
 		size_t n_nv = 3;
 
+		/* st is empty above: NV takes strlen() when nv is built. */
 		snprintf(st, sizeof(st), "%d", (int)status);
 		nv[2].valuelen = strlen(st);
 		if (msg != NULL && *msg != '\0') {
@@ -740,6 +741,7 @@ int grpc_server_adopt(struct grpc_server *srv, int fd, const uint8_t *prefix,
 {
 	static nghttp2_mem mem = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};
 	nghttp2_session_callbacks *cbs;
+	nghttp2_option *opt = NULL;
 	nghttp2_settings_entry settings[2];
 	struct grpc_conn *c;
 	int r;
@@ -783,7 +785,21 @@ int grpc_server_adopt(struct grpc_server *srv, int fd, const uint8_t *prefix,
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
 	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
-	r = nghttp2_session_server_new3(&c->h2, cbs, c, NULL, &mem);
+	/*
+	 * etcd compat: clientv3 dials single endpoints (etcdctl endpoint
+	 * status, endpoint hashkv, ...) through grpc-go's passthrough
+	 * resolver, whose :authority is the whole URL
+	 * ("http://127.0.0.1:2379").  nghttp2's HTTP messaging checks reset
+	 * such a stream with PROTOCOL_ERROR ('/' is not an authority
+	 * character); grpc-go's server accepts it.  gRPC needs none of those
+	 * checks (a missing :path is an unknown method here), so they are off.
+	 */
+	r = nghttp2_option_new(&opt);
+	if (r == 0) {
+		nghttp2_option_set_no_http_messaging(opt, 1);
+		r = nghttp2_session_server_new3(&c->h2, cbs, c, opt, &mem);
+		nghttp2_option_del(opt);
+	}
 	nghttp2_session_callbacks_del(cbs);
 	if (r != 0) {
 		bufferevent_free(c->bev);

@@ -28,3 +28,18 @@ tests_api_bench_http1_SOURCES = tests/api/bench_http1.c
 tests_api_bench_http1_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_api_bench_http1_LDADD = $(LIBAPI) $(LIBBASE) $(LIBEVENT_LIBS) \
 	$(HTTP_PARSER_LIBS) -lm
+
+# The etcd services (node/api/api.h) over real sockets against a fake
+# member (tests/api/fake_member.c replaces node/server's member), with
+# Python gRPC, HTTP and python3-etcd3 clients (services_client.py).
+check_PROGRAMS += tests/api/check_services
+TESTS += tests/api/check_services
+EXTRA_DIST += tests/api/services_client.py
+tests_api_check_services_SOURCES = tests/api/test_services.c \
+	tests/api/fake_member.c tests/api/fake_member.h
+tests_api_check_services_CFLAGS = $(TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS)
+tests_api_check_services_LDADD = $(TEST_LIBS) $(LIBAPI) $(LIBPROTO) \
+	$(LIBGRPC) $(LIBSYS) $(LIBBASE) $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) \
+	$(HTTP_PARSER_LIBS) $(PROTOBUF_C_LIBS) $(JSONC_LIBS) \
+	$(LIBSYSTEMD_LIBS) -lm
