@@ -369,6 +369,20 @@ static void in_message(struct grpc_call *call, const uint8_t *msg, size_t len, v
 					 "missing cetcd-cluster-id, cetcd-from or cetcd-to");
 			return;
 		}
+		if (t->cfg.local_id == 0 && t->cfg.cluster_id == 0 && to != 0 &&
+		    cluster != 0) {
+			/* A joining member learns who it is from the cluster's
+			 * first stream (transport.h, on_identity). */
+			t->cfg.local_id = to;
+			t->cfg.cluster_id = cluster;
+			snprintf(t->hdr_cluster, sizeof(t->hdr_cluster),
+				 "%016" PRIx64, cluster);
+			snprintf(t->hdr_from, sizeof(t->hdr_from), "%016" PRIx64,
+				 to);
+			if (t->cfg.on_identity != NULL) {
+				t->cfg.on_identity(t->cfg.arg, to, cluster);
+			}
+		}
 		if (cluster != t->cfg.cluster_id) {
 			snprintf(why, sizeof(why),
 				 "cluster ID mismatch: this member is in cluster %016" PRIx64

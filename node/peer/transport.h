@@ -48,6 +48,14 @@ struct peer_transport_config {
 	void *arg;
 	/* Largest message accepted from a peer; 0 for 512 MiB. */
 	size_t max_msg;
+	/*
+	 * Joining: with local_id and cluster_id both 0, the first inbound
+	 * stream's cetcd-to and cetcd-cluster-id become this member's
+	 * identity, reported here before that stream's first message is
+	 * delivered (a member added with MemberAdd learns its ID and the
+	 * cluster's from the leader that contacts it).  May be NULL.
+	 */
+	void (*on_identity)(void *arg, raft_id local_id, uint64_t cluster_id);
 };
 
 struct peer_stats {

@@ -1449,7 +1449,8 @@ static int parse_members(struct ctx *x, struct config *c, const char *ic)
 		p += len + (p[len] == ',');
 	}
 	if (c->n_members > 1) { /* qsort(NULL, 0) is undefined */
-		qsort(c->members, c->n_members, sizeof(*c->members), cmp_member);
+		qsort(c->members, c->n_members, sizeof(*c->members),
+		      cmp_member);
 	}
 	return 0;
 }

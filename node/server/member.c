@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/err.h"
@@ -95,8 +96,9 @@ struct member_req {
 	uint64_t asked_ms; /* read: when its round was (last) asked for */
 	raft_index read_index;
 	uint64_t deadline_ms;
-	int err;       /* fail with this at the next kick (validation) */
-	bool proposal; /* data is an InternalRequest to propose */
+	int err;	   /* fail with this at the next kick (validation) */
+	bool proposal;	   /* data is an InternalRequest to propose */
+	bool serializable; /* a Range that reads locally at once */
 	member_done_fn done;
 	void *arg;
 	uint8_t *data; /* packed InternalRequest, or the packed request */
@@ -137,6 +139,7 @@ struct member {
 	bool stopped;
 	bool published;
 	bool compacting;
+	bool joining;	    /* waiting for the cluster to tell us who we are */
 	bool nospace;	    /* the NOSPACE alarm is active */
 	bool raise_nospace; /* propose the alarm at the next kick */
 	/* member_stop: leadership handed over first, then done(arg) */
@@ -405,6 +408,8 @@ int member_request(struct member *m, enum member_op op,
 		rq->err = m->error;
 	} else if (m->stopped || m->stopping) {
 		rq->err = -ERR_STOPPED;
+	} else if (m->raft == NULL) {
+		rq->err = -ERR_NO_LEADER; /* joining: not part of it yet */
 	} else if (m->n_pending >= MAX_PENDING) {
 		rq->err = -ERR_TOO_MANY_REQUESTS;
 	} else {
@@ -415,6 +420,9 @@ int member_request(struct member *m, enum member_op op,
 	}
 	if (rq->err == 0) {
 		rq->proposal = is_proposal(op, req);
+		rq->serializable =
+		    op == MEMBER_OP_RANGE &&
+		    ((const Etcdserverpb__RangeRequest *)req)->serializable;
 		r = rq->proposal ? pack_proposal(rq, req)
 				 : pack_msg(req, &rq->data, &rq->len);
 		if (r < 0) {
@@ -723,22 +731,58 @@ static void propose_member_change(struct member *m, struct member_req *rq)
 		req_complete(rq, r, NULL);
 		return;
 	}
-	id = rq->op == MEMBER_OP_MEMBER_REMOVE
-		 ? ((Etcdserverpb__MemberRemoveRequest *)req)->id
-		 : ((Etcdserverpb__MemberPromoteRequest *)req)->id;
-	proto_free(req);
-	rec = find_rec(m, id);
-	if (rec == NULL) {
-		req_complete(rq, -ERR_MEMBER_NOT_FOUND, NULL);
-		return;
+	switch (rq->op) {
+	case MEMBER_OP_MEMBER_REMOVE:
+		id = ((Etcdserverpb__MemberRemoveRequest *)req)->id;
+		ch.type = RAFT_CC_REMOVE_NODE;
+		break;
+	case MEMBER_OP_MEMBER_UPDATE:
+		id = ((Etcdserverpb__MemberUpdateRequest *)req)->id;
+		ch.type = RAFT_CC_UPDATE_NODE;
+		break;
+	default:
+		id = ((Etcdserverpb__MemberPromoteRequest *)req)->id;
+		ch.type = RAFT_CC_ADD_NODE;
+		break;
 	}
-	if (rq->op == MEMBER_OP_MEMBER_PROMOTE && !rec->is_learner) {
-		req_complete(rq, -ERR_MEMBER_NOT_LEARNER, NULL);
+	rec = find_rec(m, id);
+	r = 0;
+	if (rec == NULL) {
+		r = -ERR_MEMBER_NOT_FOUND;
+	} else if (rq->op == MEMBER_OP_MEMBER_PROMOTE && !rec->is_learner) {
+		r = -ERR_MEMBER_NOT_LEARNER;
+	} else if (rq->op == MEMBER_OP_MEMBER_UPDATE) {
+		const Etcdserverpb__MemberUpdateRequest *u = (const void *)req;
+		if (u->n_peerurls == 0) {
+			r = -ERR_INVALID_PEER_URLS;
+		}
+		for (size_t i = 0; r == 0 && i < u->n_peerurls; i++) {
+			char host[256];
+			int port;
+			if (peer_parse_url(u->peerurls[i], host, sizeof(host),
+					   &port) < 0) {
+				r = -ERR_INVALID_PEER_URLS;
+			}
+			for (size_t j = 0; r == 0 && j < m->n_members; j++) {
+				const struct member_rec *o = &m->members[j];
+				for (size_t k = 0;
+				     o->id != id && k < o->n_peer_urls; k++) {
+					if (strcmp(o->peer_urls[k],
+						   u->peerurls[i]) == 0) {
+						r = -ERR_PEER_URL_EXISTS;
+					}
+				}
+			}
+		}
+		ctx.n_peer_urls = u->n_peerurls;
+		ctx.peer_urls = u->peerurls;
+	}
+	if (r < 0) {
+		proto_free(req);
+		req_complete(rq, r, NULL);
 		return;
 	}
 	memset(&cc, 0, sizeof(cc));
-	ch.type = rq->op == MEMBER_OP_MEMBER_REMOVE ? RAFT_CC_REMOVE_NODE
-						    : RAFT_CC_ADD_NODE;
 	ch.node_id = id;
 	cc.transition = RAFT_CC_AUTO;
 	cc.changes = &ch;
@@ -748,6 +792,7 @@ static void propose_member_change(struct member *m, struct member_req *rq)
 	mem_free(rq->data);
 	rq->data = NULL;
 	r = pack_msg(&ctx.base, &cc.context, &cc.context_len);
+	proto_free(req); /* ctx borrowed its peer URLs */
 	if (r >= 0) {
 		r = raft_propose_conf_change(m->raft, &cc);
 		mem_free(cc.context);
@@ -760,6 +805,151 @@ static void propose_member_change(struct member *m, struct member_req *rq)
 	list_remove(&rq->q);
 	rq->state = REQ_PROPOSED;
 	list_push_back(bucket(m, rq->id), &rq->q);
+}
+
+/* Whether url is one of a member's peer URLs (other than except's). */
+static bool peer_url_taken(struct member *m, const char *url, uint64_t except)
+{
+	for (size_t j = 0; j < m->n_members; j++) {
+		const struct member_rec *o = &m->members[j];
+		for (size_t k = 0; o->id != except && k < o->n_peer_urls; k++) {
+			if (strcmp(o->peer_urls[k], url) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * MemberAdd: the new member's ID as etcd derives it for a member added at
+ * run time (peer URLs and the current Unix time), proposed as a conf
+ * change whose context carries its peer URLs; the new member learns the
+ * ID from the first stream this cluster opens to it.
+ */
+static void propose_member_add(struct member *m, struct member_req *rq)
+{
+	Cetcdpb__Member ctx = CETCDPB__MEMBER__INIT;
+	const Etcdserverpb__MemberAddRequest *a;
+	struct raft_cc_single ch;
+	struct raft_conf_change cc;
+	ProtobufCMessage *req;
+	size_t learners = 0;
+	uint64_t id = 0;
+	int r;
+
+	r = proto_unpack(op_types[rq->op], rq->data, rq->len, &req);
+	if (r < 0) {
+		req_complete(rq, r, NULL);
+		return;
+	}
+	a = (const void *)req;
+	r = a->n_peerurls == 0 ? -ERR_INVALID_PEER_URLS : 0;
+	for (size_t i = 0; r == 0 && i < a->n_peerurls; i++) {
+		char host[256];
+		int port;
+		if (peer_parse_url(a->peerurls[i], host, sizeof(host), &port) <
+		    0) {
+			r = -ERR_INVALID_PEER_URLS;
+		} else if (peer_url_taken(m, a->peerurls[i], 0)) {
+			r = -ERR_PEER_URL_EXISTS;
+		}
+	}
+	for (size_t i = 0; i < m->n_members; i++) {
+		learners += m->members[i].is_learner;
+	}
+	/* etcd compat: at most one learner. */
+	if (r == 0 && a->islearner && learners >= 1) {
+		r = -ERR_TOO_MANY_LEARNERS;
+	}
+	if (r == 0) {
+		r = ids_member_id((const char *const *)a->peerurls,
+				  a->n_peerurls, "", (long long)time(NULL),
+				  &id);
+	}
+	if (r == 0 && find_rec(m, id) != NULL) {
+		r = -ERR_MEMBER_EXISTS;
+	}
+	if (r < 0) {
+		proto_free(req);
+		req_complete(rq, r, NULL);
+		return;
+	}
+	memset(&cc, 0, sizeof(cc));
+	ch.type = a->islearner ? RAFT_CC_ADD_LEARNER : RAFT_CC_ADD_NODE;
+	ch.node_id = id;
+	cc.changes = &ch;
+	cc.n_changes = 1;
+	ctx.id = id;
+	ctx.n_peer_urls = a->n_peerurls;
+	ctx.peer_urls = a->peerurls;
+	ctx.is_learner = a->islearner;
+	ctx.request_id = rq->id;
+	mem_free(rq->data);
+	rq->data = NULL;
+	rq->read_index = id; /* the new member, for the answer */
+	r = pack_msg(&ctx.base, &cc.context, &cc.context_len);
+	proto_free(req);
+	if (r >= 0) {
+		r = raft_propose_conf_change(m->raft, &cc);
+		mem_free(cc.context);
+	}
+	if (r < 0) {
+		req_complete(
+		    rq, r == -ERR_PROPOSAL_DROPPED ? -ERR_NO_LEADER : r, NULL);
+		return;
+	}
+	list_remove(&rq->q);
+	rq->state = REQ_PROPOSED;
+	list_push_back(bucket(m, rq->id), &rq->q);
+}
+
+/* MemberAdd's answer: the new member and the whole membership. */
+static void answer_member_add(struct member *m, struct member_req *rq)
+{
+	Etcdserverpb__MemberAddResponse *resp;
+	Etcdserverpb__Member *mv = NULL, **mp = NULL;
+	size_t n = m->n_members;
+
+	resp = (void *)apply_resp_new(
+	    &etcdserverpb__member_add_response__descriptor);
+	if (resp != NULL && n > 0) {
+		mv = mem_calloc(n, sizeof(*mv));
+		mp = mem_calloc(n, sizeof(*mp));
+	}
+	if (resp == NULL || n == 0 || mv == NULL || mp == NULL) {
+		mem_free(mv);
+		mem_free(mp);
+		if (resp != NULL) {
+			apply_resp_free(&resp->base);
+		}
+		req_complete(rq, -ENOMEM, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct member_rec *rec = &m->members[i];
+		etcdserverpb__member__init(&mv[i]);
+		mv[i].id = rec->id;
+		set_str(&mv[i].name, rec->name);
+		mv[i].n_peerurls = rec->n_peer_urls;
+		mv[i].peerurls = rec->peer_urls;
+		mv[i].n_clienturls = rec->n_client_urls;
+		mv[i].clienturls = rec->client_urls;
+		mv[i].islearner = rec->is_learner;
+		mp[i] = &mv[i];
+		if (rec->id == rq->read_index) {
+			resp->member = &mv[i];
+		}
+	}
+	resp->n_members = n;
+	resp->members = mp;
+	req_complete(rq, 0, &resp->base);
+	resp->member = NULL;
+	resp->n_members = 0;
+	resp->members = NULL;
+	mem_free(mv);
+	mem_free(mp);
+	apply_resp_free(&resp->base);
 }
 
 /* ---- the kick: hand queued requests to Raft, then run the Ready cycle ---- */
@@ -791,7 +981,6 @@ static void take_incoming(struct member *m)
 	list_for_each_safe(pos, tmp, &m->incoming)
 	{
 		struct member_req *rq = container_of(pos, struct member_req, q);
-		Etcdserverpb__RangeRequest *rr;
 
 		if (rq->err != 0) {
 			req_complete(rq, rq->err, NULL);
@@ -817,22 +1006,10 @@ static void take_incoming(struct member *m)
 		}
 		switch (rq->op) {
 		case MEMBER_OP_RANGE:
-			rr = NULL;
-			/* The serializable flag is field 7; peek without a
-			 * full decode only when needed. */
-			if (proto_unpack(
-				&etcdserverpb__range_request__descriptor,
-				rq->data, rq->len,
-				(ProtobufCMessage **)&rr) < 0) {
-				req_complete(rq, -ENOMEM, NULL);
-				break;
-			}
-			if (rr->serializable) {
-				proto_free(&rr->base);
+			if (rq->serializable) {
 				serve_range(m, rq);
 				break;
 			}
-			proto_free(&rr->base);
 			if (round == 0) {
 				uint8_t ctx[8];
 				round = next_id(m);
@@ -872,7 +1049,11 @@ static void take_incoming(struct member *m)
 		case MEMBER_OP_MOVE_LEADER:
 			start_move_leader(m, rq);
 			break;
+		case MEMBER_OP_MEMBER_ADD:
+			propose_member_add(m, rq);
+			break;
 		case MEMBER_OP_MEMBER_REMOVE:
+		case MEMBER_OP_MEMBER_UPDATE:
 		case MEMBER_OP_MEMBER_PROMOTE:
 			propose_member_change(m, rq);
 			break;
@@ -1132,16 +1313,24 @@ static void answer_conf_waiter(struct member *m,
 	if (rq == NULL) {
 		return;
 	}
-	answer_members(
-	    m, rq,
-	    rq->op == MEMBER_OP_MEMBER_REMOVE
-		? &etcdserverpb__member_remove_response__descriptor
-		: &etcdserverpb__member_promote_response__descriptor);
+	if (rq->op == MEMBER_OP_MEMBER_ADD) {
+		answer_member_add(m, rq);
+	} else if (rq->op == MEMBER_OP_MEMBER_REMOVE) {
+		answer_members(
+		    m, rq, &etcdserverpb__member_remove_response__descriptor);
+	} else if (rq->op == MEMBER_OP_MEMBER_UPDATE) {
+		answer_members(
+		    m, rq, &etcdserverpb__member_update_response__descriptor);
+	} else {
+		answer_members(
+		    m, rq, &etcdserverpb__member_promote_response__descriptor);
+	}
 }
 
 static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 {
 	struct raft_conf_change cc;
+	bool learner;
 	int r;
 
 	r = raft_conf_change_decode(e, &cc);
@@ -1167,9 +1356,15 @@ static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 		case RAFT_CC_ADD_NODE:
 		case RAFT_CC_ADD_LEARNER:
 		case RAFT_CC_UPDATE_NODE:
-			r = apply_member_context(
-			    m, c->node_id, cc.context, cc.context_len,
-			    c->type == RAFT_CC_ADD_LEARNER);
+			/* An update keeps the member's role. */
+			learner = c->type == RAFT_CC_ADD_LEARNER;
+			if (c->type == RAFT_CC_UPDATE_NODE) {
+				const struct member_rec *rec =
+				    find_rec(m, c->node_id);
+				learner = rec != NULL && rec->is_learner;
+			}
+			r = apply_member_context(m, c->node_id, cc.context,
+						 cc.context_len, learner);
 			break;
 		case RAFT_CC_REMOVE_NODE:
 			remove_rec(m, c->node_id);
@@ -1333,7 +1528,11 @@ static int apply_entries(struct member *m, const struct raft_entry *ents,
 		if (r < 0) {
 			return r;
 		}
-		m->applied = e->index;
+		/* After a restart Raft replays from the snapshot while the
+		 * store is already further on: applied never goes back. */
+		if (e->index > m->applied) {
+			m->applied = e->index;
+		}
 	}
 	return 0;
 }
@@ -1736,7 +1935,7 @@ static void check_stop(struct member *m)
 
 static void notify_revision(struct member *m)
 {
-	mvcc_rev rev = mvcc_current_rev(m->store);
+	mvcc_rev rev = m->store != NULL ? mvcc_current_rev(m->store) : 0;
 
 	if (rev != m->notified_rev && m->on_revision != NULL) {
 		m->notified_rev = rev;
@@ -1750,9 +1949,17 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (m->error != 0 || m->stopped) {
-		fail_all(m, m->error != 0 ? m->error : -ERR_STOPPED);
-		if (m->stopping) {
+	if (m->error != 0 || m->stopped || m->raft == NULL) {
+		fail_all(m, m->error != 0 ? m->error
+			    : m->stopped  ? -ERR_STOPPED
+					  : -ERR_NO_LEADER);
+		if (m->stopping && m->raft == NULL) {
+			m->stopping = false;
+			m->stopped = true;
+			if (m->stop_done != NULL) {
+				m->stop_done(m->stop_arg);
+			}
+		} else if (m->stopping) {
 			check_stop(m);
 		}
 		return;
@@ -1789,7 +1996,7 @@ static void tick_cb(struct sys_timer *t, void *arg)
 	struct member *m = arg;
 
 	(void)t;
-	if (m->error != 0 || m->stopped) {
+	if (m->error != 0 || m->stopped || m->raft == NULL) {
 		return;
 	}
 	(void)raft_tick(m->raft);
@@ -1823,7 +2030,7 @@ static void house_cb(struct sys_timer *t, void *arg)
 			m->compacting = false;
 		}
 	}
-	if (m->error == 0 && !m->stopped) {
+	if (m->error == 0 && !m->stopped && m->raft != NULL) {
 		retry_reads(m, now);
 	}
 	/* Invariant 2: the oldest request expires first. */
@@ -1881,7 +2088,7 @@ static void auto_compact_cb(struct sys_timer *t, void *arg)
 	uint64_t now = timeutil_mono_ms();
 
 	(void)t;
-	if (m->error != 0 || m->stopped || m->stopping) {
+	if (m->error != 0 || m->stopped || m->stopping || m->raft == NULL) {
 		return;
 	}
 	if (c->auto_compaction_mode == CONFIG_COMPACT_REVISION) {
@@ -2050,7 +2257,10 @@ static int open_storage(struct member *m, raft_index *snap_index, char **errmsg)
 {
 	const struct config *c = m->cfg;
 	struct walstore_options wo = {c->wal_path, c->snap_dir, 0};
-	struct wal_metadata md = {c->member_id, c->cluster_id}, got;
+	/* A joining member's IDs come from the cluster (on_identity). */
+	struct wal_metadata md = {m->joining ? m->id : c->member_id,
+				  m->joining ? m->cluster_id : c->cluster_id},
+			    got;
 	struct walstore_report rep;
 	struct mvcc_options mo = {c->quota_backend_bytes, 0};
 	struct raft_storage st;
@@ -2113,16 +2323,10 @@ static int open_storage(struct member *m, raft_index *snap_index, char **errmsg)
 	m->cluster_id = got.cluster_id;
 	st = walstore_storage(m->ws);
 	r = st.last_index(st.ctx, &last);
-	if (r >= 0 && last == 0 && rep.snap_index == 0) {
-		if (c->initial_cluster_state != CONFIG_CLUSTER_NEW) {
-			errmsgf(errmsg,
-				"joining an existing cluster "
-				"(--initial-cluster-state existing) is not "
-				"supported yet (start the member with "
-				"--initial-cluster-state new as part of a new "
-				"cluster)");
-			return -ERR_NOT_SUPPORTED;
-		}
+	/* A member joining an existing cluster starts with an empty log:
+	 * the leader sends it everything, membership included. */
+	if (r >= 0 && last == 0 && rep.snap_index == 0 &&
+	    c->initial_cluster_state == CONFIG_CLUSTER_NEW) {
 		r = bootstrap_log(m);
 	}
 	if (r < 0) {
@@ -2157,7 +2361,7 @@ static void on_peer_message(void *arg, raft_id from, const uint8_t *data,
 	struct member *m = arg;
 	struct raft_message msg;
 
-	if (m->error != 0 || m->stopped || m->in_ready) {
+	if (m->error != 0 || m->stopped || m->in_ready || m->raft == NULL) {
 		return;
 	}
 	if (raftmsg_decode(data, len, &msg) < 0) {
@@ -2177,10 +2381,12 @@ static void on_peer_unreachable(void *arg, raft_id to)
 		note_unreachable(m, to);
 		return;
 	}
-	if (m->error == 0 && !m->stopped) {
+	if (m->error == 0 && !m->stopped && m->raft != NULL) {
 		(void)raft_report_unreachable(m->raft, to);
 	}
 }
+
+static void on_identity(void *arg, raft_id id, uint64_t cluster_id);
 
 static int listen_peers(struct member *m, char **errmsg)
 {
@@ -2193,6 +2399,7 @@ static int listen_peers(struct member *m, char **errmsg)
 	tc.cluster_id = m->cluster_id;
 	tc.on_message = on_peer_message;
 	tc.on_unreachable = on_peer_unreachable;
+	tc.on_identity = on_identity;
 	tc.arg = m;
 	tc.max_msg = 0;
 	m->tr = peer_transport_new(sys_loop_base(m->loop), NULL, &tc);
@@ -2216,11 +2423,110 @@ static int listen_peers(struct member *m, char **errmsg)
 	return 0;
 }
 
+/*
+ * Storage, store and Raft: at once for a new or restarted member; for a
+ * joining one once the cluster has told it its IDs (on_identity).
+ */
+static int start_core(struct member *m, raft_index *snap_index, char **errmsg)
+{
+	const struct config *cfg = m->cfg;
+	struct raft_config rc;
+	uint64_t ai, at;
+	char idh[IDS_HEX_LEN], cidh[IDS_HEX_LEN];
+	int r;
+
+	r = open_storage(m, snap_index, errmsg);
+	if (r < 0) {
+		return r;
+	}
+	m->id_prefix = (m->id & 0xffff) << 48;
+	m->id_suffix =
+	    ((timeutil_wall_ns() / 1000000) << 8) & ((UINT64_C(1) << 48) - 1);
+	memset(&rc, 0, sizeof(rc));
+	rc.id = m->id;
+	rc.election_tick = (int)cfg->election_ticks;
+	rc.heartbeat_tick = 1;
+	rc.storage = walstore_storage(m->ws);
+	/* Raft replays everything after the snapshot; MVCC skips what it
+	 * applied already (mvcc_apply_begin), conf changes apply again. */
+	rc.applied = *snap_index;
+	rc.max_size_per_msg = 1024 * 1024;
+	/* Bounds a restart's replay per Ready (and its memory). */
+	rc.max_committed_size_per_ready = 16u << 20;
+	rc.max_inflight_msgs = 256;
+	rc.check_quorum = true;
+	rc.pre_vote = true;
+	rc.seed = m->id ^ timeutil_mono_ns();
+	r = raft_new(&rc, &m->raft);
+	if (r < 0) {
+		errmsgf(errmsg, "cannot start Raft from the WAL in %s: %s",
+			cfg->wal_path, err_str(r));
+		return r;
+	}
+	m->snap_index = *snap_index;
+	mvcc_applied(m->store, &ai, &at);
+	m->applied = ai;
+	log_info("member %s of cluster %s: store at applied index %" PRIu64
+		 ", revision %" PRId64,
+		 ids_format(m->id, idh), ids_format(m->cluster_id, cidh), ai,
+		 (int64_t)mvcc_current_rev(m->store));
+	return 0;
+}
+
+static void on_identity(void *arg, raft_id id, uint64_t cluster_id)
+{
+	struct member *m = arg;
+	raft_index snap_index = 0;
+	char *msg = NULL;
+	char idh[IDS_HEX_LEN], cidh[IDS_HEX_LEN];
+	int r;
+
+	if (!m->joining) {
+		return;
+	}
+	m->id = id;
+	m->cluster_id = cluster_id;
+	log_info("joining cluster %s as member %s",
+		 ids_format(cluster_id, cidh), ids_format(id, idh));
+	r = start_core(m, &snap_index, &msg);
+	m->joining = false;
+	/*
+	 * Until the log tells us the membership, answers must reach the
+	 * members of --initial-cluster: their IDs as a bootstrap computed
+	 * them (same token), which is what members that bootstrapped the
+	 * cluster have.  Members added later are learned from the log.
+	 */
+	for (size_t i = 0; r >= 0 && i < m->cfg->n_members; i++) {
+		const struct config_member *cm = &m->cfg->members[i];
+		char **urls;
+
+		if (cm == config_self(m->cfg) || cm->id == m->id) {
+			continue;
+		}
+		urls = mem_calloc(cm->peer_urls.n + 1, sizeof(*urls));
+		if (urls == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j < cm->peer_urls.n; j++) {
+			urls[j] = cm->peer_urls.v[j].url;
+		}
+		r = peer_transport_add(m->tr, cm->id, (const char *const *)urls,
+				       cm->peer_urls.n);
+		mem_free(urls);
+	}
+	if (r < 0) {
+		log_error("cannot join: %s", msg != NULL ? msg : err_str(r));
+		fail(m, r, "joining the cluster");
+	}
+	mem_free(msg);
+	kick(m);
+}
+
 int member_new(struct sys_loop *loop, const struct config *cfg,
 	       struct member **out, char **errmsg)
 {
 	struct member *m;
-	struct raft_config rc;
 	raft_index snap_index = 0;
 	int r;
 
@@ -2243,41 +2549,24 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	}
 	m->request_timeout_ms =
 	    REQUEST_TIMEOUT_BASE_MS + 2 * (uint64_t)cfg->election_ms;
-	r = open_storage(m, &snap_index, errmsg);
-	if (r < 0) {
-		member_free(m);
-		return r;
-	}
-	m->id_prefix = (m->id & 0xffff) << 48;
-	m->id_suffix =
-	    ((timeutil_wall_ns() / 1000000) << 8) & ((UINT64_C(1) << 48) - 1);
-	memset(&rc, 0, sizeof(rc));
-	rc.id = m->id;
-	rc.election_tick = (int)cfg->election_ticks;
-	rc.heartbeat_tick = 1;
-	rc.storage = walstore_storage(m->ws);
-	/* Raft replays everything after the snapshot; MVCC skips what it
-	 * applied already (mvcc_apply_begin), conf changes apply again. */
-	rc.applied = snap_index;
-	rc.max_size_per_msg = 1024 * 1024;
-	rc.max_committed_size_per_ready = 0;
-	rc.max_inflight_msgs = 256;
-	rc.check_quorum = true;
-	rc.pre_vote = true;
-	rc.seed = m->id ^ timeutil_mono_ns();
-	r = raft_new(&rc, &m->raft);
-	if (r < 0) {
-		errmsgf(errmsg, "cannot start Raft from the WAL in %s: %s",
-			cfg->wal_path, err_str(r));
-		member_free(m);
-		return r;
+	/* etcd compat: a member added with MemberAdd starts with
+	 * initial-cluster-state existing and an empty data dir, and learns
+	 * its member and cluster IDs from the cluster. */
+	m->joining = cfg->initial_cluster_state == CONFIG_CLUSTER_EXISTING &&
+		     !wal_exists(cfg->wal_path) &&
+		     !file_exists(cfg->snap_dir, "db");
+	if (!m->joining) {
+		r = start_core(m, &snap_index, errmsg);
+		if (r < 0) {
+			member_free(m);
+			return r;
+		}
 	}
 	r = listen_peers(m, errmsg);
 	if (r < 0) {
 		member_free(m);
 		return r;
 	}
-	m->snap_index = snap_index;
 	if (snap_index > 0) {
 		struct raft_storage st = walstore_storage(m->ws);
 		struct raft_snapshot snap;
@@ -2309,16 +2598,9 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 		member_free(m);
 		return -ENOMEM;
 	}
-	{
-		uint64_t ai, at;
-		char idh[IDS_HEX_LEN], cidh[IDS_HEX_LEN];
-		mvcc_applied(m->store, &ai, &at);
-		m->applied = ai;
-		log_info(
-		    "member %s of cluster %s: store at applied index %" PRIu64
-		    ", revision %" PRId64,
-		    ids_format(m->id, idh), ids_format(m->cluster_id, cidh), ai,
-		    (int64_t)mvcc_current_rev(m->store));
+	if (m->joining) {
+		log_info("waiting for the cluster to contact this member "
+			 "(initial-cluster-state existing)");
 	}
 	kick(m);
 	*out = m;
@@ -2383,7 +2665,7 @@ void member_on_revision(struct member *m, void (*fn)(void *arg, int64_t rev),
 {
 	m->on_revision = fn;
 	m->on_revision_arg = arg;
-	m->notified_rev = mvcc_current_rev(m->store);
+	m->notified_rev = m->store != NULL ? mvcc_current_rev(m->store) : 0;
 }
 
 void member_info(const struct member *m, struct member_info *out)
@@ -2397,6 +2679,10 @@ void member_info(const struct member *m, struct member_info *out)
 	out->term = m->hs.term;
 	out->commit_index = m->hs.commit;
 	out->applied_index = m->applied;
+	out->error = m->error;
+	if (m->raft == NULL) {
+		return; /* joining: nothing known yet */
+	}
 	out->revision = mvcc_current_rev(m->store);
 	cs = raft_conf(m->raft);
 	for (size_t i = 0; i < cs->n_learners; i++) {

@@ -74,9 +74,10 @@ typedef void (*member_done_fn)(void *arg, int err,
  * caller, mem_free) names the input and the fix: a data dir locked by
  * another process, one of another cluster or member (when the flags say
  * initial-cluster-state new), an etcd (bbolt) data dir, a damaged WAL, a
- * peer URL that cannot be bound.  Joining an existing cluster
- * (initial-cluster-state existing with an empty data dir) is refused as
- * not supported yet.
+ * peer URL that cannot be bound.  A member started with
+ * initial-cluster-state existing on an empty data dir (after MemberAdd)
+ * joins: it waits for the cluster's first peer stream, takes its member
+ * and cluster IDs from it, and receives the log from the leader.
  */
 int member_new(struct sys_loop *loop, const struct config *cfg,
 	       struct member **out, char **errmsg);
@@ -108,9 +109,10 @@ void member_free(struct member *m);
  * PUT, DELETE_RANGE, TXN, COMPACT (through Raft, answered when applied),
  * MEMBER_LIST, STATUS, HASH_KV, DEFRAGMENT, ALARM (GET local; ACTIVATE and
  * DEACTIVATE through Raft), MOVE_LEADER (leader only, else
- * -ERR_NOT_LEADER; answered once the target leads), MEMBER_REMOVE and
- * MEMBER_PROMOTE (conf changes, answered when applied).  MEMBER_ADD and
- * MEMBER_UPDATE answer -ERR_NOT_SUPPORTED for now.
+ * -ERR_NOT_LEADER; answered once the target leads), MEMBER_ADD,
+ * MEMBER_REMOVE, MEMBER_UPDATE and MEMBER_PROMOTE (conf changes, answered
+ * when applied; MemberAdd's ID is etcd's run-time one: peer URLs and the
+ * Unix time).
  */
 int member_request(struct member *m, enum member_op op,
 		   const ProtobufCMessage *req, member_done_fn done, void *arg,

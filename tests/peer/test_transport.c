@@ -67,7 +67,7 @@ static void on_unreach(void *arg, raft_id to)
 static void start_member(int i, uint64_t cluster)
 {
 	struct peer_transport_config cfg = {ids[i], cluster, on_msg, on_unreach,
-					    &box[i], 0};
+					    &box[i], 0, NULL};
 
 	tr[i] = peer_transport_new(base, NULL, &cfg);
 	ck_assert_ptr_nonnull(tr[i]);

@@ -279,7 +279,9 @@ static int get(struct sys_loop *loop, struct member *m, const char *k,
 					resp->kvs[0]->value.len);
 		}
 	}
-	proto_free(&resp->base);
+	if (resp != NULL) {
+		proto_free(&resp->base);
+	}
 	return r;
 }
 
@@ -522,6 +524,29 @@ START_TEST(test_member_list_and_status_describe_the_member)
 	ck_assert(!mlr->members[0]->islearner);
 	ck_assert_uint_eq(mlr->header->cluster_id, nd.cfg->cluster_id);
 	proto_free(&mlr->base);
+
+	/* MemberUpdate changes the peer URLs through Raft. */
+	{
+		Etcdserverpb__MemberUpdateRequest up =
+		    ETCDSERVERPB__MEMBER_UPDATE_REQUEST__INIT;
+		Etcdserverpb__MemberUpdateResponse *upr = NULL;
+		char *urls[1] = {(char *)"http://127.0.0.1:1"};
+
+		up.id = nd.cfg->member_id;
+		ck_assert_int_eq(
+		    call(loop, nd.m, MEMBER_OP_MEMBER_UPDATE, &up.base, NULL),
+		    -ERR_INVALID_PEER_URLS);
+		up.n_peerurls = 1;
+		up.peerurls = urls;
+		ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_MEMBER_UPDATE,
+				      &up.base, (ProtobufCMessage **)&upr),
+				 0);
+		ck_assert_uint_eq(upr->n_members, 1);
+		ck_assert_str_eq(upr->members[0]->peerurls[0],
+				 "http://127.0.0.1:1");
+		ck_assert_str_eq(upr->members[0]->name, "solo");
+		proto_free(&upr->base);
+	}
 
 	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_STATUS, &st.base,
 			      (ProtobufCMessage **)&str),
@@ -965,6 +990,86 @@ START_TEST(test_move_leader_remove_and_graceful_stop)
 }
 END_TEST
 
+START_TEST(test_member_added_with_member_add_joins_and_serves)
+{
+	struct sys_loop *loop;
+	struct node nd[4];
+	struct member *ms[4] = {NULL, NULL, NULL, NULL};
+	const char *dir = testlib_tmpdir();
+	Etcdserverpb__MemberAddRequest add =
+	    ETCDSERVERPB__MEMBER_ADD_REQUEST__INIT;
+	Etcdserverpb__MemberAddResponse *ar = NULL;
+	Etcdserverpb__MemberListRequest ml =
+	    ETCDSERVERPB__MEMBER_LIST_REQUEST__INIT;
+	Etcdserverpb__MemberListResponse *mlr = NULL;
+	char url[64], *urls[1] = {url}, *v;
+	uint64_t new_id;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd[0], "n1", dir);
+	node_init(&nd[1], "n2", dir);
+	node_init(&nd[2], "n3", dir);
+	node_init(&nd[3], "n4", dir);
+	for (size_t i = 0; i < 3; i++) {
+		nd[i].cfg = node_config(&nd[i], nd, 3, "grow", NULL);
+		start(loop, &nd[i]);
+		ms[i] = nd[i].m;
+	}
+	wait_leader(loop, ms, 3, 0);
+	ck_assert_int_eq(put(loop, ms[0], "before", "join", NULL), 0);
+
+	snprintf(url, sizeof(url), "http://%s:%d", nd[3].addr, nd[3].peer_port);
+	add.n_peerurls = 1;
+	add.peerurls = urls;
+	ck_assert_int_eq(call(loop, ms[1], MEMBER_OP_MEMBER_ADD, &add.base,
+			      (ProtobufCMessage **)&ar),
+			 0);
+	ck_assert_ptr_nonnull(ar->member);
+	new_id = ar->member->id;
+	ck_assert_uint_eq(ar->n_members, 4);
+	ck_assert_str_eq(ar->member->peerurls[0], url);
+	proto_free(&ar->base);
+	/* The same URL twice: refused. */
+	ck_assert_int_eq(
+	    call(loop, ms[1], MEMBER_OP_MEMBER_ADD, &add.base, NULL),
+	    -ERR_PEER_URL_EXISTS);
+
+	/* The new member starts as etcdctl member add says: the whole
+	 * cluster, state existing, an empty data dir. */
+	nd[3].cfg = node_config(&nd[3], nd, 4, "grow",
+				"--initial-cluster-state=existing");
+	start(loop, &nd[3]);
+	ms[3] = nd[3].m;
+	wait_leader(loop, ms, 4, 0);
+	{
+		int gr = get(loop, ms[3], "before", false, &v, NULL);
+		ck_assert_msg(gr == 0, "get on the new member: %s",
+			      err_str(gr));
+	}
+	ck_assert_str_eq(v, "join");
+	mem_free(v);
+	ck_assert_int_eq(put(loop, ms[3], "after", "join", NULL), 0);
+	ck_assert_int_eq(get(loop, ms[0], "after", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "join");
+	mem_free(v);
+	{
+		struct member_info mi;
+		member_info(ms[3], &mi);
+		ck_assert_uint_eq(mi.id, new_id);
+		ck_assert_uint_eq(mi.cluster_id, nd[0].cfg->cluster_id);
+	}
+	ck_assert_int_eq(call(loop, ms[3], MEMBER_OP_MEMBER_LIST, &ml.base,
+			      (ProtobufCMessage **)&mlr),
+			 0);
+	ck_assert_uint_eq(mlr->n_members, 4);
+	proto_free(&mlr->base);
+	for (size_t i = 0; i < 4; i++) {
+		node_done(&nd[i]);
+	}
+	sys_loop_free(loop);
+}
+END_TEST
+
 static Suite *member_suite(void)
 {
 	Suite *s = suite_create("member");
@@ -989,6 +1094,7 @@ static Suite *member_suite(void)
 	tcase_add_test(tc,
 		       test_three_members_replicate_and_survive_a_leader_loss);
 	tcase_add_test(tc, test_move_leader_remove_and_graceful_stop);
+	tcase_add_test(tc, test_member_added_with_member_add_joins_and_serves);
 	suite_add_tcase(s, tc);
 	return s;
 }
