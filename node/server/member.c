@@ -28,8 +28,10 @@
  *     completes or expires, and is then freed silently.
  *  4. MVCC's write transaction is committed every COMMIT_INTERVAL_MS or
  *     COMMIT_MAX_OPS applied operations, and when the member is freed.
- *  5. A storage error is sticky: the member stops Raft, fails every
- *     request with it and reports it in member_info().error.
+ *  5. A storage error, and any sticky error a raft call returns (raft.h:
+ *     -ENOMEM, storage errors, -ERR_CORRUPT; check_raft), is sticky: the
+ *     member stops Raft, logs it, fails every request with it and reports
+ *     it in member_info().error.
  */
 #include "server/member.h"
 
@@ -972,6 +974,8 @@ static uint64_t decode_u64(const uint8_t *p)
 	return v;
 }
 
+static int check_raft(struct member *m, int r, const char *what);
+
 static void take_incoming(struct member *m)
 {
 	struct list_node *pos, *tmp;
@@ -987,7 +991,9 @@ static void take_incoming(struct member *m)
 			continue;
 		}
 		if (rq->proposal) {
-			r = raft_propose(m->raft, rq->data, rq->len);
+			r = check_raft(m,
+				       raft_propose(m->raft, rq->data, rq->len),
+				       "raft propose");
 			if (r < 0) {
 				req_complete(rq,
 					     r == -ERR_PROPOSAL_DROPPED
@@ -1014,7 +1020,10 @@ static void take_incoming(struct member *m)
 				uint8_t ctx[8];
 				round = next_id(m);
 				encode_u64(ctx, round);
-				r = raft_read_index(m->raft, ctx, sizeof(ctx));
+				r = check_raft(
+				    m,
+				    raft_read_index(m->raft, ctx, sizeof(ctx)),
+				    "raft read index");
 				if (r < 0) {
 					round = 0;
 					req_complete(rq,
@@ -1114,6 +1123,21 @@ static void fail(struct member *m, int err, const char *what)
 		log_error("member %016" PRIx64 ": %s: %s; the member stops",
 			  m->id, what, err_str(err));
 	}
+}
+
+/*
+ * Raft's sticky errors (raft.h: -ENOMEM, storage errors, -ERR_CORRUPT)
+ * leave the node refusing all further work: stop the member loudly
+ * rather than serve a state that no longer moves.  -ERR_NO_LEADER,
+ * -ERR_PROPOSAL_DROPPED and -ERR_INVALID refuse one call only.
+ */
+static int check_raft(struct member *m, int r, const char *what)
+{
+	if (r < 0 && r != -ERR_NO_LEADER && r != -ERR_PROPOSAL_DROPPED &&
+	    r != -ERR_INVALID) {
+		fail(m, r, what);
+	}
+	return r;
 }
 
 static void note_unreachable(struct member *m, raft_id to)
@@ -1651,7 +1675,9 @@ static void run_ready(struct member *m)
 		return;
 	}
 	for (size_t i = 0; i < m->n_unreachable; i++) {
-		(void)raft_report_unreachable(m->raft, m->unreachable[i]);
+		check_raft(m,
+			   raft_report_unreachable(m->raft, m->unreachable[i]),
+			   "raft, reporting an unreachable peer");
 	}
 	m->n_unreachable = 0;
 	if (m->ops_uncommitted >= COMMIT_MAX_OPS) {
@@ -1999,7 +2025,9 @@ static void tick_cb(struct sys_timer *t, void *arg)
 	if (m->error != 0 || m->stopped || m->raft == NULL) {
 		return;
 	}
-	(void)raft_tick(m->raft);
+	/* Every raft call returns a sticky error again: one check per tick
+	 * catches those of the calls whose result is not looked at. */
+	check_raft(m, raft_tick(m->raft), "raft tick");
 	kick(m);
 }
 
@@ -2360,6 +2388,7 @@ static void on_peer_message(void *arg, raft_id from, const uint8_t *data,
 {
 	struct member *m = arg;
 	struct raft_message msg;
+	int r;
 
 	if (m->error != 0 || m->stopped || m->in_ready || m->raft == NULL) {
 		return;
@@ -2368,7 +2397,23 @@ static void on_peer_message(void *arg, raft_id from, const uint8_t *data,
 		log_debug("member: undecodable message from %016" PRIx64, from);
 		return;
 	}
-	(void)raft_step(m->raft, &msg);
+	r = raft_step(m->raft, &msg);
+	if (r == -ERR_CORRUPT) {
+		/* The usual cause, so the operator knows where to look. */
+		char what[512];
+		snprintf(what, sizeof(what),
+			 "raft refused %s from %016" PRIx64
+			 ": it contradicts this member's log (entries "
+			 "acknowledged but missing, or committed ones "
+			 "overwritten): was the data dir lost, rolled back "
+			 "or replaced, or does another cluster with the same "
+			 "--name, --initial-cluster and "
+			 "--initial-cluster-token answer at a peer URL?",
+			 raft_msg_type_name(msg.type), msg.from);
+		fail(m, r, what);
+	} else {
+		check_raft(m, r, "raft, stepping a peer message");
+	}
 	raft_message_done(&msg);
 	kick(m);
 }
@@ -2382,7 +2427,8 @@ static void on_peer_unreachable(void *arg, raft_id to)
 		return;
 	}
 	if (m->error == 0 && !m->stopped && m->raft != NULL) {
-		(void)raft_report_unreachable(m->raft, to);
+		check_raft(m, raft_report_unreachable(m->raft, to),
+			   "raft, reporting an unreachable peer");
 	}
 }
 

@@ -6,8 +6,10 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "base/mem.h"
@@ -899,6 +901,211 @@ START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
 }
 END_TEST
 
+/* Run until every live member has applied the same index as the leader. */
+static bool caught_up(struct member **ms, size_t n)
+{
+	struct member_info mi;
+	uint64_t want = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		member_info(ms[i], &mi);
+		if (mi.applied_index > want) {
+			want = mi.applied_index;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		member_info(ms[i], &mi);
+		if (mi.applied_index != want || mi.leader == 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+START_TEST(test_members_restarted_again_and_again_rejoin_their_leader)
+{
+	struct sys_loop *loop;
+	struct node nd[3];
+	struct member *ms[3];
+	const char *dir = testlib_tmpdir();
+	uint64_t seed = testlib_seed();
+	struct member_info mi;
+	char key[32];
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd[0], "n1", dir);
+	node_init(&nd[1], "n2", dir);
+	node_init(&nd[2], "n3", dir);
+	for (size_t i = 0; i < 3; i++) {
+		nd[i].cfg = node_config(&nd[i], nd, 3, "again", NULL);
+		start(loop, &nd[i]);
+		ms[i] = nd[i].m;
+	}
+	for (int round = 0; round < 8; round++) {
+		uint64_t lead = wait_leader(loop, ms, 3, 0);
+		size_t victim = 0, other;
+		int tries;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		for (size_t i = 0; i < 3; i++) {
+			if (nd[i].cfg->member_id == lead) {
+				victim = i;
+			}
+		}
+		if ((seed >> 33) % 2 == 1) {
+			victim = (victim + 1 + (seed >> 40) % 2) % 3;
+		}
+		other = (victim + 1) % 3;
+		snprintf(key, sizeof(key), "k%d", round);
+		ck_assert_int_eq(put(loop, ms[other], key, "v", NULL), 0);
+		member_free(nd[victim].m);
+		nd[victim].m = NULL;
+		ms[victim] = NULL;
+		wait_leader(loop, ms, 3,
+			    nd[victim].cfg->member_id == lead ? lead : 0);
+		for (int j = 0; j < 3; j++) {
+			tries = 0;
+			while (put(loop, ms[other], key, "w", NULL) != 0) {
+				ck_assert_int_lt(++tries, 20);
+			}
+		}
+		run_for(loop, (seed >> 20) % 50);
+		start(loop, &nd[victim]);
+		ms[victim] = nd[victim].m;
+		for (tries = 0; tries < 300 && !caught_up(ms, 3); tries++) {
+			run_for(loop, 10);
+		}
+		for (size_t i = 0; i < 3; i++) {
+			member_info(ms[i], &mi);
+			ck_assert_msg(mi.error == 0, "round %d: %s stopped: %s",
+				      round, nd[i].name, err_str(mi.error));
+		}
+		ck_assert_msg(caught_up(ms, 3), "round %d: %s did not catch up",
+			      round, nd[victim].name);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		node_done(&nd[i]);
+	}
+	sys_loop_free(loop);
+}
+END_TEST
+
+/* Copy file src to dst (created or truncated), durably enough for a test. */
+static void copy_file(const char *src, const char *dst)
+{
+	static char buf[1 << 16];
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	ck_assert_msg(in >= 0 && out >= 0, "copy %s to %s: %s", src, dst,
+		      strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	}
+	ck_assert_int_eq(n, 0);
+	close(in);
+	close(out);
+}
+
+/*
+ * The lead's drill: a member whose log lost entries it had acknowledged
+ * (here its WAL rolled back to an older copy; in the drill another
+ * cluster with the same member IDs answered at its peer URL) gets a
+ * heartbeat telling it to commit what it does not have.  Raft refuses it
+ * with a sticky -ERR_CORRUPT; the member must stop and say so, not keep
+ * serving a state that never moves again.
+ */
+START_TEST(test_member_stops_when_told_to_commit_entries_it_lost)
+{
+	struct sys_loop *loop;
+	struct node nd[3];
+	struct member *ms[3];
+	const char *dir = testlib_tmpdir();
+	char wal[700], backup[700], key[16];
+	struct member_info mi, li_mi;
+	uint64_t lead;
+	size_t li = 0, v;
+	int tries;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd[0], "n1", dir);
+	node_init(&nd[1], "n2", dir);
+	node_init(&nd[2], "n3", dir);
+	for (size_t i = 0; i < 3; i++) {
+		/* A long election timeout keeps one leader (and its view of
+		 * the follower) through the test even on a loaded machine. */
+		nd[i].cfg = node_config(&nd[i], nd, 3, "rollback",
+					"--election-timeout=2000");
+		start(loop, &nd[i]);
+		ms[i] = nd[i].m;
+	}
+	lead = wait_leader(loop, ms, 3, 0);
+	for (size_t i = 0; i < 3; i++) {
+		if (nd[i].cfg->member_id == lead) {
+			li = i;
+		}
+	}
+	v = (li + 1) % 3;
+	ck_assert_int_eq(put(loop, ms[li], "k0", "v", NULL), 0);
+
+	/* Keep a copy of the follower's WAL as it is now. */
+	member_free(nd[v].m);
+	ms[v] = nd[v].m = NULL;
+	snprintf(wal, sizeof(wal),
+		 "%s/member/wal/0000000000000000-0000000000000000.wal",
+		 nd[v].dir);
+	snprintf(backup, sizeof(backup), "%s/wal.backup", dir);
+	copy_file(wal, backup);
+
+	/* It comes back, catches up and acknowledges more. */
+	start(loop, &nd[v]);
+	ms[v] = nd[v].m;
+	for (int i = 1; i <= 5; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		ck_assert_int_eq(put(loop, ms[li], key, "v", NULL), 0);
+	}
+	member_info(ms[li], &li_mi);
+	for (tries = 0; tries < 500; tries++) {
+		member_info(ms[v], &mi);
+		if (mi.applied_index >= li_mi.applied_index) {
+			break;
+		}
+		run_for(loop, 10);
+	}
+	ck_assert_uint_ge(mi.applied_index, li_mi.applied_index);
+	ck_assert_int_eq(mi.error, 0);
+
+	/* Its log loses what it acknowledged. */
+	member_free(nd[v].m);
+	ms[v] = nd[v].m = NULL;
+	copy_file(backup, wal);
+	start(loop, &nd[v]);
+	ms[v] = nd[v].m;
+	for (tries = 0; tries < 500; tries++) {
+		member_info(ms[v], &mi);
+		if (mi.error != 0) {
+			break;
+		}
+		run_for(loop, 10);
+	}
+	ck_assert_msg(mi.error == -ERR_CORRUPT,
+		      "the member did not stop: error %d (%s)", mi.error,
+		      err_str(mi.error));
+	/* Requests get the error instead of waiting for a state that will
+	 * never move; the leader's side is unaffected. */
+	ck_assert_int_eq(put(loop, ms[v], "k9", "v", NULL), -ERR_CORRUPT);
+	member_info(ms[li], &mi);
+	ck_assert_uint_eq(mi.leader, lead);
+	ck_assert_int_eq(mi.error, 0);
+
+	for (size_t i = 0; i < 3; i++) {
+		node_done(&nd[i]);
+	}
+	sys_loop_free(loop);
+}
+END_TEST
+
 static void stop_done(void *arg)
 {
 	*(bool *)arg = true;
@@ -1095,6 +1302,10 @@ static Suite *member_suite(void)
 		       test_three_members_replicate_and_survive_a_leader_loss);
 	tcase_add_test(tc, test_move_leader_remove_and_graceful_stop);
 	tcase_add_test(tc, test_member_added_with_member_add_joins_and_serves);
+	tcase_add_test(
+	    tc, test_members_restarted_again_and_again_rejoin_their_leader);
+	tcase_add_test(tc,
+		       test_member_stops_when_told_to_commit_entries_it_lost);
 	suite_add_tcase(s, tc);
 	return s;
 }
