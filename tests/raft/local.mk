@@ -15,7 +15,7 @@ tests_raft_check_raft_CFLAGS = $(TEST_CFLAGS)
 tests_raft_check_raft_LDADD = $(TEST_LIBS) $(LIBRAFT) $(LIBPROTO) $(LIBBASE) \
 	$(PROTOBUF_C_LIBS) -lm
 
-# The simulator: make check runs 500 seeds (SEEDS overrides).
+# The simulator: make check runs 2000 seeds (SEEDS overrides).
 check_PROGRAMS += tests/raft/raft_sim
 TESTS += tests/raft/raft_sim
 tests_raft_raft_sim_SOURCES = tests/raft/raft_sim.c

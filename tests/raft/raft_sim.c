@@ -26,7 +26,7 @@
  * Then it heals everything and asserts liveness: a leader within a bounded
  * number of ticks, and a new proposal applied by every live member.
  *
- * Usage: raft_sim            (SEEDS seeds from SEED_START; default 500)
+ * Usage: raft_sim            (SEEDS seeds from SEED_START; default 2000)
  *        CETCD_SIM_SEED=n raft_sim     replays one seed verbosely
  * A failing seed prints the command that replays it.
  */
@@ -1190,7 +1190,7 @@ int main(void)
 	const char *start = getenv("SEED_START");
 	const char *ticks_env = getenv("SIM_TICKS");
 	int ticks = ticks_env ? atoi(ticks_env) : 300;
-	uint64_t n = seeds ? strtoull(seeds, NULL, 10) : 500;
+	uint64_t n = seeds ? strtoull(seeds, NULL, 10) : 2000;
 	uint64_t first = start ? strtoull(start, NULL, 10) : 1;
 
 	if (one) {
