@@ -499,6 +499,11 @@ static void probe(const struct agent_run *r, const struct manifest_member *only,
 		  size_t *up, uint64_t *leader, const char **leader_name)
 {
 	struct ctl c = {0};
+	struct {
+		uint64_t id;
+		const char *name;
+	} *ids = NULL;
+	size_t n_ids = 0;
 
 	c.dial_timeout_ms = r->connect_ms < 500 ? r->connect_ms : 500;
 	c.command_timeout_ms = 1000;
@@ -522,11 +527,24 @@ static void probe(const struct agent_run *r, const struct manifest_member *only,
 		if (s->leader != 0 && (!only || only == mb)) {
 			*leader = s->leader;
 		}
-		if (s->header && s->leader == s->header->member_id) {
-			*leader_name = mb->name;
+		if (s->header && s->header->member_id != 0) {
+			void *g = mem_realloc(ids, (n_ids + 1) * sizeof(*ids));
+
+			if (g) {
+				ids = g;
+				ids[n_ids].id = s->header->member_id;
+				ids[n_ids++].name = mb->name;
+			}
 		}
 		proto_free(&s->base);
 	}
+	/* A follower may name the leader before the leader says so. */
+	for (size_t i = 0; i < n_ids; i++) {
+		if (ids[i].id == *leader) {
+			*leader_name = ids[i].name;
+		}
+	}
+	mem_free(ids);
 }
 
 /*
