@@ -4,7 +4,8 @@
 # status/health/members tables, kill the leader (status reports it as
 # etcdctl does and shows a new leader), restart it, drill failover --mode
 # kill passes with plausible numbers, down leaves no member
-# running; a stale pid file is never signalled; the built-in manifest.
+# running; a stale pid file is never signalled; the built-in manifest; a
+# failed up shows the members' logs, and members see only their env file.
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 
 A="$BUILD/agent/cetcd-agent"
@@ -66,6 +67,28 @@ set -e
 grep -q "using the built-in cluster" "$T/err" || fail "no built-in note"
 grep -q "give one of: etcd-node01, etcd-node02, etcd-node03" "$T/err" ||
 	fail "built-in members: $(cat "$T/err")"
+
+# up with members that die: the env file as EnvironmentFile= loads it, no
+# ETCD_* of the agent's own, then a timeout with each member's last log lines.
+cat > "$T/cetcd-fake" <<'EOF'
+#!/bin/sh
+echo "fake member $ETCD_NAME data=$ETCD_DATA_DIR token=$ETCD_INITIAL_CLUSTER_TOKEN leak=${ETCD_LEAK:-none}"
+exit 1
+EOF
+chmod +x "$T/cetcd-fake"
+cat > "$T/fast.conf" <<EOF
+manifest = "$T/no-such-manifest.yaml";
+timeouts = { start = "1s"; };
+EOF
+set +e
+ETCD_LEAK=yes "$A" -c "$T/fast.conf" up -f "$T/m.yaml" --state-dir "$T/s3" \
+	--cetcd "$T/cetcd-fake" > "$T/out" 2> "$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "up with dying members exits $rc"
+grep -q "no leader after 1.0 s" "$T/err" || fail "up timeout: $(cat "$T/err")"
+grep -qx "fake member m2 data=$T/s3/var/lib/cetcd/m2 token=agent-local-test leak=none" "$T/err" ||
+	fail "member env or log tail: $(cat "$T/err")"
 
 # up ----------------------------------------------------------------------
 local_ up > "$T/up" 2>&1 || { track; cat "$T/up" >&2; fail "up"; }
