@@ -5,9 +5,10 @@
  *   cetcd-agent [-c AGENT_CONF] COMMAND [-f MANIFEST] [OPTIONS]
  *
  * This file only parses the command line and prints; the work is in
- * manifest.c (load and validate), settings.c (agent.conf) and render.c.
- * Commands that need a running member (apply, up, down, status, drill...)
- * are listed but say plainly that they are not implemented yet.
+ * manifest.c (load and validate), settings.c (agent.conf), render.c,
+ * agent_local.c (up, down, restart, kill) and agent_cluster.c (status,
+ * health, members).  Commands not written yet (apply, drill) say so
+ * plainly.
  *
  * Exit status: 0 success, 1 failure (bad manifest, I/O error), 2 usage
  * error or a command that is not implemented yet.
@@ -21,6 +22,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <limits.h>
+
+#include "agent/agent_local.h"
 #include "agent/manifest.h"
 #include "agent/render.h"
 #include "agent/settings.h"
@@ -43,6 +48,8 @@ struct ctx {
 	const char *node;	   /* --node */
 	const char *mode_flag;	   /* --mode (drill) */
 	const char *output_flag;   /* -w */
+	const char *state_flag;	   /* --state-dir */
+	const char *cetcd_flag;	   /* --cetcd */
 	bool dry_run;
 };
 
@@ -58,6 +65,7 @@ static int cmd_validate(struct ctx *c, int argc, char **argv);
 static int cmd_render(struct ctx *c, int argc, char **argv);
 static int cmd_not_yet(struct ctx *c, int argc, char **argv);
 static int cmd_version(struct ctx *c, int argc, char **argv);
+static int cmd_local(struct ctx *c, int argc, char **argv);
 static int cmd_help(struct ctx *c, int argc, char **argv);
 
 static const struct command commands[] = {
@@ -80,25 +88,72 @@ static const struct command commands[] = {
     {"apply", "apply --node NAME [-f MANIFEST]",
      "render, set the hostname, enable and start the unit, wait for health",
      NULL, cmd_not_yet},
-    {"up", "up [-f MANIFEST]",
-     "local mode: start every member as a child process", NULL, cmd_not_yet},
-    {"down", "down [-f MANIFEST]", "local mode: stop every member", NULL,
-     cmd_not_yet},
-    {"restart", "restart NAME [-f MANIFEST]", "local mode: restart one member",
-     NULL, cmd_not_yet},
-    {"kill", "kill NAME [-f MANIFEST]", "local mode: SIGKILL one member", NULL,
-     cmd_not_yet},
+    {"up", "up [-f MANIFEST] [--state-dir DIR] [--cetcd PATH]",
+     "local mode: start every member as a child process",
+     "Renders each member's env file under the state dir, starts the "
+     "members\n(they keep running after up returns) and waits until the "
+     "cluster has\na leader (agent.conf: timeouts.start).\n" "  --state-dir DIR  env files, data, logs and pid files (agent.conf: "
+     "paths.state_dir)\n"
+     "  --cetcd PATH     the member binary (default: agent.conf's "
+     "paths.cetcd,\n"
+     "                   else the cetcd next to this cetcd-agent)\n"
+     "Without -f and without the default manifest, the built-in cluster:\n"
+     "etcd-node01..03 on 127.0.0.11-13.\n",
+     cmd_local},
+    {"down", "down [-f MANIFEST] [--state-dir DIR]",
+     "local mode: stop every member",
+     "SIGTERM, then SIGKILL after agent.conf's timeouts.stop.\n" "  --state-dir DIR  env files, data, logs and pid files (agent.conf: "
+     "paths.state_dir)\n"
+     "  --cetcd PATH     the member binary (default: agent.conf's "
+     "paths.cetcd,\n"
+     "                   else the cetcd next to this cetcd-agent)\n"
+     "Without -f and without the default manifest, the built-in cluster:\n"
+     "etcd-node01..03 on 127.0.0.11-13.\n",
+     cmd_local},
+    {"restart", "restart NAME [-f MANIFEST] [--state-dir DIR]",
+     "local mode: restart one member", "  --state-dir DIR  env files, data, logs and pid files (agent.conf: "
+     "paths.state_dir)\n"
+     "  --cetcd PATH     the member binary (default: agent.conf's "
+     "paths.cetcd,\n"
+     "                   else the cetcd next to this cetcd-agent)\n"
+     "Without -f and without the default manifest, the built-in cluster:\n"
+     "etcd-node01..03 on 127.0.0.11-13.\n", cmd_local},
+    {"kill", "kill NAME [-f MANIFEST] [--state-dir DIR]",
+     "local mode: SIGKILL one member", "  --state-dir DIR  env files, data, logs and pid files (agent.conf: "
+     "paths.state_dir)\n"
+     "  --cetcd PATH     the member binary (default: agent.conf's "
+     "paths.cetcd,\n"
+     "                   else the cetcd next to this cetcd-agent)\n"
+     "Without -f and without the default manifest, the built-in cluster:\n"
+     "etcd-node01..03 on 127.0.0.11-13.\n", cmd_local},
     {"status", "status [-f MANIFEST] [-w table|json]",
-     "endpoint status of every member, as etcdctl prints it", NULL,
-     cmd_not_yet},
+     "endpoint status of every member, as etcdctl prints it", "  -w, --write-out table|json  output format (agent.conf: output)\n"
+     "Every manifest member is probed; one that cannot be reached is "
+     "reported\non stderr as etcdctl does, and the exit status is 1.\n",
+     cmd_local},
     {"health", "health [-f MANIFEST] [-w table|json]",
-     "endpoint health of every member, as etcdctl prints it", NULL,
-     cmd_not_yet},
+     "endpoint health of every member, as etcdctl prints it", "  -w, --write-out table|json  output format (agent.conf: output)\n"
+     "Every manifest member is probed; one that cannot be reached is "
+     "reported\non stderr as etcdctl does, and the exit status is 1.\n",
+     cmd_local},
     {"members", "members [-f MANIFEST] [-w table|json]",
-     "member list, as etcdctl prints it", NULL, cmd_not_yet},
-    {"drill", "drill failover [--mode kill|stop|pause] [-f MANIFEST]",
-     "scenario.md B's failover drill, with numbers and a verdict", NULL,
-     cmd_not_yet},
+     "member list, as etcdctl prints it", "  -w, --write-out table|json  output format (agent.conf: output)\n"
+     "Every manifest member is probed; one that cannot be reached is "
+     "reported\non stderr as etcdctl does, and the exit status is 1.\n", cmd_local},
+    {"drill",
+     "drill failover [--mode kill|stop|pause] [-f MANIFEST] [--state-dir DIR]",
+     "scenario.md B's failover drill, with numbers and a verdict",
+     "Local mode: a writer puts unique keys through the other members while "
+     "the\nleader is taken down (kill: SIGKILL; stop: SIGTERM; pause: SIGSTOP "
+     "for the\ndrill's pause), then restarted.  Reports the time to a new "
+     "leader, the\nwrite unavailability window, whether the old leader "
+     "rejoined as a\nfollower and the leader stayed put, and whether every "
+     "acknowledged write\nis on every member.  Exits 1 on FAIL.\n"
+     "  --mode MODE      kill, stop or pause (manifest drill.mode, else "
+     "agent.conf)\n"
+     "  -w, --write-out table|json  the report's format\n" "  --state-dir DIR  where up keeps the members (agent.conf: "
+     "paths.state_dir)\n",
+     cmd_local},
     {"version", "version", "print cetcd-agent's version", NULL, cmd_version},
     {"help", "help [COMMAND]", "this text, or a command's", NULL, cmd_help},
 };
@@ -152,8 +207,7 @@ static void command_usage(const struct command *cmd, FILE *out)
 		toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
 	if (cmd->run == cmd_not_yet) {
 		fprintf(out,
-			"\nNot implemented yet: it needs the member daemon "
-			"(issue 6).\n");
+			"\nNot implemented yet.\n");
 	}
 	if (cmd->options) {
 		fprintf(out, "\n%s", cmd->options);
@@ -172,6 +226,8 @@ enum {
 	OPT_DRY_RUN,
 	OPT_MODE,
 	OPT_VERSION,
+	OPT_STATE_DIR,
+	OPT_CETCD,
 };
 
 static const struct option long_opts[] = {
@@ -184,6 +240,8 @@ static const struct option long_opts[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"mode", required_argument, NULL, OPT_MODE},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"cetcd", required_argument, NULL, OPT_CETCD},
     {NULL, 0, NULL, 0},
 };
 
@@ -230,6 +288,12 @@ static int parse_options(struct ctx *c, const struct command *cmd, int argc,
 		case OPT_VERSION:
 			version_print(stdout, PROG);
 			return 1;
+		case OPT_STATE_DIR:
+			c->state_flag = optarg;
+			break;
+		case OPT_CETCD:
+			c->cetcd_flag = optarg;
+			break;
 		case ':':
 			fprintf(stderr,
 				PROG " %s: %s needs a value; see '" PROG
@@ -328,8 +392,12 @@ static int unused_options(const struct ctx *c, const struct command *cmd)
 		bad = "--root";
 	} else if (c->dry_run && cmd->run != cmd_render) {
 		bad = "--dry-run";
-	} else if (c->mode_flag) {
+	} else if (c->mode_flag && strcmp(cmd->name, "drill") != 0) {
 		bad = "--mode";
+	} else if (c->state_flag && cmd->run != cmd_local) {
+		bad = "--state-dir";
+	} else if (c->cetcd_flag && cmd->run != cmd_local) {
+		bad = "--cetcd";
 	}
 	if (bad) {
 		fprintf(stderr,
@@ -494,13 +562,188 @@ static int cmd_render(struct ctx *c, int argc, char **argv)
 	return r < 0 ? EXIT_FAIL : 0;
 }
 
+/* Is path an executable file? */
+static bool executable(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+/*
+ * The member binary: --cetcd, else agent.conf's paths.cetcd when it was
+ * changed from the built-in default, else the cetcd of the build tree this
+ * cetcd-agent belongs to (build/agent/../node/cetcd) or the one installed
+ * next to it, else the default.  Returned in buf (size PATH_MAX).
+ */
+static const char *find_cetcd(const struct ctx *c, char *buf, size_t size)
+{
+	static const char default_cetcd[] = "/usr/local/bin/cetcd";
+	char self[PATH_MAX - 32];
+	ssize_t n;
+	char *slash;
+
+	if (c->cetcd_flag) {
+		return c->cetcd_flag;
+	}
+	if (strcmp(c->set.cetcd, default_cetcd) != 0) {
+		return c->set.cetcd;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, size, "%s/../node/cetcd", self);
+			if (executable(buf)) {
+				return buf;
+			}
+			snprintf(buf, size, "%s/cetcd", self);
+			if (executable(buf)) {
+				return buf;
+			}
+		}
+	}
+	return c->set.cetcd;
+}
+
+/*
+ * The manifest of local mode and the cluster views: -f, else agent.conf's
+ * when that file exists, else the built-in three-member cluster.
+ */
+static int load_local_manifest(struct ctx *c, struct manifest **out)
+{
+	struct manifest_diags d;
+	int r;
+
+	if (c->manifest_flag || access(c->set.manifest, F_OK) == 0) {
+		return load_manifest(c, out);
+	}
+	fprintf(stderr,
+		PROG ": no manifest at %s; using the built-in cluster "
+		     "(etcd-node01..03 on 127.0.0.11-13)\n",
+		c->set.manifest);
+	manifest_diags_init(&d);
+	r = manifest_load_buf("(built-in)",
+			      (const uint8_t *)agent_builtin_manifest,
+			      strlen(agent_builtin_manifest), out, &d);
+	manifest_diags_print(&d, stderr);
+	manifest_diags_done(&d);
+	return r < 0 ? EXIT_FAIL : 0;
+}
+
+/*
+ * The drill's settings: the manifest's drill: keys where given, else
+ * agent.conf's; --mode over both.  0 or EXIT_USAGE.
+ */
+static int drill_settings(const struct ctx *c, const struct manifest *m,
+			  struct manifest_drill *d)
+{
+	const struct manifest_drill *md = &m->drill;
+	const struct manifest_drill *sd = &c->set.drill;
+
+#define PICK(bit, field) \
+	(d->field = (md->set & (1u << (bit))) ? md->field : sd->field)
+	PICK(MD_MODE, mode);
+	PICK(MD_PAUSE, pause_ms);
+	PICK(MD_WRITE_INTERVAL, write_interval_ms);
+	PICK(MD_LEADER_TIMEOUT, leader_timeout_ms);
+	PICK(MD_STABLE_TIME, stable_time_ms);
+	PICK(MD_CLOCK_SKEW_MAX, clock_skew_max_ms);
+#undef PICK
+	d->key_prefix = md->key_prefix ? md->key_prefix : sd->key_prefix;
+	d->ssh_user = NULL;
+	d->set = md->set | sd->set;
+	if (c->mode_flag && manifest_drill_mode_parse(c->mode_flag,
+						      &d->mode) < 0) {
+		fprintf(stderr,
+			PROG " drill: --mode %s is unknown; give kill, stop "
+			     "or pause\n",
+			c->mode_flag);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* up, down, restart, kill, drill, status, health, members. */
+static int cmd_local(struct ctx *c, int argc, char **argv)
+{
+	const struct command *cmd = find_command(argv[0]);
+	bool takes_name = strcmp(cmd->name, "restart") == 0 ||
+			  strcmp(cmd->name, "kill") == 0 ||
+			  strcmp(cmd->name, "drill") == 0;
+	struct manifest_drill drill;
+	struct agent_run run;
+	struct manifest *m = NULL;
+	char cetcd[PATH_MAX];
+	const char *name = NULL;
+	int r;
+
+	if (takes_name) {
+		if (optind + 1 != argc) {
+			fprintf(stderr,
+				PROG " %s: give exactly one member NAME; see "
+				     "'" PROG " %s --help'\n",
+				cmd->name, cmd->name);
+			return EXIT_USAGE;
+		}
+		name = argv[optind];
+		r = 0;
+		if (strcmp(cmd->name, "drill") == 0 &&
+		    strcmp(name, "failover") != 0) {
+			fprintf(stderr,
+				PROG " drill: unknown drill '%s'; the one "
+				     "drill is 'failover'\n",
+				name);
+			return EXIT_USAGE;
+		}
+	} else {
+		r = no_positional(cmd, argc, argv);
+	}
+	r = r ?: unused_options(c, cmd);
+	r = r ?: load_settings(c, cmd);
+	r = r ?: load_local_manifest(c, &m);
+	if (r) {
+		return r;
+	}
+	memset(&run, 0, sizeof(run));
+	run.m = m;
+	run.state_dir = c->state_flag ? c->state_flag : c->set.state_dir;
+	run.cetcd = find_cetcd(c, cetcd, sizeof(cetcd));
+	run.connect_ms = c->set.connect_ms;
+	run.request_ms = c->set.request_ms;
+	run.start_ms = c->set.start_ms;
+	run.stop_ms = c->set.stop_ms;
+	run.output = c->set.output;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (strcmp(cmd->name, "up") == 0) {
+		r = agent_local_up(&run);
+	} else if (strcmp(cmd->name, "down") == 0) {
+		r = agent_local_down(&run);
+	} else if (strcmp(cmd->name, "restart") == 0) {
+		r = agent_local_restart(&run, name);
+	} else if (strcmp(cmd->name, "kill") == 0) {
+		r = agent_local_kill(&run, name);
+	} else if (strcmp(cmd->name, "status") == 0) {
+		r = agent_cluster_status(&run);
+	} else if (strcmp(cmd->name, "drill") == 0) {
+		r = drill_settings(c, m, &drill);
+		r = r ?: agent_drill_failover(&run, &drill);
+	} else if (strcmp(cmd->name, "health") == 0) {
+		r = agent_cluster_health(&run);
+	} else {
+		r = agent_cluster_members(&run);
+	}
+	curl_global_cleanup();
+	manifest_free(m);
+	return r;
+}
+
 static int cmd_not_yet(struct ctx *c, int argc, char **argv)
 {
 	(void)c;
 	(void)argc;
 	fprintf(stderr,
-		PROG " %s: not implemented yet (needs the member daemon, "
-		     "issue 6)\n",
+		PROG " %s: not implemented yet\n",
 		argv[0]);
 	return EXIT_USAGE;
 }

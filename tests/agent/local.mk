@@ -1,7 +1,8 @@
 # tests/agent: the agent's manifest, settings and render (Check), and the
 # command line against the built cetcd-agent (shell).
 check_PROGRAMS += tests/agent/check_agent
-TESTS += tests/agent/check_agent tests/agent/test_cli.sh
+TESTS += tests/agent/check_agent tests/agent/test_cli.sh \
+	tests/agent/test_local.sh
 tests_agent_check_agent_SOURCES = \
 	tests/agent/test_manifest.c \
 	tests/agent/test_render.c \
@@ -10,7 +11,7 @@ tests_agent_check_agent_CFLAGS = $(TEST_CFLAGS) $(YAML_CFLAGS) \
 	$(LIBCONFIG_CFLAGS)
 tests_agent_check_agent_LDADD = $(TEST_LIBS) $(LIBAGENT) $(LIBBASE) \
 	$(YAML_LIBS) $(LIBCONFIG_LIBS) -lm
-dist_check_SCRIPTS += tests/agent/test_cli.sh
+dist_check_SCRIPTS += tests/agent/test_cli.sh tests/agent/test_local.sh
 EXTRA_DIST += \
 	tests/agent/corpus/bad-alias.yaml \
 	tests/agent/corpus/bad-deep.yaml \
