@@ -714,32 +714,9 @@ static void conn_free(struct grpc_conn *c)
 	mem_free(c);
 }
 
-/* nghttp2's allocations go through mem_alloc so tests can fail them. */
-static void *h2_malloc(size_t size, void *ud)
-{
-	(void)ud;
-	return mem_alloc(size);
-}
-static void h2_free(void *p, void *ud)
-{
-	(void)ud;
-	mem_free(p);
-}
-static void *h2_calloc(size_t n, size_t size, void *ud)
-{
-	(void)ud;
-	return mem_calloc(n, size);
-}
-static void *h2_realloc(void *p, size_t size, void *ud)
-{
-	(void)ud;
-	return mem_realloc(p, size);
-}
-
 int grpc_server_adopt(struct grpc_server *srv, int fd, const uint8_t *prefix,
 		      size_t n)
 {
-	static nghttp2_mem mem = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};
 	nghttp2_session_callbacks *cbs;
 	nghttp2_option *opt = NULL;
 	nghttp2_settings_entry settings[2];
@@ -797,7 +774,7 @@ int grpc_server_adopt(struct grpc_server *srv, int fd, const uint8_t *prefix,
 	r = nghttp2_option_new(&opt);
 	if (r == 0) {
 		nghttp2_option_set_no_http_messaging(opt, 1);
-		r = nghttp2_session_server_new3(&c->h2, cbs, c, opt, &mem);
+		r = nghttp2_session_server_new3(&c->h2, cbs, c, opt, &grpc_h2_mem);
 		nghttp2_option_del(opt);
 	}
 	nghttp2_session_callbacks_del(cbs);

@@ -405,30 +405,8 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	flush_cb(-1, 0, arg);
 }
 
-static void *h2_malloc(size_t size, void *ud)
-{
-	(void)ud;
-	return mem_alloc(size);
-}
-static void h2_free(void *p, void *ud)
-{
-	(void)ud;
-	mem_free(p);
-}
-static void *h2_calloc(size_t n, size_t size, void *ud)
-{
-	(void)ud;
-	return mem_calloc(n, size);
-}
-static void *h2_realloc(void *p, size_t size, void *ud)
-{
-	(void)ud;
-	return mem_realloc(p, size);
-}
-
 static int session_start(struct grpc_client *c)
 {
-	static nghttp2_mem mem = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};
 	nghttp2_session_callbacks *cbs;
 	nghttp2_settings_entry set[] = {
 		{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
@@ -443,7 +421,7 @@ static int session_start(struct grpc_client *c)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
-	r = nghttp2_session_client_new3(&c->h2, cbs, c, NULL, &mem);
+	r = nghttp2_session_client_new3(&c->h2, cbs, c, NULL, &grpc_h2_mem);
 	nghttp2_session_callbacks_del(cbs);
 	if (r != 0) {
 		return -ENOMEM;

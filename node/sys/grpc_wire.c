@@ -143,3 +143,27 @@ void grpc_percent_decode(char *s)
 	}
 	*w = '\0';
 }
+
+/* nghttp2's allocations go through mem_alloc so tests can fail them. */
+static void *h2_malloc(size_t size, void *ud)
+{
+	(void)ud;
+	return mem_alloc(size);
+}
+static void h2_free(void *p, void *ud)
+{
+	(void)ud;
+	mem_free(p);
+}
+static void *h2_calloc(size_t n, size_t size, void *ud)
+{
+	(void)ud;
+	return mem_calloc(n, size);
+}
+static void *h2_realloc(void *p, size_t size, void *ud)
+{
+	(void)ud;
+	return mem_realloc(p, size);
+}
+
+nghttp2_mem grpc_h2_mem = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};

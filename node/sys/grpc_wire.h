@@ -14,6 +14,8 @@
 
 #include "base/buf.h"
 
+#include <nghttp2/nghttp2.h>
+
 struct grpc_queue {
 	struct buf b;
 	size_t off;
@@ -44,6 +46,9 @@ void grpc_queue_done(struct grpc_queue *q);
 typedef int (*grpc_deframe_fn)(const uint8_t *msg, size_t len, void *arg);
 int grpc_deframe(struct buf *in, size_t max, grpc_deframe_fn fn, void *arg,
 		 size_t *too_big);
+
+/* nghttp2's allocator for both sides: mem_alloc & co, so tests can fail it. */
+extern nghttp2_mem grpc_h2_mem;
 
 /* grpc-message encoding: percent-encode outside printable ASCII and '%'. */
 char *grpc_percent_encode(const char *s);
