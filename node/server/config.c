@@ -1881,6 +1881,29 @@ const struct config_member *config_self(const struct config *c)
 	return NULL;
 }
 
+/* The names of every flag of one use, wrapped at 78 columns. */
+static int help_flag_list(struct buf *out, enum opt_use use)
+{
+	int r = 0;
+
+	for (int i = 0, col = 1; i < O_COUNT_ && r >= 0; i++) {
+		size_t len = strlen(opts[i].name) + 3;
+
+		if (opts[i].use != use) {
+			continue;
+		}
+		if (col + len > 78) {
+			r = buf_append_str(out, "\n ");
+			col = 1;
+		}
+		if (r >= 0) {
+			r = buf_printf(out, " --%s", opts[i].name);
+			col += (int)len;
+		}
+	}
+	return r;
+}
+
 int config_help(struct buf *out)
 {
 	const char *group = NULL;
@@ -1910,39 +1933,15 @@ int config_help(struct buf *out)
 		r = buf_append_str(out, "\nAccepted but ignored with a warning "
 					"(not implemented yet):\n ");
 	}
-	for (int i = 0, col = 1; i < O_COUNT_ && r >= 0; i++) {
-		size_t len = strlen(opts[i].name) + 3;
-
-		if (opts[i].use != U_IGNORED) {
-			continue;
-		}
-		if (col + len > 78) {
-			r = buf_append_str(out, "\n ");
-			col = 1;
-		}
-		if (r >= 0) {
-			r = buf_printf(out, " --%s", opts[i].name);
-			col += (int)len;
-		}
+	if (r >= 0) {
+		r = help_flag_list(out, U_IGNORED);
 	}
 	if (r >= 0) {
 		r = buf_append_str(out, "\n\nRefused unless left at their "
 					"default (not supported yet):\n ");
 	}
-	for (int i = 0, col = 1; i < O_COUNT_ && r >= 0; i++) {
-		size_t len = strlen(opts[i].name) + 3;
-
-		if (opts[i].use != U_REFUSED) {
-			continue;
-		}
-		if (col + len > 78) {
-			r = buf_append_str(out, "\n ");
-			col = 1;
-		}
-		if (r >= 0) {
-			r = buf_printf(out, " --%s", opts[i].name);
-			col += (int)len;
-		}
+	if (r >= 0) {
+		r = help_flag_list(out, U_REFUSED);
 	}
 	if (r >= 0) {
 		r = buf_append_str(out, "\n");
