@@ -29,6 +29,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/timeutil.h"
 #include "base/version.h"
 #include "server/config.h"
 #include "server/ids.h"
@@ -38,9 +39,8 @@
 
 extern char **environ;
 
-/* How often the status (and readiness) is looked at. */
+/* How often the status is looked at (readiness comes from the member). */
 #define STATUS_PERIOD_MS 1000
-#define READY_POLL_MS 5
 
 struct daemon {
 	struct sys_loop *loop;
@@ -51,6 +51,7 @@ struct daemon {
 	struct sys_timer *watchdog_timer;
 	bool ready;
 	bool stopping;
+	uint64_t removed_ms; /* when the member saw its removal, or 0 */
 	int exit_code;
 	char last_status[256];
 };
@@ -92,13 +93,34 @@ static const char *role(const struct member_info *mi)
 	return mi->leader != 0 ? "follower" : "no leader";
 }
 
-static void status_cb(struct sys_timer *t, void *arg)
+/*
+ * etcd compat (stopWithDelay): a removed member stops a second after it
+ * applied its removal, so that the entry reaches the others first, and
+ * exits with status 0.  True once the stop began.
+ */
+#define REMOVED_STOP_DELAY_MS 1000
+
+static bool check_removed(struct daemon *d)
 {
-	struct daemon *d = arg;
+	uint64_t now = timeutil_mono_ms();
+
+	if (d->removed_ms == 0) {
+		d->removed_ms = now;
+	}
+	if (d->stopping || now - d->removed_ms < REMOVED_STOP_DELAY_MS) {
+		return d->stopping;
+	}
+	log_warn("the member has been permanently removed from the cluster; "
+		 "the data dir used by this member must be removed");
+	begin_stop(d);
+	return true;
+}
+
+static void update_status(struct daemon *d)
+{
 	struct member_info mi;
 	char lead[IDS_HEX_LEN], st[256];
 
-	(void)t;
 	member_info(d->m, &mi);
 	if (mi.error != 0) {
 		log_error("the member stopped: %s", err_str(mi.error));
@@ -106,12 +128,14 @@ static void status_cb(struct sys_timer *t, void *arg)
 		begin_stop(d);
 		return;
 	}
+	if (mi.removed && check_removed(d)) {
+		return;
+	}
 	if (!d->ready && mi.leader != 0) {
 		d->ready = true;
 		log_notice("ready to serve client requests (leader %s)",
 			   ids_format(mi.leader, lead));
 		(void)sys_notify("READY=1");
-		(void)sys_timer_start(t, STATUS_PERIOD_MS, STATUS_PERIOD_MS);
 	}
 	snprintf(
 	    st, sizeof(st),
@@ -122,6 +146,19 @@ static void status_cb(struct sys_timer *t, void *arg)
 		(void)sys_notify(st);
 		memcpy(d->last_status, st, sizeof(st));
 	}
+}
+
+static void status_cb(struct sys_timer *t, void *arg)
+{
+	(void)t;
+	update_status(arg);
+}
+
+/* The member tells when its leader changes: READY=1 and STATUS= at once. */
+static void on_leader(void *arg, uint64_t leader)
+{
+	(void)leader;
+	update_status(arg);
 }
 
 static void watchdog_cb(struct sys_timer *t, void *arg)
@@ -162,8 +199,11 @@ static int run(const struct config *c)
 		r = sys_timer_new(d.loop, status_cb, &d, &d.status_timer);
 	}
 	if (r >= 0) {
-		r = sys_timer_start(d.status_timer, READY_POLL_MS,
-				    READY_POLL_MS);
+		r = sys_timer_start(d.status_timer, STATUS_PERIOD_MS,
+				    STATUS_PERIOD_MS);
+	}
+	if (r >= 0) {
+		member_on_leader(d.m, on_leader, &d);
 	}
 	wd = sys_watchdog_usec();
 	if (r >= 0 && wd > 0) {
@@ -174,6 +214,7 @@ static int run(const struct config *c)
 		}
 	}
 	if (r >= 0) {
+		update_status(&d); /* the first STATUS=, before any leader */
 		r = sys_loop_run(d.loop);
 		if (r < 0) {
 			log_error("event loop failed: %s", err_str(r));

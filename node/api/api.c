@@ -536,14 +536,10 @@ static int metrics_setup(struct api *a)
 	struct metrics *mx = a->metrics;
 	struct metrics_gauge *g_id, *g_ver, *q;
 	struct member_info info;
-	double dur[14];
-	double rtt[16];
 	char lab[96];
 	bool ok = true;
 
 	member_info(a->m, &info);
-	metrics_exp_buckets(0.001, 2, 14, dur);
-	metrics_exp_buckets(0.0001, 2, 16, rtt);
 	ok &= !!metrics_gauge_func(
 	    mx, "etcd_server_has_leader",
 	    "Whether or not a leader exists. 1 is existence, 0 is not.", NULL,
@@ -572,12 +568,9 @@ static int metrics_setup(struct api *a)
 	    mx, "etcd_server_proposals_applied_total",
 	    "The total number of consensus proposals applied.", NULL, m_applied,
 	    a->m);
-	ok &= !!metrics_gauge(
-	    mx, "etcd_server_proposals_pending",
-	    "The current number of pending proposals to commit.", NULL);
-	ok &= !!metrics_counter(mx, "etcd_server_proposals_failed_total",
-				"The total number of failed proposals seen.",
-				NULL);
+	/* pending, failed, the disk latencies, the db size and the peers'
+	 * series are the member's to feed. */
+	ok &= member_attach_metrics(a->m, mx) >= 0;
 	a->health_ok = metrics_counter(
 	    mx, "etcd_server_health_success",
 	    "The total number of successful health checks", NULL);
@@ -585,7 +578,8 @@ static int metrics_setup(struct api *a)
 	    metrics_counter(mx, "etcd_server_health_failures",
 			    "The total number of failed health checks", NULL);
 	ok &= a->health_ok && a->health_failed;
-	snprintf(lab, sizeof(lab), "server_id=\"%016" PRIx64 "\"", info.id);
+	/* etcd compat: types.ID prints hex without leading zeros. */
+	snprintf(lab, sizeof(lab), "server_id=\"%" PRIx64 "\"", info.id);
 	g_id = metrics_gauge(mx, "etcd_server_id",
 			     "Server or member ID in hexadecimal format. 1 for "
 			     "'server_id' label with current ID.",
@@ -596,42 +590,9 @@ static int metrics_setup(struct api *a)
 			      "'server_version' label with current version.",
 			      lab);
 	ok &= g_id && g_ver;
-	ok &= !!metrics_histogram(
-	    mx, "etcd_disk_wal_fsync_duration_seconds",
-	    "The latency distributions of fsync called by WAL.", NULL, dur, 14);
-	ok &= !!metrics_histogram(
-	    mx, "etcd_disk_backend_commit_duration_seconds",
-	    "The latency distributions of commit called by backend.", NULL, dur,
-	    14);
-	ok &= !!metrics_gauge(mx, "etcd_mvcc_db_total_size_in_bytes",
-			      "Total size of the underlying database "
-			      "physically allocated in bytes.",
-			      NULL);
-	ok &= !!metrics_gauge(
-	    mx, "etcd_mvcc_db_total_size_in_use_in_bytes",
-	    "Total size of the underlying database logically in use in bytes.",
-	    NULL);
 	ok &= !!metrics_gauge_func(mx, "etcd_debugging_mvcc_current_revision",
 				   "The current revision of store.", NULL,
 				   m_revision, a->m);
-	for (size_t i = 0; i < a->cfg->n_members && ok; i++) {
-		uint64_t id = a->cfg->members[i].id;
-
-		if (id == a->cfg->member_id) {
-			continue;
-		}
-		snprintf(lab, sizeof(lab), "To=\"%016" PRIx64 "\"", id);
-		ok &= !!metrics_histogram(
-		    mx, "etcd_network_peer_round_trip_time_seconds",
-		    "Round-Trip-Time histogram between peers", lab, rtt, 16);
-		ok &= !!metrics_counter(
-		    mx, "etcd_network_peer_sent_bytes_total",
-		    "The total number of bytes sent to peers.", lab);
-		snprintf(lab, sizeof(lab), "From=\"%016" PRIx64 "\"", id);
-		ok &= !!metrics_counter(
-		    mx, "etcd_network_peer_received_bytes_total",
-		    "The total number of bytes received from peers.", lab);
-	}
 	ok &= !!metrics_gauge_func(mx, "process_resident_memory_bytes",
 				   "Resident memory size in bytes.", NULL,
 				   m_rss, NULL);
@@ -849,6 +810,7 @@ void api_free(struct api *a)
 		mem_free(c);
 	}
 	services_done(a);
+	member_attach_metrics(a->m, NULL);
 	metrics_free(a->metrics);
 	mem_free(a->ports);
 	mem_free(a);

@@ -191,6 +191,10 @@ static void out_close(struct grpc_client_call *call, enum grpc_status st,
 		return;
 	}
 	p->call = NULL;
+	if (st == GRPC_STATUS_PERMISSION_DENIED && msg != NULL &&
+	    strcmp(msg, PEER_REMOVED_MSG) == 0 && p->t->cfg.on_removed != NULL) {
+		p->t->cfg.on_removed(p->t->cfg.arg, p->id);
+	}
 	if (st == GRPC_STATUS_FAILED_PRECONDITION &&
 	    (p->last_refusal == NULL || strcmp(p->last_refusal, msg ? msg : "") != 0)) {
 		/* Each distinct refusal once: a misconfigured peer would flood the log. */
@@ -403,6 +407,12 @@ static void in_message(struct grpc_call *call, const uint8_t *msg, size_t len, v
 	}
 	if (!hex_header(call, "cetcd-from", &from)) {
 		return; /* checked on the first message; cannot change since */
+	}
+	/* At every message: a stream may predate the peer's removal. */
+	if (t->cfg.is_removed != NULL && t->cfg.is_removed(t->cfg.arg, from)) {
+		grpc_call_finish(call, GRPC_STATUS_PERMISSION_DENIED,
+				 PEER_REMOVED_MSG);
+		return;
 	}
 	p = peer_find(t, from);
 	if (p != NULL) {

@@ -56,7 +56,19 @@ struct peer_transport_config {
 	 * cluster's from the leader that contacts it).  May be NULL.
 	 */
 	void (*on_identity)(void *arg, raft_id local_id, uint64_t cluster_id);
+	/*
+	 * etcd compat (rafthttp's errMemberRemoved): is_removed(arg, from)
+	 * true refuses the peer's stream, at its next message, with
+	 * PERMISSION_DENIED and PEER_REMOVED_MSG; a member whose stream is
+	 * refused so is told by on_removed(arg, by) (from the loop).  Either
+	 * may be NULL.
+	 */
+	bool (*is_removed)(void *arg, raft_id from);
+	void (*on_removed)(void *arg, raft_id by);
 };
+
+#define PEER_REMOVED_MSG \
+	"the member has been permanently removed from the cluster"
 
 struct peer_stats {
 	uint64_t sent_msgs, sent_bytes, dropped_msgs;

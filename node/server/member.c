@@ -40,6 +40,7 @@
 #include <event2/event.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -59,6 +60,7 @@
 #include "server/apply.h"
 #include "server/ids.h"
 #include "server/raftmsg.h"
+#include "server/srvmetrics.h"
 #include "sys/loop.h"
 #include "wal/walstore.h"
 
@@ -175,6 +177,14 @@ struct member {
 	void (*on_revision)(void *arg, int64_t rev);
 	void *on_revision_arg;
 	mvcc_rev notified_rev;
+
+	struct srvmetrics *smx; /* NULL: no registry attached */
+	void (*on_leader)(void *arg, uint64_t leader);
+	void *on_leader_arg;
+	raft_id notified_leader;
+	bool removed; /* this member's removal applied, or a peer said so */
+	raft_id *removed_ids; /* members removed from the cluster */
+	size_t n_removed_ids;
 };
 
 /* ---- ids (etcd's idutil layout: member id's low 16 bits, then time) ---- */
@@ -213,6 +223,28 @@ static void fill_header(struct member *m, ProtobufCMessage *resp)
 	h->raft_term = m->hs.term;
 }
 
+/*
+ * etcd compat (v3_server.go): pending counts proposals waiting for their
+ * entry; failed counts those refused by Raft or ended by a timeout, a
+ * leader change or a stop before they applied, not the ones whose entry
+ * applied with an error, nor those refused before proposing.
+ */
+static void count_proposal_done(struct member *m, struct member_req *rq,
+				int err)
+{
+	if (!rq->proposal || rq->err != 0) {
+		return;
+	}
+	if (rq->state == REQ_PROPOSED) {
+		srvmetrics_pending(m->smx, -1);
+	}
+	if (err == -ERR_TIMEOUT || err == -ERR_STOPPED ||
+	    err == -ERR_NO_LEADER || err == -ERR_LEADER_CHANGED ||
+	    (rq->state == REQ_INCOMING && err < 0)) {
+		srvmetrics_failed(m->smx);
+	}
+}
+
 /* Answer and free rq (invariant 3). resp is borrowed. */
 static void req_complete(struct member_req *rq, int err, ProtobufCMessage *resp)
 {
@@ -221,6 +253,7 @@ static void req_complete(struct member_req *rq, int err, ProtobufCMessage *resp)
 	list_remove(&rq->all);
 	list_remove(&rq->q);
 	m->n_pending--;
+	count_proposal_done(m, rq, err);
 	if (rq->done != NULL) {
 		if (resp != NULL) {
 			fill_header(m, resp);
@@ -1004,6 +1037,7 @@ static void take_incoming(struct member *m)
 			}
 			list_remove(&rq->q);
 			rq->state = REQ_PROPOSED;
+			srvmetrics_pending(m->smx, 1);
 			list_push_back(bucket(m, rq->id), &rq->q);
 			/* The packed request lives on in the log. */
 			mem_free(rq->data);
@@ -1174,6 +1208,9 @@ static void send_messages(struct member *m, const struct raft_ready *rd)
 		}
 		if (peer_transport_send(m->tr, msg->to, data, len) < 0) {
 			note_unreachable(m, msg->to);
+		} else {
+			srvmetrics_sent(m->smx, msg->to, (int)msg->type, len,
+					timeutil_mono_ns());
 		}
 		mem_free(data);
 	}
@@ -1351,6 +1388,93 @@ static void answer_conf_waiter(struct member *m,
 	}
 }
 
+/*
+ * ---- removed members ----
+ * etcd compat (membership's removed set, kept in the backend): peers
+ * refuse the streams of a removed member (transport.h, is_removed), which
+ * is how a member removed while it was cut off, or before it applied its
+ * own removal, learns it and stops.  One aux record per removed ID, in
+ * the conf entry's own transaction.
+ */
+#define REMOVED_PREFIX "removed/"
+
+static bool is_removed_id(const struct member *m, raft_id id)
+{
+	for (size_t i = 0; i < m->n_removed_ids; i++) {
+		if (m->removed_ids[i] == id) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void remember_removed_id(struct member *m, raft_id id)
+{
+	raft_id *v;
+
+	if (is_removed_id(m, id)) {
+		return;
+	}
+	v = mem_realloc(m->removed_ids,
+			(m->n_removed_ids + 1) * sizeof(*m->removed_ids));
+	if (v == NULL) {
+		return; /* the peer is only not refused: Raft ignores it */
+	}
+	m->removed_ids = v;
+	m->removed_ids[m->n_removed_ids++] = id;
+}
+
+static void note_removed_id(struct member *m, raft_id id)
+{
+	char key[sizeof(REMOVED_PREFIX) + IDS_HEX_LEN];
+
+	remember_removed_id(m, id);
+	snprintf(key, sizeof(key), REMOVED_PREFIX "%016" PRIx64, id);
+	(void)mvcc_aux_put(m->store, key, strlen(key), "", 0);
+}
+
+static int removed_found(void *arg, const void *key, size_t key_len,
+			 const void *val, size_t val_len)
+{
+	char hex[IDS_HEX_LEN];
+	size_t n = key_len - (sizeof(REMOVED_PREFIX) - 1);
+
+	(void)val;
+	(void)val_len;
+	if (n == 0 || n >= sizeof(hex)) {
+		return 0;
+	}
+	memcpy(hex, (const char *)key + sizeof(REMOVED_PREFIX) - 1, n);
+	hex[n] = '\0';
+	remember_removed_id(arg, strtoull(hex, NULL, 16));
+	return 0;
+}
+
+static int restore_removed(struct member *m)
+{
+	int r = mvcc_aux_scan(m->store, REMOVED_PREFIX, strlen(REMOVED_PREFIX),
+			      removed_found, m);
+
+	return r < 0 ? r : 0;
+}
+
+static bool peer_is_removed(void *arg, raft_id from)
+{
+	return is_removed_id(arg, from);
+}
+
+static void on_removed_by_peer(void *arg, raft_id by)
+{
+	struct member *m = arg;
+
+	if (!m->removed) {
+		log_notice("member %016" PRIx64 ": peer %016" PRIx64
+			   " says this member was removed from the cluster",
+			   m->id, by);
+	}
+	m->removed = true;
+}
+
 static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 {
 	struct raft_conf_change cc;
@@ -1375,6 +1499,7 @@ static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 			log_notice("member %016" PRIx64 ": removed from the "
 				   "cluster",
 				   m->id);
+			m->removed = true;
 		}
 		switch (c->type) {
 		case RAFT_CC_ADD_NODE:
@@ -1394,6 +1519,7 @@ static int apply_conf_entry(struct member *m, const struct raft_entry *e)
 			remove_rec(m, c->node_id);
 			if (c->node_id != m->id) {
 				peer_transport_remove(m->tr, c->node_id);
+				note_removed_id(m, c->node_id);
 			}
 			break;
 		}
@@ -1459,6 +1585,60 @@ static void apply_attributes(struct member *m, const Cetcdpb__Member *a)
 }
 
 /* The NOSPACE alarm: etcd keeps it until an operator disarms it. */
+/*
+ * etcd compat: alarms live in the backend (its "alarm" bucket), so a
+ * NOSPACE alarm survives a restart even when the entry that raised it is
+ * behind the snapshot.  One aux record while it is active, written in the
+ * entry's own transaction; its value is the raising member's ID.  A write
+ * that fails leaves the store's sticky error to stop the member.
+ */
+#define ALARM_NOSPACE_KEY "alarm/nospace"
+
+static void save_alarm(struct member *m, uint64_t member_id, bool on)
+{
+	uint8_t v[8];
+
+	if (on) {
+		encode_u64(v, member_id);
+		(void)mvcc_aux_put(m->store, ALARM_NOSPACE_KEY,
+				   strlen(ALARM_NOSPACE_KEY), v, sizeof(v));
+	} else {
+		(void)mvcc_aux_del(m->store, ALARM_NOSPACE_KEY,
+				   strlen(ALARM_NOSPACE_KEY));
+	}
+}
+
+static int alarm_found(void *arg, const void *key, size_t key_len,
+		       const void *val, size_t val_len)
+{
+	(void)key;
+	(void)key_len;
+	(void)val;
+	(void)val_len;
+	*(bool *)arg = true;
+	return 1;
+}
+
+/* At start: the alarms the store kept (0, or the store's error). */
+static int restore_alarms(struct member *m)
+{
+	bool on = false;
+	int r = mvcc_aux_scan(m->store, ALARM_NOSPACE_KEY,
+			      strlen(ALARM_NOSPACE_KEY), alarm_found, &on);
+
+	if (r < 0 && !on) {
+		return r;
+	}
+	if (on) {
+		log_notice("member %016" PRIx64 ": NOSPACE alarm active "
+			   "(kept in the store)",
+			   m->id);
+		m->nospace = true;
+		mvcc_set_nospace(m->store, true);
+	}
+	return 0;
+}
+
 static void apply_alarm(struct member *m, const Etcdserverpb__AlarmRequest *a)
 {
 	bool on;
@@ -1474,6 +1654,7 @@ static void apply_alarm(struct member *m, const Etcdserverpb__AlarmRequest *a)
 	}
 	m->nospace = on;
 	mvcc_set_nospace(m->store, on);
+	save_alarm(m, a->memberid, on);
 }
 
 static int apply_normal(struct member *m, const struct raft_entry *e, bool skip)
@@ -1612,6 +1793,40 @@ static void on_soft_state(struct member *m, const struct raft_soft_state *ss)
 	m->state = ss->state;
 }
 
+/*
+ * walstore_save, timed for etcd_disk_wal_fsync_duration_seconds when it
+ * syncs (wal.h: entries, or a new term or vote); the write before the
+ * fdatasync is a memory copy into the page cache, so the time is the
+ * sync's.
+ */
+static int save_wal(struct member *m, const struct raft_ready *rd)
+{
+	bool syncs = rd->n_entries > 0 || (rd->has_hard_state &&
+					   (rd->hard_state.term != m->hs.term ||
+					    rd->hard_state.vote != m->hs.vote));
+	uint64_t t0 = timeutil_mono_ns();
+	int r =
+	    walstore_save(m->ws, rd->has_hard_state ? &rd->hard_state : NULL,
+			  rd->entries, rd->n_entries);
+
+	if (r >= 0 && syncs) {
+		srvmetrics_wal_fsync(m->smx, timeutil_mono_ns() - t0);
+	}
+	return r;
+}
+
+/* mvcc_commit, timed for etcd_disk_backend_commit_duration_seconds. */
+static int commit_store(struct member *m)
+{
+	uint64_t t0 = timeutil_mono_ns();
+	int r = mvcc_commit(m->store);
+
+	if (r >= 0) {
+		srvmetrics_backend_commit(m->smx, timeutil_mono_ns() - t0);
+	}
+	return r;
+}
+
 static void run_ready(struct member *m)
 {
 	struct raft_ready rd;
@@ -1642,9 +1857,7 @@ static void run_ready(struct member *m)
 	}
 	/* Step 2: one write and one fdatasync for the whole batch. */
 	if (rd.n_entries > 0 || rd.has_hard_state) {
-		r = walstore_save(m->ws,
-				  rd.has_hard_state ? &rd.hard_state : NULL,
-				  rd.entries, rd.n_entries);
+		r = save_wal(m, &rd);
 		if (r < 0) {
 			fail(m, r, "writing the WAL");
 			m->in_ready = false;
@@ -1681,7 +1894,7 @@ static void run_ready(struct member *m)
 	}
 	m->n_unreachable = 0;
 	if (m->ops_uncommitted >= COMMIT_MAX_OPS) {
-		r = mvcc_commit(m->store);
+		r = commit_store(m);
 		if (r < 0) {
 			fail(m, r, "committing the store");
 			return;
@@ -1969,6 +2182,14 @@ static void notify_revision(struct member *m)
 	}
 }
 
+static void notify_leader(struct member *m)
+{
+	if (m->leader != m->notified_leader && m->on_leader != NULL) {
+		m->notified_leader = m->leader;
+		m->on_leader(m->on_leader_arg, m->leader);
+	}
+}
+
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct member *m = arg;
@@ -2012,6 +2233,7 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 	serve_reads(m);
 	serve_moves(m);
 	notify_revision(m);
+	notify_leader(m);
 	if (m->stopping) {
 		check_stop(m);
 	}
@@ -2043,7 +2265,7 @@ static void house_cb(struct sys_timer *t, void *arg)
 		kick(m);
 	}
 	if (m->error == 0 && m->ops_uncommitted > 0) {
-		r = mvcc_commit(m->store);
+		r = commit_store(m);
 		if (r < 0) {
 			fail(m, r, "committing the store");
 			fail_all(m, r);
@@ -2397,6 +2619,8 @@ static void on_peer_message(void *arg, raft_id from, const uint8_t *data,
 		log_debug("member: undecodable message from %016" PRIx64, from);
 		return;
 	}
+	srvmetrics_received(m->smx, from, (int)msg.type, len,
+			    timeutil_mono_ns());
 	r = raft_step(m->raft, &msg);
 	if (r == -ERR_CORRUPT) {
 		/* The usual cause, so the operator knows where to look. */
@@ -2446,6 +2670,8 @@ static int listen_peers(struct member *m, char **errmsg)
 	tc.on_message = on_peer_message;
 	tc.on_unreachable = on_peer_unreachable;
 	tc.on_identity = on_identity;
+	tc.is_removed = peer_is_removed;
+	tc.on_removed = on_removed_by_peer;
 	tc.arg = m;
 	tc.max_msg = 0;
 	m->tr = peer_transport_new(sys_loop_base(m->loop), NULL, &tc);
@@ -2512,6 +2738,17 @@ static int start_core(struct member *m, raft_index *snap_index, char **errmsg)
 	m->snap_index = *snap_index;
 	mvcc_applied(m->store, &ai, &at);
 	m->applied = ai;
+	r = restore_alarms(m);
+	if (r >= 0) {
+		r = restore_removed(m);
+	}
+	if (r < 0) {
+		errmsgf(errmsg,
+			"cannot read the alarms and removed members from the "
+			"store in %s: %s",
+			cfg->snap_dir, err_str(r));
+		return r;
+	}
 	log_info("member %s of cluster %s: store at applied index %" PRIu64
 		 ", revision %" PRId64,
 		 ids_format(m->id, idh), ids_format(m->cluster_id, cidh), ai,
@@ -2698,6 +2935,8 @@ void member_free(struct member *m)
 	}
 	mem_free(m->members);
 	mem_free(m->unreachable);
+	srvmetrics_free(m->smx);
+	mem_free(m->removed_ids);
 	mem_free(m);
 }
 
@@ -2738,4 +2977,55 @@ void member_info(const struct member *m, struct member_info *out)
 	}
 	out->nospace = m->nospace;
 	out->error = m->error;
+	out->removed = m->removed;
+}
+
+void member_on_leader(struct member *m, void (*fn)(void *arg, uint64_t leader),
+		      void *arg)
+{
+	m->on_leader = fn;
+	m->on_leader_arg = arg;
+	m->notified_leader = RAFT_NONE;
+}
+
+/* ---- metrics (srvmetrics.h) ---- */
+
+static double db_size(void *arg, bool in_use)
+{
+	struct member *m = arg;
+	int64_t size = 0, used = 0;
+
+	if (m->store == NULL || mvcc_db_size(m->store, &size, &used) < 0) {
+		return 0;
+	}
+	return (double)(in_use ? used : size);
+}
+
+static double db_total(void *arg)
+{
+	return db_size(arg, false);
+}
+
+static double db_in_use(void *arg)
+{
+	return db_size(arg, true);
+}
+
+int member_attach_metrics(struct member *m, struct metrics *mx)
+{
+	srvmetrics_free(m->smx);
+	m->smx = NULL;
+	if (mx == NULL) {
+		return 0;
+	}
+	m->smx = srvmetrics_new(mx, db_total, db_in_use, m);
+	if (m->smx == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->n_members; i++) {
+		if (m->members[i].id != m->id) {
+			srvmetrics_peer(m->smx, m->members[i].id);
+		}
+	}
+	return 0;
 }

@@ -133,6 +133,29 @@ struct mvcc_store *member_store(struct member *m);
 void member_on_revision(struct member *m, void (*fn)(void *arg, int64_t rev),
 			void *arg);
 
+/*
+ * fn(arg, leader) runs from the loop (outside the Ready cycle) each time
+ * the leader this member knows changes, to none (0) too; the first known
+ * leader is the moment a member of a new cluster can serve clients (the
+ * daemon's sd_notify READY=1).  One listener, fn NULL removes it.
+ */
+void member_on_leader(struct member *m, void (*fn)(void *arg, uint64_t leader),
+		      void *arg);
+
+/*
+ * Feed etcd's member metrics into mx (the client port's registry, which
+ * must stay alive until it is detached): registers and then updates
+ * etcd_server_proposals_pending and _failed_total,
+ * etcd_disk_wal_fsync_duration_seconds,
+ * etcd_disk_backend_commit_duration_seconds,
+ * etcd_mvcc_db_total_size_in_bytes and _in_use_in_bytes, and per peer
+ * etcd_network_peer_round_trip_time_seconds (To=), _sent_bytes_total (To=)
+ * and _received_bytes_total (From=) (node/server/srvmetrics.h).  mx NULL
+ * detaches.  0 or -ENOMEM.
+ */
+struct metrics;
+int member_attach_metrics(struct member *m, struct metrics *mx);
+
 /* What /health and the status table need. */
 struct member_info {
 	uint64_t id;
@@ -145,6 +168,10 @@ struct member_info {
 	bool is_learner;
 	bool nospace; /* NOSPACE alarm raised */
 	int error;    /* the sticky storage error that stopped it, or 0 */
+	/* etcd compat: this member's removal (MemberRemove) applied; the
+	 * daemon stops (etcd: "the member has been permanently removed from
+	 * the cluster", exit status 0). */
+	bool removed;
 };
 void member_info(const struct member *m, struct member_info *out);
 

@@ -18,6 +18,8 @@
 #include "base/list.h"
 #include "base/mem.h"
 #include "proto/proto.h"
+#include "server/config.h"
+#include "server/srvmetrics.h"
 #include "sys/loop.h"
 #include "fake_member.h"
 
@@ -60,6 +62,8 @@ struct member {
 	int n_cancelled;
 	int n_pending;
 	int n_received;
+	const struct config *cfg;
+	struct srvmetrics *smx;
 };
 
 /* --- arena for responses --- */
@@ -742,11 +746,11 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	struct member *m = mem_calloc(1, sizeof(*m));
 	int r;
 
-	(void)cfg;
 	(void)errmsg;
 	if (!m) {
 		return -ENOMEM;
 	}
+	m->cfg = cfg;
 	m->loop = loop;
 	list_init(&m->queue);
 	m->rev = 1;
@@ -787,7 +791,34 @@ void member_free(struct member *m)
 	}
 	mem_free(m->kv);
 	sys_timer_free(m->timer);
+	srvmetrics_free(m->smx);
 	mem_free(m);
+}
+
+static double fake_db_size(void *arg)
+{
+	(void)arg;
+	return 20480;
+}
+
+/* The real registration (node/server/srvmetrics.c), fed nothing. */
+int member_attach_metrics(struct member *m, struct metrics *mx)
+{
+	srvmetrics_free(m->smx);
+	m->smx = NULL;
+	if (mx == NULL) {
+		return 0;
+	}
+	m->smx = srvmetrics_new(mx, fake_db_size, fake_db_size, m);
+	if (m->smx == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; m->cfg != NULL && i < m->cfg->n_members; i++) {
+		if (m->cfg->members[i].id != FAKE_MEMBER_ID) {
+			srvmetrics_peer(m->smx, m->cfg->members[i].id);
+		}
+	}
+	return 0;
 }
 
 void fake_member_fail_next(struct member *m, int err, int n)

@@ -36,7 +36,8 @@ check_PROGRAMS += tests/api/check_services
 TESTS += tests/api/check_services
 EXTRA_DIST += tests/api/services_client.py
 tests_api_check_services_SOURCES = tests/api/test_services.c \
-	tests/api/fake_member.c tests/api/fake_member.h
+	tests/api/fake_member.c tests/api/fake_member.h \
+	node/server/srvmetrics.c
 tests_api_check_services_CFLAGS = $(TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(PROTOBUF_C_CFLAGS)
 tests_api_check_services_LDADD = $(TEST_LIBS) $(LIBAPI) $(LIBPROTO) \

@@ -1,7 +1,8 @@
 /*
  * Peer transport: three members on one loop over loopback exchange Raft
  * messages in order; a member that restarts is reconnected; a member of
- * another cluster is refused; sends to unknown or down peers fail fast.
+ * another cluster is refused; sends to unknown or down peers fail fast; a
+ * removed member's stream is refused and the member is told.
  */
 #include <event2/event.h>
 #include <inttypes.h>
@@ -64,10 +65,27 @@ static void on_unreach(void *arg, raft_id to)
 	b->unreachable++;
 }
 
+/* The member every transport treats as removed (0: none). */
+static raft_id removed_id;
+/* told[i]: who told member i it was removed (0: nobody yet). */
+static raft_id told[N];
+
+static bool is_removed(void *arg, raft_id from)
+{
+	(void)arg;
+	return removed_id != 0 && from == removed_id;
+}
+
+static void on_removed(void *arg, raft_id by)
+{
+	told[(struct inbox *)arg - box] = by;
+}
+
 static void start_member(int i, uint64_t cluster)
 {
-	struct peer_transport_config cfg = {ids[i], cluster, on_msg, on_unreach,
-					    &box[i], 0, NULL};
+	struct peer_transport_config cfg = {ids[i], cluster, on_msg,
+					    on_unreach, &box[i], 0,
+					    NULL, is_removed, on_removed};
 
 	tr[i] = peer_transport_new(base, NULL, &cfg);
 	ck_assert_ptr_nonnull(tr[i]);
@@ -137,6 +155,8 @@ static void setup(void)
 	}
 	base = event_base_new();
 	memset(box, 0, sizeof(box));
+	memset(told, 0, sizeof(told));
+	removed_id = 0;
 	for (int i = 0; i < N; i++) {
 		box[i].in_order = true;
 		ck_assert_int_eq(testlib_loopback_addr(addrs[i], sizeof(addrs[i])), 0);
@@ -222,6 +242,25 @@ START_TEST(test_peer_of_another_cluster_is_refused)
 }
 END_TEST
 
+START_TEST(test_removed_member_is_refused_and_told)
+{
+	wait_active(2);
+	ck_assert_int_eq(send_n(2, 0, 0, 5), 5);
+	wait_count(0, 2, 5);
+	ck_assert_uint_eq(told[2], 0);
+	/* Removed now: its open stream is refused at the next message. */
+	removed_id = ids[2];
+	for (int k = 0; k < 500 && told[2] == 0; k++) {
+		send_n(2, 0, 5, 1);
+		spin(10);
+	}
+	ck_assert_uint_eq(told[2], ids[0]);
+	ck_assert_int_eq(box[0].count[2], 5);
+	ck_assert_uint_eq(told[0], 0);
+	ck_assert_uint_eq(told[1], 0);
+}
+END_TEST
+
 START_TEST(test_peer_send_to_unknown_peer_fails)
 {
 	ck_assert_int_eq(peer_transport_send(tr[0], 0x1234, (const uint8_t *)"x", 1), -ENOENT);
@@ -265,6 +304,7 @@ static Suite *peer_suite(void)
 	add_case(s, "order", test_peer_messages_arrive_in_order_between_all_members);
 	add_case(s, "restart", test_peer_reconnects_to_a_restarted_member);
 	add_case(s, "cluster", test_peer_of_another_cluster_is_refused);
+	add_case(s, "removed", test_removed_member_is_refused_and_told);
 	add_case(s, "unknown", test_peer_send_to_unknown_peer_fails);
 	add_case(s, "urls", test_peer_urls_parse_like_etcd_peer_urls);
 	return s;
