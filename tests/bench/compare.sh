@@ -154,15 +154,16 @@ check_perf() {
 	out=$(env -i ETCDCTL_API=3 "${ETCDCTL_BIN:-/usr/bin/etcdctl}" \
 		--endpoints="$(url 1),$(url 2),$(url 3)" check perf --load="$1" 2>&1 |
 		tr '\r' '\n') || true
-	lines=$(echo "$out" | grep -E '^(PASS|FAIL)') || true
+	# (etcdctl 3.4 prints the slowest and stddev failures without FAIL:)
+	lines=$(echo "$out" | grep -E '^(PASS|FAIL)|Slowest|Stddev') || true
 	[ -n "$lines" ] || { echo "check perf: $out" | tail -5 >&2; return 0; }
 	echo "$lines" | sed "s/^/  /"
 	record "check_perf.$1.writes_per_s" \
-		"$(echo "$lines" | sed -nE 's/.*Throughput is ([0-9.]+) writes\/s.*/\1/p')"
+		"$(echo "$lines" | sed -nE 's/.*Throughput (is|too low:) ([0-9.]+) writes\/s.*/\2/p')"
 	record "check_perf.$1.slowest_s" \
-		"$(echo "$lines" | sed -nE 's/.*Slowest request took ([0-9.]+)s.*/\1/p')"
+		"$(echo "$lines" | sed -nE 's/.*Slowest request took (too long: )?([0-9.]+)s.*/\2/p')"
 	record "check_perf.$1.stddev_s" \
-		"$(echo "$lines" | sed -nE 's/.*Stddev is ([0-9.]+)s.*/\1/p')"
+		"$(echo "$lines" | sed -nE 's/.*Stddev (is|too high:) ([0-9.]+)s.*/\2/p')"
 	record "check_perf.$1.verdict" "$(echo "$lines" | tail -n 1 | awk '{print $1}' | tr -d :)"
 }
 
