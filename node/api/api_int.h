@@ -69,6 +69,7 @@ struct api {
 	size_t n_gmethods;
 
 	struct list_node calls; /* struct api_call, invariant 1 */
+	struct watch_hub *watch; /* watch.c */
 	bool shut;
 	bool freeing;
 };
@@ -102,5 +103,19 @@ int services_submit(struct api_call *c, enum member_op op,
 		    const ProtobufCMessage *req);
 /* Unlink c and cancel its member request if it is still pending. */
 void services_cancel(struct api_call *c);
+
+/*
+ * watch.c: the Watch service.  watch_init creates a->watch and makes it
+ * the member's revision listener (member_on_revision); watch_done (after
+ * the gRPC and HTTP servers are freed) releases it.  The method table
+ * routes svc_method rows with op SVC_OP_WATCH to watch_grpc_method (fills
+ * the bidi gRPC row) and watch_http_handle (the gateway route, ctx = sm).
+ */
+#define SVC_OP_WATCH (-2)
+struct watch_hub;
+int watch_init(struct api *a);
+void watch_done(struct api *a);
+void watch_grpc_method(struct svc_method *sm, struct grpc_method *gm);
+void watch_http_handle(struct http1_req *req, void *ctx);
 
 #endif

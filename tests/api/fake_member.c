@@ -740,6 +740,21 @@ void member_info(const struct member *m, struct member_info *out)
 	out->nospace = m->nospace;
 }
 
+/* No store: the Watch service answers UNAVAILABLE (tests/watch has it). */
+struct mvcc_store *member_store(struct member *m)
+{
+	(void)m;
+	return NULL;
+}
+
+void member_on_revision(struct member *m, void (*fn)(void *arg, int64_t rev),
+			void *arg)
+{
+	(void)m;
+	(void)fn;
+	(void)arg;
+}
+
 int member_new(struct sys_loop *loop, const struct config *cfg,
 	       struct member **out, char **errmsg)
 {

@@ -283,17 +283,19 @@ def mode_http(target):
         it = ch.stream_stream("/etcdserverpb.Watch/Watch")(iter([rpc_pb2.WatchRequest().SerializeToString()]),
                                                              timeout=5)
         list(it)
-        check("Watch over gRPC UNIMPLEMENTED", False, "no error")
+        check("Watch without a store (fake member) UNAVAILABLE", False, "no error")
     except grpc.RpcError as e:
-        check("Watch over gRPC UNIMPLEMENTED", e.code() == grpc.StatusCode.UNIMPLEMENTED
-              and "not implemented" in e.details(), (e.code(), e.details()))
+        check("Watch without a store (fake member) UNAVAILABLE", e.code() == grpc.StatusCode.UNAVAILABLE
+              and "not available" in e.details(), (e.code(), e.details()))
     try:
         ch.unary_unary("/etcdserverpb.Lease/LeaseGrant")(rpc_pb2.LeaseGrantRequest(TTL=5).SerializeToString(),
                                                         timeout=5)
         check("LeaseGrant over gRPC UNIMPLEMENTED", False, "no error")
     except grpc.RpcError as e:
         check("LeaseGrant over gRPC UNIMPLEMENTED", e.code() == grpc.StatusCode.UNIMPLEMENTED, e.code())
-    for p in ["/v3/watch", "/v3/lease/grant", "/v3/kv/lease/revoke", "/v3/auth/authenticate"]:
+    st, h, d = gw(target, "/v3/watch", {})
+    check("/v3/watch without a store 503", st == 503 and json.loads(d)["code"] == 14, (st, d))
+    for p in ["/v3/lease/grant", "/v3/kv/lease/revoke", "/v3/auth/authenticate"]:
         st, h, d = gw(target, p, {})
         body = json.loads(d)
         check("%s 501 not implemented" % p, st == 501 and body["code"] == 12
