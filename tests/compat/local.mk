@@ -2,3 +2,6 @@
 # cetcd cluster; each is skipped with a message when not installed.
 TESTS += tests/compat/clients.sh
 dist_check_SCRIPTS += tests/compat/clients.sh
+# Maintenance.Snapshot with etcdctl `snapshot save` and the gateway.
+TESTS += tests/compat/snapshot.sh
+dist_check_SCRIPTS += tests/compat/snapshot.sh
