@@ -91,6 +91,14 @@ struct api_call {
 	bool counted;	/* handled_total has this call */
 };
 
+/*
+ * Maintenance.Snapshot (snapshot.c): method_info's op SVC_OP_SNAPSHOT;
+ * fills gm (its gRPC method) and registers the gateway route.
+ */
+#define SVC_OP_SNAPSHOT (-2)
+int snapshot_svc_register(struct api *a, struct svc_method *sm,
+			  struct grpc_method *gm);
+
 /* Build the method tables, register the gateway routes. */
 int services_init(struct api *a);
 void services_done(struct api *a);

@@ -84,7 +84,7 @@ static const struct method_info method_info[] = {
     {"Maintenance", "HashKV", "/v3/maintenance/hashkv", NULL, GRPC_UNARY,
      MEMBER_OP_HASH_KV},
     {"Maintenance", "Snapshot", "/v3/maintenance/snapshot", NULL,
-     GRPC_SERVER_STREAM, -1},
+     GRPC_SERVER_STREAM, SVC_OP_SNAPSHOT},
     {"Maintenance", "MoveLeader", "/v3/maintenance/transfer-leadership", NULL,
      GRPC_UNARY, MEMBER_OP_MOVE_LEADER},
     {"Maintenance", "Downgrade", "/v3/maintenance/downgrade", NULL, GRPC_UNARY,
@@ -815,6 +815,14 @@ int services_init(struct api *a)
 	for (size_t i = 0; i < a->n_methods; i++) {
 		struct svc_method *sm = &a->methods[i];
 
+		if (sm->op == SVC_OP_SNAPSHOT) {
+			r = snapshot_svc_register(
+			    a, sm, &a->gmethods[a->n_gmethods++]);
+			if (r < 0) {
+				return r;
+			}
+			continue;
+		}
 		if (sm->op >= 0 && sm->kind == GRPC_UNARY) {
 			struct grpc_method *gm = &a->gmethods[a->n_gmethods++];
 
