@@ -66,6 +66,7 @@ struct peer_transport_config {
 	 */
 	bool (*is_removed)(void *arg, raft_id from);
 	void (*on_removed)(void *arg, raft_id by);
+	/*
 	 * Snapshot transfer (below): a complete, verified and synced store
 	 * file from peer `from` at db_path (in snap_dir), with its MsgSnap
 	 * (msg, borrowed).  Return 0 to take the file (the callee renames or

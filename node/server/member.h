@@ -155,6 +155,8 @@ void member_on_leader(struct member *m, void (*fn)(void *arg, uint64_t leader),
  */
 struct metrics;
 int member_attach_metrics(struct member *m, struct metrics *mx);
+
+/*
  * Maintenance.Snapshot: commit the store, then copy it on a thread (a
  * consistent LMDB file, server/snapcopy.h); done(arg, err, fd, size) runs
  * later from the loop with an open, unnamed file that the callee owns
