@@ -92,10 +92,16 @@ struct api_call {
 };
 
 /*
+ * Streaming methods served outside member_request() have a negative op of
+ * their own in method_info (-1 is "not implemented"); each must differ.
+ */
+#define SVC_OP_SNAPSHOT (-2)
+#define SVC_OP_WATCH (-3)
+
+/*
  * Maintenance.Snapshot (snapshot.c): method_info's op SVC_OP_SNAPSHOT;
  * fills gm (its gRPC method) and registers the gateway route.
  */
-#define SVC_OP_SNAPSHOT (-2)
 int snapshot_svc_register(struct api *a, struct svc_method *sm,
 			  struct grpc_method *gm);
 
@@ -119,7 +125,6 @@ void services_cancel(struct api_call *c);
  * routes svc_method rows with op SVC_OP_WATCH to watch_grpc_method (fills
  * the bidi gRPC row) and watch_http_handle (the gateway route, ctx = sm).
  */
-#define SVC_OP_WATCH (-2)
 struct watch_hub;
 int watch_init(struct api *a);
 void watch_done(struct api *a);
