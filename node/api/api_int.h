@@ -103,4 +103,9 @@ int services_submit(struct api_call *c, enum member_op op,
 /* Unlink c and cancel its member request if it is still pending. */
 void services_cancel(struct api_call *c);
 
+/* LeaseKeepAlive (lease_stream.c): its gRPC method and gateway handler. */
+void lease_stream_grpc_method(const struct svc_method *sm,
+			      struct grpc_method *gm);
+void lease_stream_http(struct http1_req *req, void *ctx);
+
 #endif

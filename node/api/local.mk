@@ -4,6 +4,7 @@ noinst_LIBRARIES += node/api/libapi.a
 node_api_libapi_a_SOURCES = \
 	node/api/api.c node/api/api.h node/api/api_int.h \
 	node/api/services.c \
+	node/api/lease_stream.c \
 	node/api/errmap.c node/api/errmap.h \
 	node/api/http1.c node/api/http1.h \
 	node/api/listener.c node/api/listener.h \

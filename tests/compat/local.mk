@@ -2,3 +2,6 @@
 # cetcd cluster; each is skipped with a message when not installed.
 TESTS += tests/compat/clients.sh
 dist_check_SCRIPTS += tests/compat/clients.sh
+# Leases through the same clients (issue 8).
+TESTS += tests/compat/lease_clients.sh
+dist_check_SCRIPTS += tests/compat/lease_clients.sh
