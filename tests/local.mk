@@ -30,3 +30,4 @@ include tests/peer/local.mk
 include tests/fuzz/local.mk
 include tests/compat/local.mk
 include tests/watch/local.mk
+include tests/lease/local.mk

@@ -130,5 +130,9 @@ int watch_init(struct api *a);
 void watch_done(struct api *a);
 void watch_grpc_method(struct svc_method *sm, struct grpc_method *gm);
 void watch_http_handle(struct http1_req *req, void *ctx);
+/* LeaseKeepAlive (lease_stream.c): its gRPC method and gateway handler. */
+void lease_stream_grpc_method(const struct svc_method *sm,
+			      struct grpc_method *gm);
+void lease_stream_http(struct http1_req *req, void *ctx);
 
 #endif

@@ -56,14 +56,16 @@ static const struct method_info method_info[] = {
     {"KV", "Txn", "/v3/kv/txn", NULL, GRPC_UNARY, MEMBER_OP_TXN},
     {"KV", "Compact", "/v3/kv/compaction", NULL, GRPC_UNARY, MEMBER_OP_COMPACT},
     {"Watch", "Watch", "/v3/watch", NULL, GRPC_BIDI, SVC_OP_WATCH},
-    {"Lease", "LeaseGrant", "/v3/lease/grant", NULL, GRPC_UNARY, -1},
+    {"Lease", "LeaseGrant", "/v3/lease/grant", NULL, GRPC_UNARY,
+     MEMBER_OP_LEASE_GRANT},
     {"Lease", "LeaseRevoke", "/v3/lease/revoke", "/v3/kv/lease/revoke",
-     GRPC_UNARY, -1},
-    {"Lease", "LeaseKeepAlive", "/v3/lease/keepalive", NULL, GRPC_BIDI, -1},
+     GRPC_UNARY, MEMBER_OP_LEASE_REVOKE},
+    {"Lease", "LeaseKeepAlive", "/v3/lease/keepalive", NULL, GRPC_BIDI,
+     MEMBER_OP_LEASE_KEEPALIVE},
     {"Lease", "LeaseTimeToLive", "/v3/lease/timetolive",
-     "/v3/kv/lease/timetolive", GRPC_UNARY, -1},
+     "/v3/kv/lease/timetolive", GRPC_UNARY, MEMBER_OP_LEASE_TIMETOLIVE},
     {"Lease", "LeaseLeases", "/v3/lease/leases", "/v3/kv/lease/leases",
-     GRPC_UNARY, -1},
+     GRPC_UNARY, MEMBER_OP_LEASE_LEASES},
     {"Cluster", "MemberAdd", "/v3/cluster/member/add", NULL, GRPC_UNARY,
      MEMBER_OP_MEMBER_ADD},
     {"Cluster", "MemberRemove", "/v3/cluster/member/remove", NULL, GRPC_UNARY,
@@ -833,20 +835,24 @@ int services_init(struct api *a)
 			gm->arg = sm;
 		} else if (sm->op == SVC_OP_WATCH) {
 			watch_grpc_method(sm, &a->gmethods[a->n_gmethods++]);
+		} else if (sm->op == MEMBER_OP_LEASE_KEEPALIVE) {
+			lease_stream_grpc_method(sm,
+						 &a->gmethods[a->n_gmethods++]);
 		}
+		route_handler_fn handler =
+		    sm->op == MEMBER_OP_LEASE_KEEPALIVE ? lease_stream_http
+		    : sm->op == SVC_OP_WATCH	       ? watch_http_handle
+						       : http_handle;
 		if (sm->http_path) {
 			r = http1_route_add(a->http, "POST", sm->http_path,
-					    sm->op == SVC_OP_WATCH
-						? watch_http_handle
-						: http_handle,
-					    sm);
+					    handler, sm);
 			if (r < 0) {
 				return r;
 			}
 		}
 		if (sm->http_alias) {
 			r = http1_route_add(a->http, "POST", sm->http_alias,
-					    http_handle, sm);
+					    handler, sm);
 			if (r < 0) {
 				return r;
 			}

@@ -98,6 +98,10 @@ struct mvcc_store {
 	mvcc_rev saved_compact, saved_compact_done;
 
 	struct buf scratch;
+
+	/* mvcc_set_lease_check: whether a put's lease exists, or NULL. */
+	int (*lease_check)(void *arg, int64_t lease);
+	void *lease_check_arg;
 };
 
 /* A key's entry in the key index. */
@@ -1304,11 +1308,24 @@ static int lease_link(struct mvcc_store *s, int64_t lease, uint64_t id,
 	return lmdb_err(mdb_put(s->op, s->lkeys, &k, &v, 0));
 }
 
+/* etcd compat: a put naming a lease the lessor does not know fails. */
+static int lease_ok(struct mvcc_store *s, const struct mvcc_put_req *req)
+{
+	if (req->ignore_lease || req->lease == 0 || s->lease_check == NULL) {
+		return 0;
+	}
+	return s->lease_check(s->lease_check_arg, req->lease);
+}
+
 static int put_in(struct mvcc_store *s, const struct mvcc_put_req *req,
 		  struct mvcc_put_resp *resp)
 {
 	if (req->key_len == 0) {
 		return -ERR_EMPTY_KEY;
+	}
+	int lr = lease_ok(s, req);
+	if (lr < 0) {
+		return lr;
 	}
 	struct kent e = {0};
 	struct mvcc_kv prev = {0};
@@ -1880,6 +1897,9 @@ static int check_requests(struct mvcc_store *s, MDB_txn *txn,
 			if (r == -ENOENT) {
 				r = -ERR_KEY_NOT_FOUND;
 			}
+		}
+		if (r >= 0 && op->type == MVCC_OP_PUT) {
+			r = lease_ok(s, &op->u.put);
 		} else if (op->type == MVCC_OP_RANGE &&
 			   op->u.range.revision != 0) {
 			if (op->u.range.revision > s->rev) {
@@ -2590,6 +2610,13 @@ int mvcc_lease_keys(struct mvcc_store *s, int64_t lease, struct mvcc_keys *out)
 	}
 	*out = r;
 	return 0;
+}
+
+void mvcc_set_lease_check(struct mvcc_store *s,
+			  int (*fn)(void *arg, int64_t lease), void *arg)
+{
+	s->lease_check = fn;
+	s->lease_check_arg = arg;
 }
 
 /* ---- aux records ---- */

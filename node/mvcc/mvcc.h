@@ -388,6 +388,15 @@ void mvcc_keys_done(struct mvcc_keys *k);
 int mvcc_lease_keys(struct mvcc_store *s, int64_t lease, struct mvcc_keys *out);
 
 /*
+ * Puts naming a lease (lease != 0, ignore_lease false) ask fn(arg, lease)
+ * first, alone or in a txn's chosen branch; a negative answer (the
+ * server's -ERR_LEASE_NOT_FOUND) fails the whole operation with no
+ * effect.  fn NULL: no check.  fn must not write to the store.
+ */
+void mvcc_set_lease_check(struct mvcc_store *s,
+			  int (*fn)(void *arg, int64_t lease), void *arg);
+
+/*
  * Aux records: the server's own small tables (leases, alarms, membership)
  * written in the same LMDB transactions as the data and the applied index.
  * Keys are 1..511 bytes (callers prefix them by table); values any size.

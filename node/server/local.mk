@@ -5,6 +5,7 @@ node_server_libserver_a_SOURCES = \
 	node/server/apply.c node/server/apply.h \
 	node/server/config.c node/server/config.h \
 	node/server/ids.c node/server/ids.h \
+	node/server/lessor.c node/server/lessor.h \
 	node/server/member.c node/server/member.h \
 	node/server/raftmsg.c node/server/raftmsg.h \
 	node/server/srvmetrics.c node/server/srvmetrics.h \

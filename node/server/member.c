@@ -60,6 +60,7 @@
 #include "raft/raft.h"
 #include "server/apply.h"
 #include "server/ids.h"
+#include "server/lessor.h"
 #include "server/raftmsg.h"
 #include "server/srvmetrics.h"
 #include "server/snapcopy.h"
@@ -89,6 +90,7 @@ enum req_state {
 	REQ_PROPOSED, /* in a waiter bucket until its entry applies */
 	REQ_READ,     /* linearizable read: read state, then applied index */
 	REQ_MOVE,     /* MoveLeader: until the target leads */
+	REQ_LEASE,    /* KeepAlive, TimeToLive: leader answers or forwarded */
 };
 
 struct member_req {
@@ -192,6 +194,9 @@ struct member {
 	struct list_node snap_sends; /* struct snap_send, one per follower */
 	char *pending_db;	     /* a received store for the next Ready */
 	raft_index pending_db_index;
+	/* leases (member.h "Leases") */
+	struct lessor *lessor;
+	struct list_node lease_reqs; /* REQ_LEASE requests */
 };
 
 /* ---- ids (etcd's idutil layout: member id's low 16 bits, then time) ---- */
@@ -340,6 +345,13 @@ static const ProtobufCMessageDescriptor *const op_types[MEMBER_OP_COUNT_] = {
     [MEMBER_OP_HASH_KV] = &etcdserverpb__hash_kvrequest__descriptor,
     [MEMBER_OP_DEFRAGMENT] = &etcdserverpb__defragment_request__descriptor,
     [MEMBER_OP_MOVE_LEADER] = &etcdserverpb__move_leader_request__descriptor,
+    [MEMBER_OP_LEASE_GRANT] = &etcdserverpb__lease_grant_request__descriptor,
+    [MEMBER_OP_LEASE_REVOKE] = &etcdserverpb__lease_revoke_request__descriptor,
+    [MEMBER_OP_LEASE_KEEPALIVE] =
+	&etcdserverpb__lease_keep_alive_request__descriptor,
+    [MEMBER_OP_LEASE_TIMETOLIVE] =
+	&etcdserverpb__lease_time_to_live_request__descriptor,
+    [MEMBER_OP_LEASE_LEASES] = &etcdserverpb__lease_leases_request__descriptor,
 };
 
 /* Checks before proposing (etcd's v3rpc and its quota check). */
@@ -363,6 +375,10 @@ static int check_request(struct member *m, enum member_op op,
 	case MEMBER_OP_DELETE_RANGE:
 		r = apply_check_delete_range((const void *)req);
 		break;
+	case MEMBER_OP_LEASE_GRANT:
+		/* etcd compat: a grant costs 64 bytes of quota. */
+		r = mvcc_quota_check(m->store, 64);
+		break;
 	case MEMBER_OP_TXN:
 		r = apply_check_txn((const void *)req, m->cfg->max_txn_ops);
 		if (r >= 0 && apply_txn_has_put((const void *)req)) {
@@ -381,6 +397,7 @@ static int check_request(struct member *m, enum member_op op,
 static int pack_proposal(struct member_req *rq, const ProtobufCMessage *req)
 {
 	Cetcdpb__InternalRequest ir = CETCDPB__INTERNAL_REQUEST__INIT;
+	Etcdserverpb__LeaseGrantRequest grant;
 
 	ir.id = rq->id;
 	switch (rq->op) {
@@ -407,6 +424,24 @@ static int pack_proposal(struct member_req *rq, const ProtobufCMessage *req)
 		ir.compaction =
 		    (Etcdserverpb__CompactionRequest *)(uintptr_t)req;
 		break;
+	case MEMBER_OP_LEASE_GRANT:
+		/* etcd compat: ID 0 asks the member for one from its request
+		 * id generator, positive. */
+		grant = *(const Etcdserverpb__LeaseGrantRequest *)req;
+		while (grant.id == 0) {
+			grant.id =
+			    (int64_t)(next_id(rq->m) & (UINT64_MAX >> 1));
+		}
+		ir.request_case =
+		    CETCDPB__INTERNAL_REQUEST__REQUEST_LEASE_GRANT;
+		ir.lease_grant = &grant;
+		break;
+	case MEMBER_OP_LEASE_REVOKE:
+		ir.request_case =
+		    CETCDPB__INTERNAL_REQUEST__REQUEST_LEASE_REVOKE;
+		ir.lease_revoke =
+		    (Etcdserverpb__LeaseRevokeRequest *)(uintptr_t)req;
+		break;
 	default:
 		return -ERR_INVALID;
 	}
@@ -417,6 +452,7 @@ static bool is_proposal(enum member_op op, const ProtobufCMessage *req)
 {
 	return op == MEMBER_OP_PUT || op == MEMBER_OP_DELETE_RANGE ||
 	       op == MEMBER_OP_TXN || op == MEMBER_OP_COMPACT ||
+	       op == MEMBER_OP_LEASE_GRANT || op == MEMBER_OP_LEASE_REVOKE ||
 	       (op == MEMBER_OP_ALARM &&
 		((const Etcdserverpb__AlarmRequest *)req)->action !=
 		    ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__GET);
@@ -1018,6 +1054,430 @@ static uint64_t decode_u64(const uint8_t *p)
 
 static int check_raft(struct member *m, int r, const char *what);
 
+/* ---- leases (member.h "Leases"; the table is server/lessor.h) ---- */
+
+/*
+ * Forwarded lease requests travel on the Raft peer streams, told apart by
+ * their first byte: 0xff is never the first byte of a raftpb.Message (it
+ * would be a field tag of wire type 7, which does not exist).  Layout:
+ * 0xff, a kind, the asking member's request id (8 bytes big-endian), then
+ * the packed request or response.
+ */
+#define LEASE_PEER_MAGIC 0xff
+#define LEASE_PEER_HDR 10
+#define LEASE_PEER_KEEPALIVE 1
+#define LEASE_PEER_TIMETOLIVE 2
+#define LEASE_PEER_REPLY 0x80
+/* etcd compat: LeaseRenew's forwarding loop retries until the timeout. */
+#define LEASE_FORWARD_RETRY_MS 500
+/* etcd compat: leaseRevokeRate (1000/s), here per 100 ms house tick. */
+#define LEASE_REVOKES_PER_TICK 100
+
+static void lease_resp_free(ProtobufCMessage *resp)
+{
+	if (resp != NULL &&
+	    resp->descriptor ==
+		&etcdserverpb__lease_time_to_live_response__descriptor) {
+		Etcdserverpb__LeaseTimeToLiveResponse *t = (void *)resp;
+		for (size_t i = 0; i < t->n_keys; i++) {
+			mem_free(t->keys[i].data);
+		}
+		mem_free(t->keys);
+		t->keys = NULL;
+		t->n_keys = 0;
+	}
+	apply_resp_free(resp);
+}
+
+/* The keys of a lease, sorted, into a TimeToLive response. */
+static int lease_ttl_keys(struct member *m, int64_t id,
+			  Etcdserverpb__LeaseTimeToLiveResponse *t)
+{
+	struct mvcc_keys keys = {0};
+	int r = mvcc_lease_keys(m->store, id, &keys);
+
+	if (r < 0 || keys.n_keys == 0) {
+		mvcc_keys_done(&keys);
+		return r;
+	}
+	t->keys = mem_calloc(keys.n_keys, sizeof(*t->keys));
+	if (t->keys == NULL) {
+		mvcc_keys_done(&keys);
+		return -ENOMEM;
+	}
+	/* Take the copies over (the store made one per key). */
+	for (size_t i = 0; i < keys.n_keys; i++) {
+		t->keys[i].data = keys.keys[i].key;
+		t->keys[i].len = keys.keys[i].key_len;
+		keys.keys[i].key = NULL;
+	}
+	t->n_keys = keys.n_keys;
+	mvcc_keys_done(&keys);
+	for (size_t i = 1; i < t->n_keys; i++) {
+		ProtobufCBinaryData x = t->keys[i];
+		size_t j = i;
+		while (j > 0) {
+			const ProtobufCBinaryData *y = &t->keys[j - 1];
+			size_t n = x.len < y->len ? x.len : y->len;
+			int c = n > 0 ? memcmp(y->data, x.data, n) : 0;
+			if (c < 0 || (c == 0 && y->len <= x.len)) {
+				break;
+			}
+			t->keys[j] = t->keys[j - 1];
+			j--;
+		}
+		t->keys[j] = x;
+	}
+	return 0;
+}
+
+/*
+ * The leader's answer to a KeepAlive or TimeToLive (packed request of op):
+ * 0 and *out (lease_resp_free), -EAGAIN while the lease's revoke is
+ * pending or this member's lessor is not primary yet, or an error.
+ */
+static int lease_answer(struct member *m, enum member_op op,
+			const uint8_t *data, size_t len, ProtobufCMessage **out)
+{
+	uint64_t now = timeutil_mono_ms();
+	ProtobufCMessage *req;
+	int64_t id, v;
+	int r;
+
+	if (!lessor_is_primary(m->lessor)) {
+		return -EAGAIN;
+	}
+	r = proto_unpack(op_types[op], data, len, &req);
+	if (r < 0) {
+		return r;
+	}
+	if (op == MEMBER_OP_LEASE_KEEPALIVE) {
+		Etcdserverpb__LeaseKeepAliveResponse *k;
+
+		id = ((Etcdserverpb__LeaseKeepAliveRequest *)req)->id;
+		proto_free(req);
+		v = lessor_renew(m->lessor, id, now);
+		if (v == -EAGAIN || v == -ERR_NOT_LEADER) {
+			return -EAGAIN;
+		}
+		k = (void *)apply_resp_new(
+		    &etcdserverpb__lease_keep_alive_response__descriptor);
+		if (k == NULL) {
+			return -ENOMEM;
+		}
+		k->id = id;
+		/* etcd compat: an unknown lease is TTL 0, not an error. */
+		k->ttl = v < 0 ? 0 : v;
+		*out = &k->base;
+		return 0;
+	} else {
+		Etcdserverpb__LeaseTimeToLiveResponse *t;
+		bool keys = ((Etcdserverpb__LeaseTimeToLiveRequest *)req)->keys;
+
+		id = ((Etcdserverpb__LeaseTimeToLiveRequest *)req)->id;
+		proto_free(req);
+		v = lessor_remaining(m->lessor, id, now);
+		if (v == -ERR_NOT_LEADER) {
+			return -EAGAIN;
+		}
+		t = (void *)apply_resp_new(
+		    &etcdserverpb__lease_time_to_live_response__descriptor);
+		if (t == NULL) {
+			return -ENOMEM;
+		}
+		t->id = id;
+		if (v < 0) {
+			/* etcd compat: v3rpc answers TTL -1 for an unknown
+			 * lease. */
+			t->ttl = -1;
+		} else {
+			t->ttl = v;
+			t->grantedttl = lessor_ttl(m->lessor, id);
+			r = keys ? lease_ttl_keys(m, id, t) : 0;
+			if (r < 0) {
+				lease_resp_free(&t->base);
+				return r;
+			}
+		}
+		*out = &t->base;
+		return 0;
+	}
+}
+
+static int lease_send(struct member *m, raft_id to, uint8_t kind, uint64_t id,
+		      const ProtobufCMessage *msg)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+	uint8_t *p = mem_alloc(LEASE_PEER_HDR + n);
+	int r;
+
+	if (p == NULL) {
+		return -ENOMEM;
+	}
+	p[0] = LEASE_PEER_MAGIC;
+	p[1] = kind;
+	encode_u64(p + 2, id);
+	protobuf_c_message_pack(msg, p + LEASE_PEER_HDR);
+	r = peer_transport_send(m->tr, to, p, LEASE_PEER_HDR + n);
+	mem_free(p);
+	return r;
+}
+
+/*
+ * Try a pending KeepAlive or TimeToLive: the leader answers it (unless it
+ * must wait), a follower forwards it to the leader (again after
+ * LEASE_FORWARD_RETRY_MS without an answer).
+ */
+static void lease_try(struct member *m, struct member_req *rq, uint64_t now)
+{
+	ProtobufCMessage *resp = NULL, *req;
+	int r;
+
+	if (m->leader == m->id) {
+		r = lease_answer(m, rq->op, rq->data, rq->len, &resp);
+		if (r == -EAGAIN) {
+			return;
+		}
+		req_complete(rq, r, resp);
+		lease_resp_free(resp);
+		return;
+	}
+	if (m->leader == RAFT_NONE ||
+	    (rq->asked_ms != 0 &&
+	     rq->asked_ms + LEASE_FORWARD_RETRY_MS > now)) {
+		return;
+	}
+	rq->asked_ms = now;
+	if (proto_unpack(op_types[rq->op], rq->data, rq->len, &req) < 0) {
+		return;
+	}
+	(void)lease_send(m, m->leader,
+			 rq->op == MEMBER_OP_LEASE_KEEPALIVE
+			     ? LEASE_PEER_KEEPALIVE
+			     : LEASE_PEER_TIMETOLIVE,
+			 rq->id, req);
+	proto_free(req);
+}
+
+/* A KeepAlive or TimeToLive from take_incoming. */
+static void lease_start(struct member *m, struct member_req *rq)
+{
+	list_remove(&rq->q);
+	rq->state = REQ_LEASE;
+	rq->asked_ms = 0;
+	list_push_back(&m->lease_reqs, &rq->q);
+	lease_try(m, rq, timeutil_mono_ms());
+}
+
+static void serve_lease_leases(struct member *m, struct member_req *rq)
+{
+	Etcdserverpb__LeaseLeasesResponse *resp;
+	Etcdserverpb__LeaseStatus *sv = NULL, **sp = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int r;
+
+	resp = (void *)apply_resp_new(
+	    &etcdserverpb__lease_leases_response__descriptor);
+	r = resp == NULL ? -ENOMEM : lessor_ids(m->lessor, &ids, &n);
+	if (r >= 0 && n > 0) {
+		sv = mem_calloc(n, sizeof(*sv));
+		sp = mem_calloc(n, sizeof(*sp));
+		if (sv == NULL || sp == NULL) {
+			r = -ENOMEM;
+		}
+	}
+	if (r < 0) {
+		mem_free(sv);
+		mem_free(sp);
+		mem_free(ids);
+		if (resp != NULL) {
+			apply_resp_free(&resp->base);
+		}
+		req_complete(rq, r, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		etcdserverpb__lease_status__init(&sv[i]);
+		sv[i].id = ids[i];
+		sp[i] = &sv[i];
+	}
+	resp->n_leases = n;
+	resp->leases = sp;
+	req_complete(rq, 0, &resp->base);
+	resp->n_leases = 0;
+	resp->leases = NULL;
+	mem_free(sv);
+	mem_free(sp);
+	mem_free(ids);
+	apply_resp_free(&resp->base);
+}
+
+/* A forwarded request (leader side) or its answer (follower side). */
+static void lease_on_peer(struct member *m, raft_id from, const uint8_t *data,
+			  size_t len)
+{
+	uint8_t kind;
+	uint64_t id;
+	struct list_node *pos;
+
+	if (len < LEASE_PEER_HDR) {
+		return;
+	}
+	kind = data[1];
+	id = decode_u64(data + 2);
+	data += LEASE_PEER_HDR;
+	len -= LEASE_PEER_HDR;
+	if (kind == LEASE_PEER_KEEPALIVE || kind == LEASE_PEER_TIMETOLIVE) {
+		enum member_op op = kind == LEASE_PEER_KEEPALIVE
+					? MEMBER_OP_LEASE_KEEPALIVE
+					: MEMBER_OP_LEASE_TIMETOLIVE;
+		ProtobufCMessage *resp = NULL;
+
+		/* Not the leader (any more), or it must wait: no answer;
+		 * the follower asks again. */
+		if (m->leader != m->id ||
+		    lease_answer(m, op, data, len, &resp) < 0) {
+			return;
+		}
+		(void)lease_send(m, from, kind | LEASE_PEER_REPLY, id, resp);
+		lease_resp_free(resp);
+		return;
+	}
+	list_for_each(pos, &m->lease_reqs)
+	{
+		struct member_req *rq = container_of(pos, struct member_req, q);
+		ProtobufCMessage *resp;
+
+		if (rq->id != id) {
+			continue;
+		}
+		if ((kind == (LEASE_PEER_KEEPALIVE | LEASE_PEER_REPLY) &&
+		     rq->op != MEMBER_OP_LEASE_KEEPALIVE) ||
+		    (kind == (LEASE_PEER_TIMETOLIVE | LEASE_PEER_REPLY) &&
+		     rq->op != MEMBER_OP_LEASE_TIMETOLIVE)) {
+			return;
+		}
+		if (proto_unpack(
+			rq->op == MEMBER_OP_LEASE_KEEPALIVE
+			    ? &etcdserverpb__lease_keep_alive_response__descriptor
+			    : &etcdserverpb__lease_time_to_live_response__descriptor,
+			data, len, &resp) < 0) {
+			return;
+		}
+		req_complete(rq, 0, resp);
+		proto_free(resp);
+		return;
+	}
+}
+
+/* Apply a LeaseGrant or LeaseRevoke entry. */
+static int lease_apply(struct member *m, const Cetcdpb__InternalRequest *ir,
+		       ProtobufCMessage **resp)
+{
+	int64_t ttl = 0;
+	int r;
+
+	if (ir->request_case ==
+	    CETCDPB__INTERNAL_REQUEST__REQUEST_LEASE_GRANT) {
+		Etcdserverpb__LeaseGrantResponse *g;
+
+		/* etcd compat: applierV3Capped refuses grants under NOSPACE. */
+		if (m->nospace) {
+			return -ERR_NO_SPACE;
+		}
+		r = lessor_grant(m->lessor, ir->lease_grant->id,
+				 ir->lease_grant->ttl, timeutil_mono_ms(),
+				 &ttl);
+		if (r < 0) {
+			return r;
+		}
+		g = (void *)apply_resp_new(
+		    &etcdserverpb__lease_grant_response__descriptor);
+		if (g == NULL) {
+			return -ENOMEM;
+		}
+		g->id = ir->lease_grant->id;
+		g->ttl = ttl;
+		*resp = &g->base;
+		return 0;
+	}
+	r = lessor_revoke(m->lessor, ir->lease_revoke->id);
+	if (r < 0) {
+		return r;
+	}
+	*resp =
+	    apply_resp_new(&etcdserverpb__lease_revoke_response__descriptor);
+	return *resp == NULL ? -ENOMEM : 0;
+}
+
+/*
+ * etcd compat (applyEntryNormal): a leader that applied the empty entry of
+ * its own term has applied everything before it: it becomes the primary
+ * lessor, every lease getting its TTL plus an election timeout from now.
+ */
+static void lease_on_empty_entry(struct member *m, const struct raft_entry *e)
+{
+	if (m->state == RAFT_LEADER && e->term == m->hs.term &&
+	    !lessor_is_primary(m->lessor)) {
+		lessor_promote(m->lessor, timeutil_mono_ms(),
+			       m->cfg->election_ms);
+	}
+}
+
+static void lease_on_soft_state(struct member *m,
+				const struct raft_soft_state *ss)
+{
+	if (ss->state != RAFT_LEADER && lessor_is_primary(m->lessor)) {
+		lessor_demote(m->lessor);
+	}
+}
+
+/* The house tick: pending lease requests, and the leader's expiry. */
+static void lease_tick(struct member *m, uint64_t now)
+{
+	Cetcdpb__InternalRequest ir = CETCDPB__INTERNAL_REQUEST__INIT;
+	Etcdserverpb__LeaseRevokeRequest rv =
+	    ETCDSERVERPB__LEASE_REVOKE_REQUEST__INIT;
+	int64_t ids[LEASE_REVOKES_PER_TICK];
+	struct list_node *pos, *tmp;
+	size_t n;
+
+	list_for_each_safe(pos, tmp, &m->lease_reqs)
+	{
+		lease_try(m, container_of(pos, struct member_req, q), now);
+	}
+	if (m->leader != m->id || m->lessor == NULL) {
+		return;
+	}
+	n = lessor_expired(m->lessor, now, ids, LEASE_REVOKES_PER_TICK);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *data;
+		size_t len;
+
+		rv.id = ids[i];
+		ir.id = next_id(m);
+		ir.request_case =
+		    CETCDPB__INTERNAL_REQUEST__REQUEST_LEASE_REVOKE;
+		ir.lease_revoke = &rv;
+		if (pack_msg(&ir.base, &data, &len) < 0) {
+			break;
+		}
+		/* A refused proposal is retried after the lessor's retry
+		 * interval. */
+		if (check_raft(m, raft_propose(m->raft, data, len),
+			       "raft propose") >= 0) {
+			log_debug("member %016" PRIx64 ": lease %016" PRIx64
+				  " expired",
+				  m->id, (uint64_t)ids[i]);
+		}
+		mem_free(data);
+	}
+	if (n > 0) {
+		kick(m);
+	}
+}
+
 static void take_incoming(struct member *m)
 {
 	struct list_node *pos, *tmp;
@@ -1100,6 +1560,13 @@ static void take_incoming(struct member *m)
 			break;
 		case MEMBER_OP_MOVE_LEADER:
 			start_move_leader(m, rq);
+			break;
+		case MEMBER_OP_LEASE_KEEPALIVE:
+		case MEMBER_OP_LEASE_TIMETOLIVE:
+			lease_start(m, rq);
+			break;
+		case MEMBER_OP_LEASE_LEASES:
+			serve_lease_leases(m, rq);
 			break;
 		case MEMBER_OP_MEMBER_ADD:
 			propose_member_add(m, rq);
@@ -1574,6 +2041,10 @@ static int execute(struct member *m, const Cetcdpb__InternalRequest *ir,
 			m->compacting = true;
 		}
 		break;
+	case CETCDPB__INTERNAL_REQUEST__REQUEST_LEASE_GRANT:
+	case CETCDPB__INTERNAL_REQUEST__REQUEST_LEASE_REVOKE:
+		r = lease_apply(m, ir, resp);
+		break;
 	default:
 		r = -ERR_NOT_SUPPORTED;
 		break;
@@ -1681,6 +2152,7 @@ static int apply_normal(struct member *m, const struct raft_entry *e, bool skip)
 	int r;
 
 	if (e->len == 0) {
+		lease_on_empty_entry(m, e);
 		return 0; /* a new leader's empty entry */
 	}
 	r = proto_unpack(&cetcdpb__internal_request__descriptor, e->data,
@@ -1782,6 +2254,7 @@ static void match_read_states(struct member *m, const struct raft_ready *rd)
 
 static void on_soft_state(struct member *m, const struct raft_soft_state *ss)
 {
+	lease_on_soft_state(m, ss);
 	if (ss->lead != m->leader) {
 		struct list_node *pos, *tmp;
 
@@ -2310,6 +2783,7 @@ static void house_cb(struct sys_timer *t, void *arg)
 	}
 	if (m->error == 0 && !m->stopped && m->raft != NULL) {
 		retry_reads(m, now);
+		lease_tick(m, now);
 	}
 	/* Invariant 2: the oldest request expires first. */
 	list_for_each_safe(pos, tmp, &m->all)
@@ -2620,6 +3094,15 @@ static int open_storage(struct member *m, raft_index *snap_index, char **errmsg)
 			c->snap_dir, err_str(r));
 		return r;
 	}
+	r = lessor_new(m->store,
+		       lessor_min_ttl(c->election_ticks, c->heartbeat_ms),
+		       &m->lessor);
+	if (r < 0) {
+		errmsgf(errmsg,
+			"cannot read the leases from the store in %s: %s",
+			c->snap_dir, err_str(r));
+		return r;
+	}
 	m->hs.term = 0;
 	{
 		struct raft_hard_state hs;
@@ -2641,6 +3124,11 @@ static void on_peer_message(void *arg, raft_id from, const uint8_t *data,
 	int r;
 
 	if (m->error != 0 || m->stopped || m->in_ready || m->raft == NULL) {
+		return;
+	}
+	if (len > 0 && data[0] == LEASE_PEER_MAGIC) {
+		lease_on_peer(m, from, data, len);
+		kick(m);
 		return;
 	}
 	if (raftmsg_decode(data, len, &msg) < 0) {
@@ -2863,6 +3351,7 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	list_init(&m->moves);
 	list_init(&m->copies);
 	list_init(&m->snap_sends);
+	list_init(&m->lease_reqs);
 	for (size_t i = 0; i < WAITER_BUCKETS; i++) {
 		list_init(&m->waiters[i]);
 	}
@@ -2968,6 +3457,7 @@ void member_free(struct member *m)
 	if (m->store != NULL && m->error == 0) {
 		(void)mvcc_commit(m->store);
 	}
+	lessor_free(m->lessor);
 	mvcc_close(m->store);
 	walstore_close(m->ws);
 	for (size_t i = 0; i < m->n_members; i++) {
@@ -3411,7 +3901,26 @@ static int install_snapshot(struct member *m, const struct raft_snapshot *snap)
 		return r;
 	}
 	m->ops_uncommitted = 0;
-	mvcc_set_nospace(m->store, m->nospace);
+	/* The tables kept in the store are the sender's now: leases, the
+	 * NOSPACE alarm, the removed members. */
+	lessor_free(m->lessor);
+	m->lessor = NULL;
+	r = lessor_new(m->store,
+		       lessor_min_ttl(m->cfg->election_ticks, m->cfg->heartbeat_ms),
+		       &m->lessor);
+	if (r < 0) {
+		return r;
+	}
+	m->nospace = false;
+	mvcc_set_nospace(m->store, false);
+	r = restore_alarms(m);
+	if (r < 0) {
+		return r;
+	}
+	r = restore_removed(m);
+	if (r < 0) {
+		return r;
+	}
 	mvcc_applied(m->store, &ai, &at);
 	if (ai < snap->meta.index) {
 		log_error("member %016" PRIx64 ": the store sent with snapshot "

@@ -54,6 +54,12 @@ enum member_op {
 	MEMBER_OP_HASH_KV,	  /* Etcdserverpb__HashKVRequest */
 	MEMBER_OP_DEFRAGMENT,	  /* Etcdserverpb__DefragmentRequest */
 	MEMBER_OP_MOVE_LEADER,	  /* Etcdserverpb__MoveLeaderRequest */
+	/* Leases (member.h, "Leases" below) */
+	MEMBER_OP_LEASE_GRANT,	    /* Etcdserverpb__LeaseGrantRequest */
+	MEMBER_OP_LEASE_REVOKE,	    /* Etcdserverpb__LeaseRevokeRequest */
+	MEMBER_OP_LEASE_KEEPALIVE,  /* Etcdserverpb__LeaseKeepAliveRequest */
+	MEMBER_OP_LEASE_TIMETOLIVE, /* Etcdserverpb__LeaseTimeToLiveRequest */
+	MEMBER_OP_LEASE_LEASES,	    /* Etcdserverpb__LeaseLeasesRequest */
 	MEMBER_OP_COUNT_
 };
 
@@ -113,6 +119,26 @@ void member_free(struct member *m);
  * MEMBER_REMOVE, MEMBER_UPDATE and MEMBER_PROMOTE (conf changes, answered
  * when applied; MemberAdd's ID is etcd's run-time one: peer URLs and the
  * Unix time).
+ *
+ * Leases (etcd's lessor; server/lessor.h holds the table):
+ *  - LEASE_GRANT: through Raft; ID 0 gets an ID from the member's request
+ *    id generator (positive); the TTL is raised to etcd's minimum
+ *    (lessor_min_ttl of --election-timeout and --heartbeat-interval);
+ *    -ERR_LEASE_EXISTS, -ERR_LEASE_TTL_TOO_LARGE, -ERR_NO_SPACE.
+ *  - LEASE_REVOKE: through Raft; deletes every attached key in one
+ *    revision; -ERR_LEASE_NOT_FOUND.
+ *  - LEASE_KEEPALIVE and LEASE_TIMETOLIVE: answered by the leader; a
+ *    follower forwards them to the leader over the peer streams (retrying
+ *    every 500 ms, across leader changes, until the request timeout).  An
+ *    unknown lease is not an error (etcd compat): KeepAlive answers TTL 0,
+ *    TimeToLive TTL -1.  A renewal of an expired lease whose revoke is
+ *    pending waits for the revoke (then TTL 0).
+ *  - LEASE_LEASES: the local table, IDs ascending.
+ *  - PUT and TXN puts naming an unknown lease: -ERR_LEASE_NOT_FOUND.
+ *  - Expiry: the leader proposes a revoke for each expired lease (so every
+ *    member deletes the same keys at the same revision); a new leader gives
+ *    every lease its full TTL plus an election timeout once it applied its
+ *    first entry (etcd's Promote).
  */
 int member_request(struct member *m, enum member_op op,
 		   const ProtobufCMessage *req, member_done_fn done, void *arg,

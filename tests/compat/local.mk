@@ -8,3 +8,6 @@ dist_check_SCRIPTS += tests/compat/watch.sh
 # Maintenance.Snapshot with etcdctl `snapshot save` and the gateway.
 TESTS += tests/compat/snapshot.sh
 dist_check_SCRIPTS += tests/compat/snapshot.sh
+# Leases through the same clients (issue 8).
+TESTS += tests/compat/lease_clients.sh
+dist_check_SCRIPTS += tests/compat/lease_clients.sh

@@ -1,0 +1,360 @@
+/*
+ * lease_stream.c - etcd's LeaseKeepAlive stream on both protocols: the
+ * gRPC bidi stream (/etcdserverpb.Lease/LeaseKeepAlive) and the gateway's
+ * POST /v3/lease/keepalive, whose body holds one or more JSON requests and
+ * whose chunked answer holds one {"result":...} line per request, then
+ * ends (etcd compat: etcd's server loop returns at the end of the input).
+ *
+ * Invariants:
+ *  1. Requests of one stream go to the member one at a time, in order
+ *     (etcd's leaseKeepAlive loop: receive, renew, send), so answers come
+ *     in request order; at most KA_MAX_QUEUED wait behind the one under
+ *     way, beyond that the stream fails RESOURCE_EXHAUSTED.
+ *  2. An error from the member ends the stream with it (etcd returns the
+ *     renew error from the stream handler); an unknown lease is no error
+ *     (TTL 0, member.h).
+ *  3. Lifetime: a gRPC stream is freed in on_close; a gateway stream when
+ *     it ends or its client goes away, whichever comes first.  The request
+ *     under way with the member is cancelled then.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "api/errmap.h"
+#include "api/http1.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "proto/pjson.h"
+#include "proto/proto.h"
+
+#define KA_MAX_QUEUED 1024
+
+struct ka_stream {
+	struct api *api;
+	const struct svc_method *sm;
+	struct grpc_call *gcall; /* gRPC, or */
+	struct http1_req *hreq;	 /* the gateway request */
+	int64_t ids[KA_MAX_QUEUED];
+	size_t head, n;
+	struct api_call *c; /* the request under way, or NULL */
+	bool input_done;    /* the client sent its last request */
+	bool ended;
+};
+
+static void ka_pump(struct ka_stream *st);
+
+static void ka_cancel(struct ka_stream *st)
+{
+	if (st->c != NULL) {
+		services_cancel(st->c);
+		mem_free(st->c);
+		st->c = NULL;
+	}
+}
+
+/* End the stream with err (0: OK).  A gateway stream is freed here. */
+static void ka_end(struct ka_stream *st, int err)
+{
+	if (st->ended) {
+		return;
+	}
+	st->ended = true;
+	ka_cancel(st);
+	if (st->gcall != NULL) {
+		const struct errmap_entry *e;
+		if (err == 0) {
+			grpc_call_finish(st->gcall, GRPC_STATUS_OK, NULL);
+			return;
+		}
+		e = errmap_lookup(err);
+		grpc_call_finish(st->gcall, e->code, e->message);
+		return;
+	}
+	if (err < 0) {
+		(void)http1_stream_error(st->hreq, err);
+	}
+	(void)http1_stream_end(st->hreq);
+	mem_free(st);
+}
+
+static int ka_send(struct ka_stream *st, const ProtobufCMessage *resp)
+{
+	struct buf b = BUF_INIT;
+	uint8_t small[128], *p = small;
+	size_t n;
+	int r;
+
+	if (st->gcall != NULL) {
+		n = protobuf_c_message_get_packed_size(resp);
+		if (n > sizeof(small)) {
+			p = mem_alloc(n);
+			if (p == NULL) {
+				return -ENOMEM;
+			}
+		}
+		protobuf_c_message_pack(resp, p);
+		r = grpc_call_send(st->gcall, p, n);
+		if (p != small) {
+			mem_free(p);
+		}
+		return r == -ENOBUFS ? -ERR_TOO_MANY_REQUESTS : r;
+	}
+	r = pjson_encode(resp, &b);
+	if (r >= 0) {
+		r = http1_stream_result(st->hreq, (const char *)b.data, b.len);
+		/* 1 only asks to slow down; answers are tiny and bounded. */
+		r = r > 0 ? 0 : r;
+	}
+	buf_done(&b);
+	return r;
+}
+
+static void ka_done(struct api_call *c, int err, const ProtobufCMessage *resp)
+{
+	struct ka_stream *st = c->data;
+
+	st->c = NULL;
+	mem_free(c);
+	if (err < 0) {
+		ka_end(st, err);
+		return;
+	}
+	err = ka_send(st, resp);
+	if (err < 0) {
+		ka_end(st, err);
+		return;
+	}
+	ka_pump(st);
+}
+
+/* Hand the next queued request to the member, or end after the last. */
+static void ka_pump(struct ka_stream *st)
+{
+	Etcdserverpb__LeaseKeepAliveRequest req =
+	    ETCDSERVERPB__LEASE_KEEP_ALIVE_REQUEST__INIT;
+	struct api_call *c;
+	int r;
+
+	if (st->ended || st->c != NULL) {
+		return;
+	}
+	if (st->n == 0) {
+		if (st->input_done) {
+			ka_end(st, 0);
+		}
+		return;
+	}
+	req.id = st->ids[st->head];
+	st->head = (st->head + 1) % KA_MAX_QUEUED;
+	st->n--;
+	c = mem_calloc(1, sizeof(*c));
+	if (c == NULL) {
+		ka_end(st, -ENOMEM);
+		return;
+	}
+	list_init(&c->node);
+	c->api = st->api;
+	c->sm = st->sm;
+	c->fn = ka_done;
+	c->data = st;
+	r = services_submit(c, MEMBER_OP_LEASE_KEEPALIVE, &req.base);
+	if (r < 0) {
+		mem_free(c);
+		ka_end(st, r);
+		return;
+	}
+	st->c = c;
+}
+
+static int ka_queue(struct ka_stream *st, int64_t id)
+{
+	if (st->n == KA_MAX_QUEUED) {
+		return -ERR_TOO_MANY_REQUESTS;
+	}
+	st->ids[(st->head + st->n) % KA_MAX_QUEUED] = id;
+	st->n++;
+	return 0;
+}
+
+static struct ka_stream *ka_new(const struct svc_method *sm)
+{
+	struct ka_stream *st = mem_calloc(1, sizeof(*st));
+
+	if (st != NULL) {
+		st->api = sm->api;
+		st->sm = sm;
+	}
+	return st;
+}
+
+/* --- gRPC --- */
+
+static void ka_grpc_message(struct grpc_call *call, const uint8_t *msg,
+			    size_t len, void *arg)
+{
+	const struct svc_method *sm = arg;
+	struct ka_stream *st = grpc_call_data(call);
+	ProtobufCMessage *req;
+	int r;
+
+	if (st == NULL) {
+		st = ka_new(sm);
+		if (st == NULL) {
+			const struct errmap_entry *e = errmap_lookup(-ENOMEM);
+			grpc_call_finish(call, e->code, e->message);
+			return;
+		}
+		st->gcall = call;
+		grpc_call_set_data(call, st);
+	}
+	if (st->ended) {
+		return;
+	}
+	r = proto_unpack(sm->req, msg, len, &req);
+	if (r == -ERR_PARSE) {
+		/* etcd compat: grpc-go's text for an undecodable message. */
+		st->ended = true;
+		ka_cancel(st);
+		grpc_call_finish(
+		    call, GRPC_STATUS_INTERNAL,
+		    "grpc: error unmarshalling request: proto: cannot parse "
+		    "invalid wire-format data");
+		return;
+	}
+	if (r >= 0) {
+		r = ka_queue(st,
+			     ((Etcdserverpb__LeaseKeepAliveRequest *)req)->id);
+		proto_free(req);
+	}
+	if (r < 0) {
+		ka_end(st, r);
+		return;
+	}
+	ka_pump(st);
+}
+
+static void ka_grpc_half_close(struct grpc_call *call, void *arg)
+{
+	struct ka_stream *st = grpc_call_data(call);
+
+	(void)arg;
+	if (st == NULL) {
+		grpc_call_finish(call, GRPC_STATUS_OK, NULL);
+		return;
+	}
+	st->input_done = true;
+	ka_pump(st);
+}
+
+static void ka_grpc_close(struct grpc_call *call, void *arg)
+{
+	struct ka_stream *st = grpc_call_data(call);
+
+	(void)arg;
+	grpc_call_set_data(call, NULL);
+	if (st != NULL) {
+		ka_cancel(st);
+		mem_free(st);
+	}
+}
+
+void lease_stream_grpc_method(const struct svc_method *sm,
+			      struct grpc_method *gm)
+{
+	memset(gm, 0, sizeof(*gm));
+	gm->path = sm->grpc_path;
+	gm->kind = GRPC_BIDI;
+	gm->on_message = ka_grpc_message;
+	gm->on_half_close = ka_grpc_half_close;
+	gm->on_close = ka_grpc_close;
+	gm->arg = (void *)(uintptr_t)sm;
+}
+
+/* --- the gateway --- */
+
+static void ka_http_close(struct http1_req *req, void *arg)
+{
+	struct ka_stream *st = arg;
+
+	(void)req;
+	/* The client is gone: ending just releases the request. */
+	ka_end(st, 0);
+}
+
+void lease_stream_http(struct http1_req *req, void *ctx)
+{
+	const struct svc_method *sm = ctx;
+	char err[PJSON_ERR_SIZE];
+	struct ka_stream *st;
+	const uint8_t *body;
+	size_t len, off = 0;
+	int r = 0;
+
+	st = ka_new(sm);
+	if (st == NULL) {
+		http1_reply_error(req, -ENOMEM);
+		return;
+	}
+	body = http1_req_body(req, &len);
+	/* The body holds the stream's requests, one JSON object each. */
+	while (body != NULL && off < len) {
+		ProtobufCMessage *msg;
+		size_t used = 0;
+
+		r = pjson_decode_prefix(sm->req, (const char *)body + off,
+					len - off, &used, &msg, err,
+					sizeof(err));
+		if (r == -EAGAIN && used == 0) {
+			/* Only whitespace is left (or a cut-off value,
+			 * which the gateway would fail on as well). */
+			bool blank = true;
+			for (size_t i = off; i < len; i++) {
+				if (body[i] != ' ' && body[i] != '\n' &&
+				    body[i] != '\r' && body[i] != '\t') {
+					blank = false;
+				}
+			}
+			if (blank) {
+				r = 0;
+				break;
+			}
+			snprintf(err, sizeof(err), "unexpected EOF");
+			r = -ERR_PARSE;
+		}
+		if (r < 0) {
+			break;
+		}
+		off += used;
+		r = ka_queue(st,
+			     ((Etcdserverpb__LeaseKeepAliveRequest *)msg)->id);
+		proto_free(msg);
+		if (r < 0) {
+			break;
+		}
+	}
+	if (r == -ERR_PARSE || r == -ERR_INVALID) {
+		mem_free(st);
+		http1_reply_error_msg(req, GRPC_STATUS_INVALID_ARGUMENT, err);
+		return;
+	}
+	if (r < 0) {
+		mem_free(st);
+		http1_reply_error(req, r);
+		return;
+	}
+	(void)http1_req_add_header(req, "Grpc-Metadata-Content-Type",
+				   "application/grpc");
+	r = http1_stream_start(req, "application/json");
+	if (r < 0) {
+		mem_free(st);
+		(void)http1_stream_end(req);
+		return;
+	}
+	st->hreq = req;
+	st->input_done = true;
+	http1_req_on_close(req, ka_http_close, st);
+	ka_pump(st);
+}
