@@ -72,6 +72,10 @@ enum opt_use {
 	  "Path to the dedicated wal directory.")                              \
 	X(O_SNAPSHOT_COUNT, "snapshot-count", T_STR, U_OK, "100000", "Member", \
 	  "Number of committed transactions to trigger a snapshot to disk.")   \
+	X(O_SNAP_CATCHUP, "experimental-snapshot-catchup-entries", T_STR,      \
+	  U_OK, "5000", "Member",                                              \
+	  "Number of entries for a slow follower to catch up after "          \
+	  "compacting the raft storage entries.")                              \
 	X(O_HEARTBEAT, "heartbeat-interval", T_STR, U_OK, "100", "Member",     \
 	  "Time (in milliseconds) of a heartbeat interval.")                   \
 	X(O_ELECTION, "election-timeout", T_STR, U_OK, "1000", "Member",       \
@@ -189,8 +193,6 @@ enum opt_use {
 	  U_IGNORED, "0", "", "")                                              \
 	X(O_I46, "experimental-stop-grpc-service-on-defrag", T_BOOL,           \
 	  U_IGNORED, "false", "", "")                                          \
-	X(O_I47, "experimental-snapshot-catchup-entries", T_STR, U_OK,         \
-	  "5000", "", "")                                                      \
 	X(O_I48, "experimental-max-learners", T_STR, U_IGNORED, "1", "", "")   \
 	X(O_I49, "experimental-backend-bbolt-freelist-type", T_STR, U_IGNORED, \
 	  "array", "", "")                                                     \
@@ -1673,7 +1675,7 @@ static int resolve(struct ctx *x, struct config *c)
 			  &c->max_txn_ops)) < 0 ||
 	    (r = get_uint(x, O_MAX_REQ, "bytes, e.g. 1572864",
 			  &c->max_request_bytes)) < 0 ||
-	    (r = get_uint(x, O_I47, "entries, e.g. 5000",
+	    (r = get_uint(x, O_SNAP_CATCHUP, "entries, e.g. 5000",
 			  &c->snapshot_catchup_entries)) < 0) {
 		return r;
 	}
