@@ -35,6 +35,11 @@ struct ctl {
 	bool hex;
 	bool debug;
 	bool cluster; /* endpoint commands: every member's client URLs */
+	/*
+	 * The endpoints as given (host:port or URL), which etcdctl prints;
+	 * NULL (as cetcd-agent leaves it): ctl_endpoint_name() of each.
+	 */
+	char **names;
 };
 
 /*

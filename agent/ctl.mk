@@ -1,3 +1,10 @@
 # cetcdctl's own modules (cetcdctl's program is declared in agent/local.mk).
 agent_cetcdctl_SOURCES += agent/ctl.h agent/ctl_client.c \
-	agent/ctl_table.c agent/ctl_table.h
+	agent/ctl_table.c agent/ctl_table.h \
+	agent/ctl_cmd.h agent/ctl_admin.c agent/ctl_perf.c
+
+# etcdctl's `check perf --load=s` (a minute each) against a three-member
+# cetcd cluster, by cetcdctl and by Debian's etcdctl; not part of make check.
+check-perf: all
+	CETCD_SRCDIR=$(srcdir) BUILD=$(abs_builddir) $(SHELL) $(srcdir)/tests/ctl/perf_check.sh
+.PHONY: check-perf

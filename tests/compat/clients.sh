@@ -81,6 +81,27 @@ if command -v etcdctl >/dev/null 2>&1; then
 		rev=\$($E1 put c1 x -w json | sed 's/.*\"revision\":\([0-9]*\).*/\1/') &&
 		$E1 compaction \$rev | grep -qx \"compacted revision \$rev\" &&
 		! $E1 get c1 --rev=1 2>$T/cerr && grep -q 'required revision has been compacted' $T/cerr"
+	# Admin commands (tests/ctl/vs_cetcd.sh compares their exact output with cetcdctl's).
+	check "etcdctl endpoint hashkv: the three members agree" sh -c "
+		$E endpoint hashkv >$T/hk && [ \$(wc -l <$T/hk) -eq 3 ] &&
+		[ \$(cut -d' ' -f2 $T/hk | sort -u | wc -l) -eq 1 ] &&
+		$E endpoint hashkv -w json | grep -q '\"HashKV\":{\"header\":{.*},\"hash\":[0-9]*,\"compact_revision\":'"
+	check "etcdctl alarm list: no alarm, exit 0" sh -c "[ -z \"\$($E alarm list)\" ]"
+	check "etcdctl defrag --cluster: every member" sh -c "
+		[ \$($E defrag --cluster | grep -c '^Finished defragmenting etcd member\[http://127\.') -eq 3 ]"
+	check "etcdctl member add --learner, list, remove" sh -c "
+		$E1 member add n4 --learner --peer-urls=http://$A1:2390 >$T/ma &&
+		grep -Eq '^Member +[0-9a-f]+ added to cluster +[0-9a-f]+$' $T/ma &&
+		grep -qx 'ETCD_INITIAL_CLUSTER_STATE=\"existing\"' $T/ma &&
+		id=\$($E1 member list | grep ', unstarted, , http://$A1:2390, , true$' | cut -d, -f1) &&
+		[ -n \"\$id\" ] && $E1 member remove \$id | grep -Eq \"^Member +\$id removed from cluster\" &&
+		[ \$($E1 member list | wc -l) -eq 3 ]"
+	check "etcdctl move-leader to a follower, and back" sh -c "
+		old=\$($E endpoint status | grep ', true, false, ' | cut -d, -f2 | tr -d ' ') &&
+		new=\$($E endpoint status | grep -m1 ', false, false, ' | cut -d, -f2 | tr -d ' ') &&
+		$E move-leader \$new | grep -qx \"Leadership transferred from \$old to \$new\" &&
+		$E endpoint status | grep -q \"\$new, 3.5.13, .*, true, false, \" &&
+		$E move-leader \$old >/dev/null"
 	check "unimplemented methods fail at once, never hang" sh -c "
 		! timeout 10 $E1 role list 2>$T/lerr && grep -q 'Unimplemented' $T/lerr"
 else

