@@ -97,6 +97,7 @@ struct watch_stream {
 	bool blocked;
 	uint64_t blocked_since_ms;
 	bool deferred_progress;
+	bool require_leader; /* gRPC metadata hasleader: true */
 	bool dead; /* sends no more */
 	bool gone; /* the protocol side is released: free in the pump */
 };
@@ -113,6 +114,8 @@ struct watch_hub {
 	struct sys_timer *slow;	    /* blocked streams: unblock, cancel */
 	uint64_t progress_ms;
 	uint64_t slow_ms;
+	uint64_t no_leader_since_ms; /* 0: the member knows a leader */
+	struct buf scratch; /* one response being assembled */
 	size_t fragment_bytes;
 };
 
@@ -328,6 +331,16 @@ struct batch {
 	Mvccpb__Event *with;	/* with prev_kv where there is one */
 	Mvccpb__Event *without; /* never prev_kv */
 	Mvccpb__Event **sel;	/* scratch: one watcher's events */
+	/*
+	 * gRPC fast path: each event packed once as a WatchResponse.events
+	 * field (tag, length, bytes), [0] without and [1] with prev_kv, on
+	 * first use; and the packed header field for hdr_rev.
+	 */
+	struct buf packed[2];
+	size_t *off[2]; /* n + 1 offsets into packed[i] */
+	struct buf hdr;
+	mvcc_rev hdr_rev;
+	bool have_hdr;
 };
 
 static void batch_done(struct batch *b)
@@ -338,6 +351,11 @@ static void batch_done(struct batch *b)
 	mem_free(b->with);
 	mem_free(b->without);
 	mem_free(b->sel);
+	for (int i = 0; i < 2; i++) {
+		buf_done(&b->packed[i]);
+		mem_free(b->off[i]);
+	}
+	buf_done(&b->hdr);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -363,6 +381,127 @@ static size_t varint_size(size_t v)
 		n++;
 	}
 	return n;
+}
+
+static int put_varint(struct buf *o, uint64_t v)
+{
+	uint8_t t[10];
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		t[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	t[n++] = (uint8_t)v;
+	return buf_append(o, t, n);
+}
+
+/* Append a length-delimited field: tag byte, length, m packed. */
+static int put_msg_field(struct buf *o, uint8_t tag, const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	int r = buf_append_byte(o, tag);
+
+	if (r >= 0) {
+		r = put_varint(o, n);
+	}
+	if (r >= 0) {
+		r = buf_reserve(o, n);
+	}
+	if (r >= 0) {
+		protobuf_c_message_pack(m, o->data + o->len);
+		o->len += n;
+	}
+	return r;
+}
+
+/* Pack every event of b once, with (pkv) or without prev_kv. */
+static int batch_pack(struct batch *b, int pkv)
+{
+	size_t n = b->ev.n_evs;
+	int r = 0;
+
+	if (b->off[pkv]) {
+		return 0;
+	}
+	b->off[pkv] = mem_calloc(n + 1, sizeof(size_t));
+	if (!b->off[pkv]) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		b->off[pkv][i] = b->packed[pkv].len;
+		/* WatchResponse.events: field 11, length-delimited. */
+		r = put_msg_field(&b->packed[pkv], 11 << 3 | 2,
+				  pkv ? &b->with[i].base : &b->without[i].base);
+	}
+	b->off[pkv][n] = b->packed[pkv].len;
+	if (r < 0) {
+		mem_free(b->off[pkv]);
+		b->off[pkv] = NULL;
+		buf_reset(&b->packed[pkv]);
+	}
+	return r;
+}
+
+/*
+ * The gRPC fast path: w's response assembled from pre-packed fields
+ * (header, watch_id, events: field order, as protobuf-c packs it), so a
+ * batch fanned out to many watchers is packed once.
+ */
+static int deliver_packed(struct watch_stream *s, struct watcher *w,
+			  struct batch *b, mvcc_rev header_rev,
+			  struct buf *out)
+{
+	int pkv = w->prev_kv ? 1 : 0;
+	size_t n = b->ev.n_evs;
+	int r;
+
+	if (!b->have_hdr || b->hdr_rev != header_rev) {
+		Etcdserverpb__ResponseHeader hd =
+		    ETCDSERVERPB__RESPONSE_HEADER__INIT;
+
+		buf_reset(&b->hdr);
+		fill_header(s->hub, &hd, header_rev);
+		r = put_msg_field(&b->hdr, 1 << 3 | 2, &hd.base);
+		if (r < 0) {
+			return r;
+		}
+		b->hdr_rev = header_rev;
+		b->have_hdr = true;
+	}
+	r = batch_pack(b, pkv);
+	if (r < 0) {
+		return r;
+	}
+	buf_reset(out);
+	r = buf_append(out, b->hdr.data, b->hdr.len);
+	if (r >= 0 && w->id != 0) {
+		r = buf_append_byte(out, 2 << 3 | 0);
+		if (r >= 0) {
+			r = put_varint(out, (uint64_t)w->id);
+		}
+	}
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (watcher_matches(w, &b->ev.evs[i])) {
+			r = buf_append(out, b->packed[pkv].data + b->off[pkv][i],
+				       b->off[pkv][i + 1] - b->off[pkv][i]);
+		}
+	}
+	if (r < 0) {
+		return r;
+	}
+	r = grpc_call_send(s->gcall, out->data, out->len);
+	if (r == -ENOBUFS) {
+		stream_note_blocked(s);
+		return r;
+	}
+	if (r < 0) {
+		return r;
+	}
+	if (grpc_call_queued(s->gcall) >= WATCH_STREAM_HIGH) {
+		stream_note_blocked(s);
+	}
+	return 0;
 }
 
 /* Read events from rev (at most WATCH_BATCH_EVENTS, whole revisions). */
@@ -410,8 +549,8 @@ static int batch_read(struct watch_hub *h, mvcc_rev from, bool prev_kv,
 
 /*
  * Send w's share of batch b, as one response or, for a fragment watcher
- * over the limit, as fragments (etcd compat: sendFragments).  0 when sent
- * (or nothing to send), else stream_send's error for the first piece (the
+ * over the limit, as fragments (etcd compat: sendFragments).  1 when
+ * sent, 0 when w matched nothing, else the send error for the first piece (the
  * caller keeps next_rev then).  A later piece failing (-ENOBUFS) fails the
  * stream: part of a revision cannot be taken back.
  */
@@ -431,6 +570,10 @@ static int deliver(struct watch_stream *s, struct watcher *w, struct batch *b,
 	if (n == 0) {
 		return 0;
 	}
+	if (s->gcall && !s->dead && !(w->fragment && n >= 2)) {
+		r = deliver_packed(s, w, b, header_rev, &s->hub->scratch);
+		return r < 0 ? r : 1;
+	}
 	fill_header(s->hub, &hd, header_rev);
 	resp.header = &hd;
 	resp.watch_id = w->id;
@@ -443,7 +586,7 @@ static int deliver(struct watch_stream *s, struct watcher *w, struct batch *b,
 	}
 	if (total < s->hub->fragment_bytes) {
 		r = stream_send(s, &resp);
-		return r < 0 ? r : 0;
+		return r < 0 ? r : 1;
 	}
 	resp.n_events = 0;
 	resp.fragment = true;
@@ -474,11 +617,11 @@ static int deliver(struct watch_stream *s, struct watcher *w, struct batch *b,
 				return r;
 			}
 			stream_fail(s, r);
-			return 0;
+			return 1;
 		}
 		start = end;
 	}
-	return 0;
+	return 1;
 }
 
 /* --- the pump --- */
@@ -547,14 +690,18 @@ static void pump_synced(struct watch_hub *h, mvcc_rev cur)
 				if (!w->synced || w->next_rev > b.ev.next_rev) {
 					continue;
 				}
-				if (s->dead || s->blocked ||
-				    deliver(s, w, &b, b.ev.next_rev - 1) < 0) {
+				r = s->dead || s->blocked
+					? -ENOBUFS
+					: deliver(s, w, &b, b.ev.next_rev - 1);
+				if (r < 0) {
 					/* Invariant 4: catch up later. */
 					watcher_set_synced(h, w, false);
 					continue;
 				}
-				if (w->next_rev < b.ev.next_rev) {
+				if (r > 0) {
 					w->progress_due = false;
+				}
+				if (w->next_rev < b.ev.next_rev) {
 					w->next_rev = b.ev.next_rev;
 				}
 			}
@@ -599,7 +746,7 @@ static size_t catch_up_one(struct watch_stream *s, struct watcher *w,
 	 * once it reaches it. */
 	r = deliver(s, w, &b, b.ev.next_rev > cur ? cur : b.ev.next_rev - 1);
 	if (r >= 0) {
-		if (n > 0) {
+		if (r > 0) {
 			w->progress_due = false;
 		}
 		w->next_rev = b.ev.next_rev;
@@ -759,20 +906,46 @@ static void on_progress_tick(struct sys_timer *t, void *arg)
 	}
 }
 
-/* Unblock drained streams; cancel watchers stuck too long (invariant 4). */
+static uint64_t election_ms(const struct watch_hub *h)
+{
+	return h->api->cfg && h->api->cfg->election_ms
+		   ? h->api->cfg->election_ms
+		   : 1000;
+}
+
+/*
+ * Unblock drained streams; cancel watchers stuck too long (invariant 4);
+ * end hasleader streams while the member knows no leader.
+ */
 static void on_slow_tick(struct sys_timer *t, void *arg)
 {
 	struct watch_hub *h = arg;
 	uint64_t now = timeutil_mono_ms();
 	struct list_node *sp, *wp, *wt;
+	struct member_info info;
 	bool kick = false;
 
 	(void)t;
+	member_info(h->api->m, &info);
+	if (info.leader != 0) {
+		h->no_leader_since_ms = 0;
+	} else if (h->no_leader_since_ms == 0) {
+		h->no_leader_since_ms = now;
+	}
 	list_for_each(sp, &h->streams) {
 		struct watch_stream *s =
 		    list_entry(sp, struct watch_stream, node);
 		char reason[160];
 
+		/*
+		 * etcd compat: v3rpc's monitorLeader ends WithRequireLeader
+		 * streams after three election timeouts without a leader.
+		 */
+		if (s->require_leader && !s->dead && h->no_leader_since_ms &&
+		    now - h->no_leader_since_ms >= 3 * election_ms(h)) {
+			stream_fail(s, -ERR_NO_LEADER);
+			continue;
+		}
 		if (!s->blocked || s->dead) {
 			continue;
 		}
@@ -1016,6 +1189,18 @@ static void grpc_on_message(struct grpc_call *call, const uint8_t *msg,
 		}
 		s->gcall = call;
 		grpc_call_set_data(call, s);
+		{
+			const char *hl = grpc_call_header(call, "hasleader");
+			struct member_info info;
+
+			s->require_leader = hl && strcmp(hl, "true") == 0;
+			member_info(h->api->m, &info);
+			if (s->require_leader && info.leader == 0) {
+				/* etcd compat: refused at once. */
+				stream_fail(s, -ERR_NO_LEADER);
+				return;
+			}
+		}
 	}
 	if (s->dead) {
 		return;
@@ -1222,6 +1407,7 @@ void watch_done(struct api *a)
 	sys_timer_free(h->kick);
 	sys_timer_free(h->progress);
 	sys_timer_free(h->slow);
+	buf_done(&h->scratch);
 	mem_free(h);
 	a->watch = NULL;
 }

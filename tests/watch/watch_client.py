@@ -78,13 +78,13 @@ def current_rev(ch):
 class Stream:
     """One Watch bidi stream: requests in, responses out through queues."""
 
-    def __init__(self, ch):
+    def __init__(self, ch, metadata=None):
         self.reqs = queue.Queue()
         self.resps = queue.Queue()
         f = ch.stream_stream("/etcdserverpb.Watch/Watch",
                              request_serializer=lambda m: m.SerializeToString(),
                              response_deserializer=rpc_pb2.WatchResponse.FromString)
-        self.call = f(iter(self.reqs.get, None))
+        self.call = f(iter(self.reqs.get, None), metadata=metadata)
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()
 
@@ -548,6 +548,15 @@ def mode_tuned(targets):
     check("progress_notify: an event-less response for the watcher, current revision",
           r is not None and r.watch_id == 0 and not r.events and r.header.revision == cur and
           not r.created and not r.canceled, r)
+    # other keys changing do not hold the progress back
+    end = time.time() + 1.5
+    got = None
+    while time.time() < end and got is None:
+        last = put(ch, "noise", "x")
+        r = st.recv(0.05)
+        if r is not None and r.watch_id == 0 and not r.events:
+            got = r
+    check("progress_notify while other keys change", got is not None and got.header.revision >= cur, got)
     st.close()
 
     # fragments: a replay of 10 revisions of 30000-byte values is over the limit
@@ -701,6 +710,7 @@ def mode_cluster(targets):
         r = s.recv(0.2)
         if r is not None:
             got.extend(r.events)
+    n_acked_at_kill = len(acked)
     os.kill(tp[li][1], signal.SIGKILL)
     # drain until the stream breaks
     broken = False
@@ -725,7 +735,9 @@ def mode_cluster(targets):
         except Exception:
             time.sleep(0.2)
             s2 = Stream(chans[fi[0]])
-    time.sleep(2.5)
+    t0 = time.time()
+    while time.time() - t0 < 20 and (len(acked) < n_acked_at_kill + 10 or time.time() - t0 < 1):
+        time.sleep(0.1)
     stop.set()
     wt.join()
     final = max(a[0] for a in acked)
@@ -756,6 +768,36 @@ def mode_cluster(targets):
     missing = [a for a in acked if a not in have]
     check("leader kill: every acknowledged put is among the events (%d acked)" % len(acked), not missing,
           missing[:5])
+
+    # quorum lost: a hasleader (WithRequireLeader) stream ends with "no leader"
+    s = Stream(chans[fi[0]], metadata=[("hasleader", "true")])
+    s.create("k/")
+    s.created(10)
+    plain = Stream(chans[fi[0]])
+    plain.create("k/")
+    plain.created(10)
+    os.kill(tp[fi[1]][1], signal.SIGKILL)
+    err = None
+    t0 = time.time()
+    try:
+        while time.time() - t0 < 15:
+            if s.recv(1) is None and s.t.is_alive() is False:
+                break
+    except grpc.RpcError as e:
+        err = e
+    check("no quorum: a hasleader stream is cancelled with etcdserver: no leader",
+          err is not None and err.code() == grpc.StatusCode.UNAVAILABLE and "no leader" in err.details(),
+          err)
+    check("no quorum: a stream without hasleader stays open", plain.t.is_alive())
+    plain.close()
+    s2 = Stream(chans[fi[0]], metadata=[("hasleader", "true")])
+    try:
+        s2.create("k/")
+        r = s2.recv(5)
+        check("no leader: a new hasleader stream is refused", False, r)
+    except grpc.RpcError as e:
+        check("no leader: a new hasleader stream is refused",
+              e.code() == grpc.StatusCode.UNAVAILABLE and "no leader" in e.details(), e)
 
 
 def main():
