@@ -168,6 +168,12 @@ int agent_probe_all(struct agent_probe *p, size_t n, uint64_t connect_ms,
 		}
 		curl_multi_poll(multi, NULL, 0, 100, NULL);
 	}
+	/* Invariant 1, also when libcurl gave up early. */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (p[i].rc == 0 && p[i].http_status == 0) {
+			unreachable(&p[i], -ECONNREFUSED);
+		}
+	}
 	for (size_t i = 0; easy && i < n; i++) {
 		if (easy[i]) {
 			curl_multi_remove_handle(multi, easy[i]);

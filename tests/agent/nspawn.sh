@@ -7,7 +7,7 @@
 # (cetcd@NAME.service, user cetcd from sysusers) in parallel, as three
 # hosts would, each waiting for a healthy cluster; status shows a leader;
 # `drill failover --mode stop` stops and starts the leader's unit over
-# sd-bus and passes; a member whose binary is missing makes apply fail
+# sd-bus and passes, and so does --mode kill (KillUnit SIGKILL); a member whose binary is missing makes apply fail
 # with the unit's journal lines and what to check.  Skipped (exit 77) with
 # the reason where nspawn cannot run: not root, no systemd-nspawn, or the
 # container does not boot.
@@ -99,19 +99,12 @@ systemd-nspawn -D / --volatile=yes --private-network --register=no --keep-unit \
 	--bind-ro="$BUILD_ABS:/cetcd-build" --bind="$T/share:/cetcd-test" \
 	-b -- systemd.firstboot=off $MASK > "$T/boot.log" 2>&1 &
 NSPAWN_PID=$!
-# The container's init: a descendant of nspawn that is PID 1 in its own
-# PID namespace (NSpid: HOSTPID 1).
+# The container's init: a process under nspawn (child or grandchild) that
+# is PID 1 in its own PID namespace (NSpid: HOSTPID 1).
 find_init() {
-	for s in /proc/[0-9]*/status; do
-		p=${s#/proc/}
-		p=${p%/status}
-		ns=$(awk '/^NSpid:/ { print NF == 3 && $3 == 1 }' "$s" 2> /dev/null) || continue
-		[ "$ns" = 1 ] || continue
-		pp=$p
-		while [ "$pp" -gt 1 ]; do
-			pp=$(awk '/^PPid:/ { print $2 }' "/proc/$pp/status" 2> /dev/null) || break
-			[ -n "$pp" ] || break
-			if [ "$pp" = "$NSPAWN_PID" ]; then
+	for c in $(ps -o pid= --ppid "$NSPAWN_PID" 2> /dev/null); do
+		for p in "$c" $(ps -o pid= --ppid "$c" 2> /dev/null); do
+			if awk '/^NSpid:/ { exit !(NF == 3 && $3 == 1) }' "/proc/$p/status" 2> /dev/null; then
 				echo "$p"
 				return 0
 			fi
@@ -149,6 +142,7 @@ running | degraded) ;;
 	;;
 esac
 step "booted (state $state)"
+[ -z "${CETCD_NSPAWN_DEBUG:-}" ] || in_ct systemd-analyze blame | head -n 15
 in_ct ip link show lo | grep -q '[<,]UP[,>]' || fail "lo is down in the container"
 
 # apply every member, in parallel, as three hosts would --------------------
@@ -196,7 +190,15 @@ grep -q '^|  *taken down |  *unit cetcd@etcd-node0[123].service |$' "$T/dr" ||
 grep -q '^|  *verdict |  *PASS |$' "$T/dr" || fail "drill verdict: $(cat "$T/dr")"
 grep -q '^|  *writes lost |  *0 |$' "$T/dr" || fail "drill lost writes"
 cat "$T/dr"
-step "drill passed"
+step "drill --mode stop passed"
+# --mode kill: KillUnit SIGKILL, then StartUnit before Restart= would.
+# shellcheck disable=SC2086
+in_ct $A drill failover --mode kill -w json > "$T/dk" 2> "$T/dk.err" ||
+	{ cat "$T/dk" "$T/dk.err" >&2; fail "drill --mode kill"; }
+grep -q '"via":"unit cetcd@etcd-node0[123].service"' "$T/dk" || fail "kill drill: $(cat "$T/dk")"
+grep -q '"writes_lost":0,' "$T/dk" || fail "kill drill lost writes: $(cat "$T/dk")"
+grep -q '"verdict":"PASS"' "$T/dk" || fail "kill drill: $(cat "$T/dk")"
+step "drill --mode kill passed: $(cat "$T/dk")"
 
 # A member that cannot start: apply names the host through hostnamed, then
 # fails with the journal and what to check.
