@@ -1,5 +1,5 @@
 /*
- * agent_drill.c - cetcd-agent drill failover in local mode: scenario.md B
+ * agent_drill.c - cetcd-agent drill failover: scenario.md B
  * steps 1-5 with numbers (agent_local.h).
  *
  * One loop does everything in turn, so no thread is needed: a put of a
@@ -8,7 +8,9 @@
  * unavailability window is measured (WRITE_TIMEOUT_MS).
  *
  * Steps: find the leader; write; take the leader down (kill: SIGKILL, a
- * true election; stop: SIGTERM; pause: SIGSTOP for the drill's pause);
+ * true election; stop: SIGTERM; pause: SIGSTOP for the drill's pause) -
+ * as a process of local mode (its pid file) or, when it is a systemd unit
+ * on this host, over sd-bus (KillUnit, StopUnit/StartUnit);
  * time the first status that names another leader and the first write
  * acknowledged after the fault; bring the old leader back; for the stable
  * time, keep writing and check that the leader does not move and the old
@@ -28,6 +30,7 @@
 #include <time.h>
 
 #include "agent/agent_local.h"
+#include "agent/agent_systemd.h"
 #include "agent/ctl.h"
 #include "agent/ctl_table.h"
 #include "base/buf.h"
@@ -53,6 +56,7 @@ struct drill {
 	size_t cap;
 	uint64_t n_acked;
 	uint64_t last_ack_ms; /* monotonic */
+	struct sd_bus *bus;   /* the leader is a unit on this host */
 };
 
 static void sleep_ms(uint64_t ms)
@@ -229,6 +233,7 @@ struct report {
 	uint64_t acked, lost;
 	bool rejoined, stable, f2l, pass;
 	uint64_t stable_ms;
+	char via[160]; /* "pid N" or "unit NAME" */
 };
 
 static void print_report(const struct drill *dr, const struct report *rp)
@@ -239,7 +244,8 @@ static void print_report(const struct drill *dr, const struct report *rp)
 	struct buf out = BUF_INIT;
 
 	if (dr->r->output == AGENT_OUTPUT_JSON) {
-		printf("{\"mode\":\"%s\",\"old_leader\":\"%s\",\"old_leader_id\":"
+		printf("{\"mode\":\"%s\",\"via\":\"%s\",\"old_leader\":\"%s\","
+		       "\"old_leader_id\":"
 		       "\"%" PRIx64 "\",\"new_leader\":\"%s\",\"new_leader_id\":"
 		       "\"%" PRIx64 "\",\"time_to_new_leader_ms\":%" PRId64
 		       ",\"write_unavailability_ms\":%" PRId64
@@ -248,7 +254,7 @@ static void print_report(const struct drill *dr, const struct report *rp)
 		       ",\"old_leader_rejoined_as_follower\":%s"
 		       ",\"leader_stable\":%s,\"first_to_last_read\":%s"
 		       ",\"verdict\":\"%s\"}\n",
-		       rp->mode, rp->old_name, rp->old_id, rp->new_name,
+		       rp->mode, rp->via, rp->old_name, rp->old_id, rp->new_name,
 		       rp->new_id, rp->t_leader_ms, rp->t_write_ms, rp->acked,
 		       rp->lost, rp->rejoined ? "true" : "false",
 		       rp->stable ? "true" : "false",
@@ -275,6 +281,7 @@ static void print_report(const struct drill *dr, const struct report *rp)
 		 (double)rp->stable_ms / 1000);
 	const char *rows[][2] = {
 	    {"mode", rp->mode},
+	    {"taken down", rp->via},
 	    {"old leader", v[0]},
 	    {"new leader", v[1]},
 	    {"time to new leader", v[2]},
@@ -295,6 +302,108 @@ static void print_report(const struct drill *dr, const struct report *rp)
 	}
 	buf_done(&out);
 	ctl_table_free(t);
+}
+
+/*
+ * The leader runs as a systemd unit on this host (apply): drive it over
+ * sd-bus.  0 with dr->bus set, or -ESRCH.
+ */
+static int systemd_target(struct drill *dr, const struct manifest_member *old)
+{
+	struct buf why = BUF_INIT;
+	struct sd_bus *bus = NULL;
+
+	if (agent_sd_open(&bus, &why) < 0) {
+		buf_done(&why);
+		return -ESRCH;
+	}
+	buf_done(&why);
+	if (!agent_sd_unit_loaded(bus, old->s.unit)) {
+		agent_sd_close(bus);
+		return -ESRCH;
+	}
+	dr->bus = bus;
+	return 0;
+}
+
+/* Take the old leader down as the drill's mode says (invariant 2). */
+static int fault(struct drill *dr, const struct manifest_member *old, pid_t pid)
+{
+	enum manifest_drill_mode mode = dr->d->mode;
+	struct buf why = BUF_INIT;
+	int rc = 0;
+
+	if (!dr->bus) {
+		kill(pid, mode == MANIFEST_DRILL_KILL	? SIGKILL
+			  : mode == MANIFEST_DRILL_STOP ? SIGTERM
+							: SIGSTOP);
+		return 0;
+	}
+	if (mode == MANIFEST_DRILL_STOP) {
+		rc = agent_sd_stop(dr->bus, old->s.unit, &why);
+	} else {
+		rc = agent_sd_kill(dr->bus, old->s.unit,
+				   mode == MANIFEST_DRILL_KILL ? SIGKILL
+							       : SIGSTOP,
+				   &why);
+	}
+	if (rc < 0) {
+		fprintf(stderr, PROG " drill: %s\n", (char *)why.data);
+	}
+	buf_done(&why);
+	return rc;
+}
+
+/* The unit's process is gone (stopped, failed or waiting to restart). */
+static bool unit_down(struct drill *dr, const char *unit)
+{
+	char active[32], sub[32];
+	pid_t main_pid;
+
+	if (agent_sd_unit_state(dr->bus, unit, active, sizeof(active), sub,
+				sizeof(sub), &main_pid) < 0) {
+		return false;
+	}
+	return main_pid == 0 || strcmp(active, "inactive") == 0 ||
+	       strcmp(active, "failed") == 0 || strcmp(sub, "auto-restart") == 0;
+}
+
+/* Bring the old leader back: SIGCONT, or start it again. */
+static int recover(struct drill *dr, const struct manifest_member *old,
+		   pid_t pid)
+{
+	const struct agent_run *r = dr->r;
+	struct buf why = BUF_INIT;
+	uint64_t deadline;
+	int rc = 0;
+
+	if (!dr->bus) {
+		if (dr->d->mode == MANIFEST_DRILL_PAUSE) {
+			kill(pid, SIGCONT);
+			return 0;
+		}
+		if (!agent_local_wait_gone(pid, r->stop_ms)) {
+			kill(pid, SIGKILL);
+			agent_local_wait_gone(pid, 5000);
+		}
+		agent_local_forget(r, old->name);
+		return agent_local_start(r, old, &pid);
+	}
+	if (dr->d->mode == MANIFEST_DRILL_PAUSE) {
+		rc = agent_sd_kill(dr->bus, old->s.unit, SIGCONT, &why);
+	} else {
+		deadline = timeutil_mono_ms() + r->stop_ms;
+		while (!unit_down(dr, old->s.unit) &&
+		       timeutil_mono_ms() < deadline) {
+			sleep_ms(50);
+		}
+		rc = agent_sd_start(dr->bus, old->s.unit, &why);
+	}
+	if (rc < 0) {
+		fprintf(stderr, PROG " drill: %s\n", (char *)why.data);
+	}
+	buf_done(&why);
+	return rc;
 }
 
 static int run(struct drill *dr, struct report *rp)
@@ -332,13 +441,20 @@ static int run(struct drill *dr, struct report *rp)
 			oi = i;
 		}
 	}
-	pid = old ? agent_local_pid(r, old->name) : 0;
-	if (pid <= 0) {
+	if (!old) {
+		fprintf(stderr, PROG " drill: the leader %" PRIx64 " is no "
+				     "member of the manifest\n", leader);
+		return -ESRCH;
+	}
+	pid = agent_local_pid(r, old->name);
+	if (pid <= 0 && systemd_target(dr, old) < 0) {
 		fprintf(stderr,
-			PROG " drill: the leader %s was not started by this "
-			     "agent (no live pid file in %s); run '" PROG
-			     " up' with the same --state-dir\n",
-			old ? old->name : "?", r->state_dir);
+			PROG " drill: the leader %s was neither started by "
+			     "this agent (no live pid file in %s) nor is its "
+			     "unit %s loaded on this host; run '" PROG
+			     " up' with the same --state-dir, or run the drill "
+			     "on the leader's host\n",
+			old->name, r->state_dir, old->s.unit);
 		return -ESRCH;
 	}
 	rp->old_name = old->name;
@@ -349,9 +465,14 @@ static int run(struct drill *dr, struct report *rp)
 		}
 	}
 	/* Progress goes to stderr under -w json: stdout stays one object. */
+	if (dr->bus) {
+		snprintf(rp->via, sizeof(rp->via), "unit %s", old->s.unit);
+	} else {
+		snprintf(rp->via, sizeof(rp->via), "pid %d", (int)pid);
+	}
 	fprintf(r->output == AGENT_OUTPUT_JSON ? stderr : stdout,
-		"drill failover --mode %s: leader %s (%" PRIx64 ", pid %d)\n",
-		rp->mode, old->name, leader, (int)pid);
+		"drill failover --mode %s: leader %s (%" PRIx64 ", %s)\n",
+		rp->mode, old->name, leader, rp->via);
 	fflush(stdout);
 	/* 2. Writes flow before the fault. */
 	deadline = timeutil_mono_ms() + 500;
@@ -361,9 +482,9 @@ static int run(struct drill *dr, struct report *rp)
 	}
 	/* 3. The fault. */
 	t0 = timeutil_mono_ms();
-	kill(pid, d->mode == MANIFEST_DRILL_KILL   ? SIGKILL
-		  : d->mode == MANIFEST_DRILL_STOP ? SIGTERM
-						   : SIGSTOP);
+	if (fault(dr, old, pid) < 0) {
+		return -EIO;
+	}
 	deadline = t0 + d->leader_timeout_ms;
 	while ((!got_leader || !got_write) &&
 	       (now = timeutil_mono_ms()) < deadline) {
@@ -389,21 +510,20 @@ static int run(struct drill *dr, struct report *rp)
 		if (now < t0 + d->pause_ms) {
 			sleep_ms(t0 + d->pause_ms - now);
 		}
-		kill(pid, SIGCONT);
-	} else {
-		if (!agent_local_wait_gone(pid, r->stop_ms)) {
-			kill(pid, SIGKILL);
-			agent_local_wait_gone(pid, 5000);
-		}
-		agent_local_forget(r, old->name);
-		if (agent_local_start(r, old, &pid) < 0) {
-			return -EIO;
-		}
 	}
+	if (recover(dr, old, pid) < 0) {
+		return -EIO;
+	}
+	/*
+	 * A paused leader wakes up still believing it leads: wait until it
+	 * has heard of the new leader, or the stable check would count its
+	 * stale belief as a move.
+	 */
 	deadline = timeutil_mono_ms() + r->start_ms;
 	while (timeutil_mono_ms() < deadline) {
 		put_next(dr);
-		if (status_of(dr, oi, &id, &l) == 0 && l != 0) {
+		if (status_of(dr, oi, &id, &l) == 0 && l != 0 &&
+		    (!got_leader || l == rp->new_id)) {
 			break;
 		}
 		sleep_ms(100);
@@ -492,5 +612,6 @@ int agent_drill_failover(const struct agent_run *r,
 	mem_free(dr.eps);
 	mem_free(dr.via.endpoints); /* borrowed strings */
 	mem_free(dr.acked);
+	agent_sd_close(dr.bus);
 	return rc == 0 && rp.pass ? 0 : 1;
 }

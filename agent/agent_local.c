@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/agent_probe.h"
 #include "agent/ctl.h"
 #include "agent/fsutil.h"
 #include "agent/render.h"
@@ -492,33 +493,51 @@ static int member_endpoint(const struct manifest_member *mb, char *out,
 }
 
 /*
- * One round of status probes.  *up counts members that answer (only
- * `only` when given); *leader is a leader some member reports, or 0.
+ * One round of status probes, every member at once.  *up counts members
+ * that answer (only `only` when given); *leader is a leader some member
+ * reports, or 0.
  */
 static void probe(const struct agent_run *r, const struct manifest_member *only,
 		  size_t *up, uint64_t *leader, const char **leader_name)
 {
-	struct ctl c = {0};
+	size_t n = r->m->n_members;
+	struct agent_probe *p = mem_calloc(n + 1, sizeof(*p));
+	char (*urls)[192] = mem_calloc(n + 1, sizeof(*urls));
 	struct {
 		uint64_t id;
 		const char *name;
-	} *ids = NULL;
+	} *ids = mem_calloc(n + 1, sizeof(*ids));
 	size_t n_ids = 0;
 
-	c.dial_timeout_ms = r->connect_ms < 500 ? r->connect_ms : 500;
-	c.command_timeout_ms = 1000;
 	*up = 0;
 	*leader = 0;
 	*leader_name = NULL;
-	for (size_t i = 0; i < r->m->n_members; i++) {
+	for (size_t i = 0; p && urls && i < n; i++) {
+		const struct manifest_member *mb = &r->m->members[i];
+		char ep[160];
+
+		if (member_endpoint(mb, ep, sizeof(ep)) < 0) {
+			ep[0] = '\0';
+		}
+		snprintf(urls[i], sizeof(urls[i]), "%s/v3/maintenance/status",
+			 ep);
+		p[i].url = urls[i];
+		p[i].body = "{}";
+	}
+	if (!p || !urls || !ids ||
+	    agent_probe_all(p, n, r->connect_ms < 500 ? r->connect_ms : 500,
+			    1000) < 0) {
+		n = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
 		const struct manifest_member *mb = &r->m->members[i];
 		Etcdserverpb__StatusResponse *s = NULL;
-		char ep[160], err[ERRSZ];
+		char err[ERRSZ];
 
-		if (member_endpoint(mb, ep, sizeof(ep)) < 0 ||
-		    ctl_post(&c, ep, "/v3/maintenance/status", NULL,
-			     &etcdserverpb__status_response__descriptor,
-			     (ProtobufCMessage **)&s, err, sizeof(err)) < 0) {
+		if (agent_probe_decode(&p[i],
+				       &etcdserverpb__status_response__descriptor,
+				       (ProtobufCMessage **)&s, err,
+				       sizeof(err)) < 0) {
 			continue;
 		}
 		if (!only || only == mb) {
@@ -528,13 +547,8 @@ static void probe(const struct agent_run *r, const struct manifest_member *only,
 			*leader = s->leader;
 		}
 		if (s->header && s->header->member_id != 0) {
-			void *g = mem_realloc(ids, (n_ids + 1) * sizeof(*ids));
-
-			if (g) {
-				ids = g;
-				ids[n_ids].id = s->header->member_id;
-				ids[n_ids++].name = mb->name;
-			}
+			ids[n_ids].id = s->header->member_id;
+			ids[n_ids++].name = mb->name;
 		}
 		proto_free(&s->base);
 	}
@@ -544,6 +558,11 @@ static void probe(const struct agent_run *r, const struct manifest_member *only,
 			*leader_name = ids[i].name;
 		}
 	}
+	for (size_t i = 0; p && i < r->m->n_members; i++) {
+		agent_probe_done(&p[i]);
+	}
+	mem_free(p);
+	mem_free(urls);
 	mem_free(ids);
 }
 

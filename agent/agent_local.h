@@ -34,6 +34,7 @@ struct agent_run {
 	uint64_t start_ms; /* up/restart: how long to wait for a leader */
 	uint64_t stop_ms;  /* down/restart: SIGTERM, then SIGKILL after this */
 	enum agent_output output;
+	uint64_t clock_skew_max_ms; /* warn above this difference */
 };
 
 /* The built-in manifest: etc/local.yaml's three members on 127.0.0.11-13. */
@@ -64,12 +65,23 @@ int agent_local_wait_leader(const struct agent_run *r,
 /* The member binary is executable (else a message and -ENOENT). */
 int agent_local_check_binary(const struct agent_run *r);
 
-/* drill failover in local mode: the report and 0 on PASS, 1 on FAIL. */
+/*
+ * apply --node after render (agent_apply.c): the user, the host name,
+ * daemon-reload, enable and start the unit over sd-bus; with wait, until
+ * the member answers a linearizable read.  0 or 1 (after the unit's
+ * journal and what to check).
+ */
+int agent_apply(const struct agent_run *r, const struct manifest_member *mb,
+		bool wait);
+
+/* drill failover (local mode or units on this host): 0 PASS, 1 FAIL. */
 int agent_drill_failover(const struct agent_run *r,
 			 const struct manifest_drill *d);
 
 int agent_cluster_status(const struct agent_run *r);
 int agent_cluster_health(const struct agent_run *r);
 int agent_cluster_members(const struct agent_run *r);
+/* The members' clocks compared; 1 when too far apart or unreachable. */
+int agent_cluster_clock(const struct agent_run *r);
 
 #endif

@@ -6,12 +6,12 @@
  *
  * This file only parses the command line and prints; the work is in
  * manifest.c (load and validate), settings.c (agent.conf), render.c,
- * agent_local.c (up, down, restart, kill) and agent_cluster.c (status,
- * health, members).  Commands not written yet (apply, drill) say so
- * plainly.
+ * agent_local.c (up, down, restart, kill), agent_cluster.c (status,
+ * health, members, clock; probes in agent_probe.c), agent_drill.c and
+ * agent_apply.c with agent_systemd.c (apply).
  *
- * Exit status: 0 success, 1 failure (bad manifest, I/O error), 2 usage
- * error or a command that is not implemented yet.
+ * Exit status: 0 success, 1 failure (bad manifest, I/O error, an unhealthy
+ * cluster, a failed drill), 2 usage error.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include <limits.h>
 
 #include "agent/agent_local.h"
+#include "agent/agent_systemd.h"
 #include "agent/manifest.h"
 #include "agent/render.h"
 #include "agent/settings.h"
@@ -51,6 +52,7 @@ struct ctx {
 	const char *state_flag;	   /* --state-dir */
 	const char *cetcd_flag;	   /* --cetcd */
 	bool dry_run;
+	bool no_wait; /* apply --no-wait */
 };
 
 struct command {
@@ -63,7 +65,7 @@ struct command {
 
 static int cmd_validate(struct ctx *c, int argc, char **argv);
 static int cmd_render(struct ctx *c, int argc, char **argv);
-static int cmd_not_yet(struct ctx *c, int argc, char **argv);
+static int cmd_apply(struct ctx *c, int argc, char **argv);
 static int cmd_version(struct ctx *c, int argc, char **argv);
 static int cmd_local(struct ctx *c, int argc, char **argv);
 static int cmd_help(struct ctx *c, int argc, char **argv);
@@ -85,9 +87,20 @@ static const struct command commands[] = {
      "Writes are atomic and only happen when content differs: a second "
      "run\nchanges nothing and says \"unchanged\".\n",
      cmd_render},
-    {"apply", "apply --node NAME [-f MANIFEST]",
+    {"apply", "apply --node NAME [-f MANIFEST] [--no-wait]",
      "render, set the hostname, enable and start the unit, wait for health",
-     NULL, cmd_not_yet},
+     "Renders the member's files into / (as render does), creates its "
+     "user\n(sysusers.d) when missing, sets the host name when the "
+     "manifest's\nhostname is true (hostnamed, else sethostname), then over "
+     "sd-bus:\ndaemon-reload, enable and start the unit without waiting for "
+     "READY (a\nnew cluster is ready only once a quorum runs), and waits "
+     "until the\nmember answers a linearizable read, with a progress line "
+     "(agent.conf:\ntimeouts.start).  On failure prints the unit's last "
+     "journal lines and\nwhat to check.  Needs root and systemd.\n"
+     "  --node NAME    the member of this host (default: the member named "
+     "like\n                 this host)\n"
+     "  --no-wait      return once the start is queued\n",
+     cmd_apply},
     {"up", "up [-f MANIFEST] [--state-dir DIR] [--cetcd PATH]",
      "local mode: start every member as a child process",
      "Renders each member's env file under the state dir, starts the "
@@ -128,24 +141,40 @@ static const struct command commands[] = {
      "etcd-node01..03 on 127.0.0.11-13.\n", cmd_local},
     {"status", "status [-f MANIFEST] [-w table|json]",
      "endpoint status of every member, as etcdctl prints it", "  -w, --write-out table|json  output format (agent.conf: output)\n"
-     "Every manifest member is probed; one that cannot be reached is "
-     "reported\non stderr as etcdctl does, and the exit status is 1.\n",
+     "Every manifest member is probed at once; one that cannot be reached "
+     "is\nreported on stderr as etcdctl does, and the exit status is 1.  "
+     "Members\nwhose clocks (Date headers) differ by more than "
+     "drill.clock_skew_max\nget a warning on stderr (see '" PROG " clock').\n",
      cmd_local},
     {"health", "health [-f MANIFEST] [-w table|json]",
      "endpoint health of every member, as etcdctl prints it", "  -w, --write-out table|json  output format (agent.conf: output)\n"
-     "Every manifest member is probed; one that cannot be reached is "
-     "reported\non stderr as etcdctl does, and the exit status is 1.\n",
+     "Every manifest member is probed at once; one that cannot be reached "
+     "is\nreported on stderr as etcdctl does, and the exit status is 1.  "
+     "Members\nwhose clocks (Date headers) differ by more than "
+     "drill.clock_skew_max\nget a warning on stderr (see '" PROG " clock').\n",
      cmd_local},
     {"members", "members [-f MANIFEST] [-w table|json]",
      "member list, as etcdctl prints it", "  -w, --write-out table|json  output format (agent.conf: output)\n"
      "Every manifest member is probed; one that cannot be reached is "
      "reported\non stderr as etcdctl does, and the exit status is 1.\n", cmd_local},
+    {"clock", "clock [-f MANIFEST] [-w table|json]",
+     "compare the members' clocks",
+     "Reads each member's clock from the Date header of its /version "
+     "answer\n(several rounds over about a second narrow the one-second "
+     "resolution),\nprints each one's offset from this host and the largest "
+     "difference\nbetween two members.  Exits 1 when two members differ by "
+     "more than\ndrill.clock_skew_max (manifest, else agent.conf) or one "
+     "cannot be reached.\nstatus and health warn on stderr the same way.\n"
+     "  -w, --write-out table|json  output format (agent.conf: output)\n",
+     cmd_local},
     {"drill",
      "drill failover [--mode kill|stop|pause] [-f MANIFEST] [--state-dir DIR]",
      "scenario.md B's failover drill, with numbers and a verdict",
-     "Local mode: a writer puts unique keys through the other members while "
-     "the\nleader is taken down (kill: SIGKILL; stop: SIGTERM; pause: SIGSTOP "
-     "for the\ndrill's pause), then restarted.  Reports the time to a new "
+     "A writer puts unique keys through the other members while the "
+     "leader\nis taken down (kill: SIGKILL; stop: SIGTERM; pause: SIGSTOP "
+     "for the\ndrill's pause), then restarted: a member of local mode (its "
+     "pid file in\nthe state dir) by signals, a systemd unit on this host "
+     "over sd-bus\n(KillUnit, StopUnit, StartUnit).  Reports the time to a new "
      "leader, the\nwrite unavailability window, whether the old leader "
      "rejoined as a\nfollower and the leader stayed put, and whether every "
      "acknowledged write\nis on every member.  Exits 1 on FAIL.\n"
@@ -183,11 +212,8 @@ static void usage(FILE *out)
 		"host's files,\nbrings the members up and drills them.\n\n"
 		"Commands:\n");
 	for (i = 0; i < N_COMMANDS; i++) {
-		fprintf(out, "  %-10s %s%s\n", commands[i].name,
-			commands[i].summary,
-			commands[i].run == cmd_not_yet
-			    ? " (not implemented yet)"
-			    : "");
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
 	}
 	fprintf(out,
 		"\nCommon options:\n"
@@ -205,10 +231,6 @@ static void command_usage(const struct command *cmd, FILE *out)
 {
 	fprintf(out, "Usage: " PROG " %s\n\n%c%s.\n", cmd->synopsis,
 		toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
-	if (cmd->run == cmd_not_yet) {
-		fprintf(out,
-			"\nNot implemented yet.\n");
-	}
 	if (cmd->options) {
 		fprintf(out, "\n%s", cmd->options);
 	}
@@ -228,6 +250,7 @@ enum {
 	OPT_VERSION,
 	OPT_STATE_DIR,
 	OPT_CETCD,
+	OPT_NO_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -242,6 +265,7 @@ static const struct option long_opts[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"cetcd", required_argument, NULL, OPT_CETCD},
+    {"no-wait", no_argument, NULL, OPT_NO_WAIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -293,6 +317,9 @@ static int parse_options(struct ctx *c, const struct command *cmd, int argc,
 			break;
 		case OPT_CETCD:
 			c->cetcd_flag = optarg;
+			break;
+		case OPT_NO_WAIT:
+			c->no_wait = true;
 			break;
 		case ':':
 			fprintf(stderr,
@@ -386,7 +413,7 @@ static int unused_options(const struct ctx *c, const struct command *cmd)
 {
 	const char *bad = NULL;
 
-	if (c->node && cmd->run != cmd_render) {
+	if (c->node && cmd->run != cmd_render && cmd->run != cmd_apply) {
 		bad = "--node";
 	} else if (c->root_flag && cmd->run != cmd_render) {
 		bad = "--root";
@@ -398,6 +425,8 @@ static int unused_options(const struct ctx *c, const struct command *cmd)
 		bad = "--state-dir";
 	} else if (c->cetcd_flag && cmd->run != cmd_local) {
 		bad = "--cetcd";
+	} else if (c->no_wait && cmd->run != cmd_apply) {
+		bad = "--no-wait";
 	}
 	if (bad) {
 		fprintf(stderr,
@@ -465,58 +494,63 @@ static void print_member_names(const struct manifest *m, FILE *out)
 	}
 }
 
-static int cmd_render(struct ctx *c, int argc, char **argv)
+/*
+ * The member to render or apply: --node, else the one named like this
+ * host.  NULL after a message.
+ */
+static const struct manifest_member *pick_member(const struct ctx *c,
+						 const struct manifest *m,
+						 const char *what)
 {
-	const struct command *cmd = find_command("render");
 	const struct manifest_member *mb;
-	struct render_plan plan;
-	struct render_paths paths;
-	struct buf why = BUF_INIT, diff = BUF_INIT;
-	struct manifest *m = NULL;
-	size_t changes, i;
-	int r;
 
-	r = no_positional(cmd, argc, argv);
-	r = r ?: unused_options(c, cmd);
-	r = r ?: load_settings(c, cmd);
-	r = r ?: load_manifest(c, &m);
-	if (r) {
-		return r;
-	}
 	mb = c->node ? manifest_find_member(m, c->node) : member_by_hostname(m);
 	if (!mb) {
 		if (c->node) {
 			fprintf(stderr,
-				PROG " render: %s has no member '%s'; "
+				PROG " %s: %s has no member '%s'; "
 				     "give one of: ",
-				manifest_path(c), c->node);
+				what, manifest_path(c), c->node);
 		} else {
-			fprintf(stderr, PROG " render: no member is named like "
-					     "this host; give --node with one "
-					     "of: ");
+			fprintf(stderr,
+				PROG " %s: no member is named like "
+				     "this host; give --node with one "
+				     "of: ",
+				what);
 		}
 		print_member_names(m, stderr);
 		fputc('\n', stderr);
-		manifest_free(m);
-		return c->node ? EXIT_FAIL : EXIT_USAGE;
 	}
-	paths.root = c->root_flag ? c->root_flag : c->set.root;
+	return mb;
+}
+
+/* Render mb's files under root (diff only with dry_run).  0 or EXIT_*. */
+static int render_node(struct ctx *c, const struct manifest *m,
+		       const struct manifest_member *mb, const char *root,
+		       const char *what)
+{
+	struct render_plan plan;
+	struct render_paths paths;
+	struct buf why = BUF_INIT, diff = BUF_INIT;
+	size_t changes, i;
+	int r;
+
+	paths.root = root;
 	paths.unit_dir = c->set.unit_dir;
 	paths.hosts_file = c->set.hosts_file;
 	paths.hostname_file = c->set.hostname_file;
 	r = render_plan_build(m, mb, &paths, &plan, &why);
 	if (r < 0) {
-		fprintf(stderr, PROG " render: %s\n",
+		fprintf(stderr, PROG " %s: %s\n", what,
 			why.len ? (const char *)why.data : err_str(r));
 		buf_done(&why);
-		manifest_free(m);
 		return EXIT_FAIL;
 	}
 	if (plan.notes.len) {
 		const char *p = (const char *)plan.notes.data, *nl;
 
 		for (; (nl = strchr(p, '\n')); p = nl + 1) {
-			fprintf(stderr, PROG " render: warning: %.*s\n",
+			fprintf(stderr, PROG " %s: warning: %.*s\n", what,
 				(int)(nl - p), p);
 		}
 	}
@@ -542,7 +576,7 @@ static int cmd_render(struct ctx *c, int argc, char **argv)
 	} else {
 		r = render_plan_write(&plan, stdout, &why);
 		if (r < 0) {
-			fprintf(stderr, PROG " render: %s\n",
+			fprintf(stderr, PROG " %s: %s\n", what,
 				why.len ? (const char *)why.data : err_str(r));
 		} else if (changes == 0) {
 			printf("%s: nothing to do, all %zu files unchanged\n",
@@ -553,13 +587,89 @@ static int cmd_render(struct ctx *c, int argc, char **argv)
 		}
 	}
 	if (r == -ENOMEM) {
-		fprintf(stderr, PROG " render: out of memory\n");
+		fprintf(stderr, PROG " %s: out of memory\n", what);
 	}
 	buf_done(&diff);
 	buf_done(&why);
 	render_plan_done(&plan);
-	manifest_free(m);
+	fflush(stdout);
 	return r < 0 ? EXIT_FAIL : 0;
+}
+
+static int cmd_render(struct ctx *c, int argc, char **argv)
+{
+	const struct command *cmd = find_command("render");
+	const struct manifest_member *mb;
+	struct manifest *m = NULL;
+	int r;
+
+	r = no_positional(cmd, argc, argv);
+	r = r ?: unused_options(c, cmd);
+	r = r ?: load_settings(c, cmd);
+	r = r ?: load_manifest(c, &m);
+	if (r) {
+		return r;
+	}
+	mb = pick_member(c, m, "render");
+	if (!mb) {
+		manifest_free(m);
+		return c->node ? EXIT_FAIL : EXIT_USAGE;
+	}
+	r = render_node(c, m, mb, c->root_flag ? c->root_flag : c->set.root,
+			"render");
+	manifest_free(m);
+	return r;
+}
+
+static int cmd_apply(struct ctx *c, int argc, char **argv)
+{
+	const struct command *cmd = find_command("apply");
+	const struct manifest_member *mb;
+	struct manifest *m = NULL;
+	struct agent_run run;
+	struct sd_bus *bus = NULL;
+	struct buf why = BUF_INIT;
+	int r;
+
+	r = no_positional(cmd, argc, argv);
+	r = r ?: unused_options(c, cmd);
+	r = r ?: load_settings(c, cmd);
+	r = r ?: load_manifest(c, &m);
+	if (r) {
+		return r;
+	}
+	mb = pick_member(c, m, "apply");
+	if (!mb) {
+		manifest_free(m);
+		return c->node ? EXIT_FAIL : EXIT_USAGE;
+	}
+	/* Invariant 1 of agent_apply.c: systemd first, then write. */
+	if (agent_sd_open(&bus, &why) < 0) {
+		fprintf(stderr,
+			PROG " apply: %s\n  (on a machine without systemd, run "
+			     "the cluster in local mode: " PROG " up)\n",
+			(char *)why.data);
+		buf_done(&why);
+		manifest_free(m);
+		return EXIT_FAIL;
+	}
+	agent_sd_close(bus);
+	buf_done(&why);
+	r = render_node(c, m, mb, "/", "apply");
+	if (r == 0) {
+		memset(&run, 0, sizeof(run));
+		run.m = m;
+		run.connect_ms = c->set.connect_ms;
+		run.request_ms = c->set.request_ms;
+		run.start_ms = c->set.start_ms;
+		run.stop_ms = c->set.stop_ms;
+		run.output = c->set.output;
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		r = agent_apply(&run, mb, !c->no_wait);
+		curl_global_cleanup();
+	}
+	manifest_free(m);
+	return r;
 }
 
 /* Is path an executable file? */
@@ -714,6 +824,12 @@ static int cmd_local(struct ctx *c, int argc, char **argv)
 	run.start_ms = c->set.start_ms;
 	run.stop_ms = c->set.stop_ms;
 	run.output = c->set.output;
+	r = drill_settings(c, m, &drill);
+	if (r) {
+		manifest_free(m);
+		return r;
+	}
+	run.clock_skew_max_ms = drill.clock_skew_max_ms;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (strcmp(cmd->name, "up") == 0) {
 		r = agent_local_up(&run);
@@ -726,26 +842,17 @@ static int cmd_local(struct ctx *c, int argc, char **argv)
 	} else if (strcmp(cmd->name, "status") == 0) {
 		r = agent_cluster_status(&run);
 	} else if (strcmp(cmd->name, "drill") == 0) {
-		r = drill_settings(c, m, &drill);
-		r = r ?: agent_drill_failover(&run, &drill);
+		r = agent_drill_failover(&run, &drill);
 	} else if (strcmp(cmd->name, "health") == 0) {
 		r = agent_cluster_health(&run);
+	} else if (strcmp(cmd->name, "clock") == 0) {
+		r = agent_cluster_clock(&run);
 	} else {
 		r = agent_cluster_members(&run);
 	}
 	curl_global_cleanup();
 	manifest_free(m);
 	return r;
-}
-
-static int cmd_not_yet(struct ctx *c, int argc, char **argv)
-{
-	(void)c;
-	(void)argc;
-	fprintf(stderr,
-		PROG " %s: not implemented yet\n",
-		argv[0]);
-	return EXIT_USAGE;
 }
 
 static int cmd_version(struct ctx *c, int argc, char **argv)
@@ -828,9 +935,6 @@ int main(int argc, char **argv)
 	r = parse_options(&c, cmd, argc - i, argv + i);
 	if (r != 0) {
 		return r > 0 ? 0 : EXIT_USAGE;
-	}
-	if (cmd->run == cmd_not_yet) {
-		return cmd_not_yet(&c, argc - i, argv + i);
 	}
 	if (agent_settings_init(&c.set) < 0) {
 		fprintf(stderr, PROG ": out of memory\n");

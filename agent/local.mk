@@ -25,5 +25,7 @@ agent_cetcd_agent_CFLAGS = $(AGENT_CFLAGS)
 agent_cetcd_agent_LDADD = $(LIBAGENT) $(AGENT_LIBS)
 # Local mode and the cluster views reuse cetcdctl's client and tables.
 agent_cetcd_agent_SOURCES += agent/agent_local.c agent/agent_local.h \
-	agent/agent_cluster.c agent/agent_drill.c agent/ctl.h agent/ctl_client.c \
+	agent/agent_cluster.c agent/agent_drill.c agent/agent_probe.c \
+	agent/agent_probe.h agent/agent_apply.c agent/agent_systemd.c \
+	agent/agent_systemd.h agent/ctl.h agent/ctl_client.c \
 	agent/ctl_table.c agent/ctl_table.h

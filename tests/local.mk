@@ -29,3 +29,4 @@ include tests/grpc/local.mk
 include tests/peer/local.mk
 include tests/fuzz/local.mk
 include tests/compat/local.mk
+include tests/watch/local.mk

@@ -69,6 +69,7 @@ struct api {
 	size_t n_gmethods;
 
 	struct list_node calls; /* struct api_call, invariant 1 */
+	struct watch_hub *watch; /* watch.c */
 	bool shut;
 	bool freeing;
 };
@@ -90,6 +91,14 @@ struct api_call {
 	bool counted;	/* handled_total has this call */
 };
 
+/*
+ * Maintenance.Snapshot (snapshot.c): method_info's op SVC_OP_SNAPSHOT;
+ * fills gm (its gRPC method) and registers the gateway route.
+ */
+#define SVC_OP_SNAPSHOT (-2)
+int snapshot_svc_register(struct api *a, struct svc_method *sm,
+			  struct grpc_method *gm);
+
 /* Build the method tables, register the gateway routes. */
 int services_init(struct api *a);
 void services_done(struct api *a);
@@ -102,5 +111,19 @@ int services_submit(struct api_call *c, enum member_op op,
 		    const ProtobufCMessage *req);
 /* Unlink c and cancel its member request if it is still pending. */
 void services_cancel(struct api_call *c);
+
+/*
+ * watch.c: the Watch service.  watch_init creates a->watch and makes it
+ * the member's revision listener (member_on_revision); watch_done (after
+ * the gRPC and HTTP servers are freed) releases it.  The method table
+ * routes svc_method rows with op SVC_OP_WATCH to watch_grpc_method (fills
+ * the bidi gRPC row) and watch_http_handle (the gateway route, ctx = sm).
+ */
+#define SVC_OP_WATCH (-2)
+struct watch_hub;
+int watch_init(struct api *a);
+void watch_done(struct api *a);
+void watch_grpc_method(struct svc_method *sm, struct grpc_method *gm);
+void watch_http_handle(struct http1_req *req, void *ctx);
 
 #endif

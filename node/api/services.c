@@ -55,7 +55,7 @@ static const struct method_info method_info[] = {
      MEMBER_OP_DELETE_RANGE},
     {"KV", "Txn", "/v3/kv/txn", NULL, GRPC_UNARY, MEMBER_OP_TXN},
     {"KV", "Compact", "/v3/kv/compaction", NULL, GRPC_UNARY, MEMBER_OP_COMPACT},
-    {"Watch", "Watch", "/v3/watch", NULL, GRPC_BIDI, -1},
+    {"Watch", "Watch", "/v3/watch", NULL, GRPC_BIDI, SVC_OP_WATCH},
     {"Lease", "LeaseGrant", "/v3/lease/grant", NULL, GRPC_UNARY, -1},
     {"Lease", "LeaseRevoke", "/v3/lease/revoke", "/v3/kv/lease/revoke",
      GRPC_UNARY, -1},
@@ -84,7 +84,7 @@ static const struct method_info method_info[] = {
     {"Maintenance", "HashKV", "/v3/maintenance/hashkv", NULL, GRPC_UNARY,
      MEMBER_OP_HASH_KV},
     {"Maintenance", "Snapshot", "/v3/maintenance/snapshot", NULL,
-     GRPC_SERVER_STREAM, -1},
+     GRPC_SERVER_STREAM, SVC_OP_SNAPSHOT},
     {"Maintenance", "MoveLeader", "/v3/maintenance/transfer-leadership", NULL,
      GRPC_UNARY, MEMBER_OP_MOVE_LEADER},
     {"Maintenance", "Downgrade", "/v3/maintenance/downgrade", NULL, GRPC_UNARY,
@@ -771,6 +771,10 @@ int services_init(struct api *a)
 	if (!a->client_rx || !a->client_tx) {
 		return -ENOMEM;
 	}
+	r = watch_init(a);
+	if (r < 0) {
+		return r;
+	}
 	for (size_t i = 0; i < proto_n_services; i++) {
 		n += proto_services[i]->n_methods;
 	}
@@ -811,6 +815,14 @@ int services_init(struct api *a)
 	for (size_t i = 0; i < a->n_methods; i++) {
 		struct svc_method *sm = &a->methods[i];
 
+		if (sm->op == SVC_OP_SNAPSHOT) {
+			r = snapshot_svc_register(
+			    a, sm, &a->gmethods[a->n_gmethods++]);
+			if (r < 0) {
+				return r;
+			}
+			continue;
+		}
 		if (sm->op >= 0 && sm->kind == GRPC_UNARY) {
 			struct grpc_method *gm = &a->gmethods[a->n_gmethods++];
 
@@ -819,10 +831,15 @@ int services_init(struct api *a)
 			gm->on_message = grpc_on_message;
 			gm->on_close = grpc_on_close;
 			gm->arg = sm;
+		} else if (sm->op == SVC_OP_WATCH) {
+			watch_grpc_method(sm, &a->gmethods[a->n_gmethods++]);
 		}
 		if (sm->http_path) {
 			r = http1_route_add(a->http, "POST", sm->http_path,
-					    http_handle, sm);
+					    sm->op == SVC_OP_WATCH
+						? watch_http_handle
+						: http_handle,
+					    sm);
 			if (r < 0) {
 				return r;
 			}
@@ -840,6 +857,7 @@ int services_init(struct api *a)
 
 void services_done(struct api *a)
 {
+	watch_done(a);
 	for (size_t i = 0; i < a->n_methods; i++) {
 		mem_free(a->methods[i].grpc_path);
 	}

@@ -2658,3 +2658,39 @@ int mvcc_aux_scan(struct mvcc_store *s, const void *prefix, size_t prefix_len,
 	read_end(s, txn);
 	return ret < 0 ? ret : 0;
 }
+
+/* ---- consistent copies (snapshots) ---- */
+
+int mvcc_copy_fd(struct mvcc_store *s, int fd)
+{
+	/*
+	 * The compacting copy walks the tree under a read transaction of
+	 * its own (LMDB's MDB_CP_COMPACT), so it never takes the writer
+	 * lock that the owner's long-lived write transaction holds; the
+	 * plain copy would wait for the owner's next commit.
+	 */
+	return lmdb_err(mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT));
+}
+
+int mvcc_replace(struct mvcc_store *s, const char *path)
+{
+	_cleanup_free_ char *file = NULL;
+	int ret = path_join(s->dir, "data.mdb", &file);
+	if (ret < 0) {
+		return ret;
+	}
+	/* What was applied and not committed is superseded by the file. */
+	env_close(s);
+	s->uncommitted = 0;
+	if (rename(path, file) < 0) {
+		ret = -errno;
+	} else {
+		ret = fsync_dir(s->dir);
+	}
+	int r2 = env_open(s);
+	if (r2 < 0) {
+		s->sticky = r2;
+		return r2;
+	}
+	return ret;
+}

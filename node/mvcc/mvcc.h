@@ -307,6 +307,26 @@ int mvcc_db_size(struct mvcc_store *s, int64_t *size, int64_t *in_use);
 int mvcc_defrag(struct mvcc_store *s);
 
 /*
+ * Write a consistent copy of the committed store (as committed when the
+ * copy's read transaction begins, inside the call; what the owner has not
+ * committed is not in it) to fd, a complete LMDB file
+ * that mvcc_open() opens as data.mdb.  The one function that may run on
+ * another thread while the owner keeps working (it reads through a
+ * transaction of its own); the owner must not call mvcc_close() or
+ * mvcc_defrag() until it returns.  0 or an error.
+ */
+int mvcc_copy_fd(struct mvcc_store *s, int fd);
+
+/*
+ * Replace the store by the LMDB file at path (a copy made by
+ * mvcc_copy_fd, e.g. received from the leader): drop the open write
+ * transaction, rename path over dir/data.mdb, sync the directory, reopen.
+ * The store's counters (revision, applied index, ...) are the file's
+ * afterwards.  A failure to reopen is sticky.  0 or an error.
+ */
+int mvcc_replace(struct mvcc_store *s, const char *path);
+
+/*
  * HashKV: a CRC-32C over every revision up to rev (0: current) that is not
  * compacted, equal on members that applied the same operations whatever
  * their physical compaction progress.

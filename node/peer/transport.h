@@ -37,6 +37,7 @@ struct evdns_base;
 struct peer_transport;
 
 #define PEER_RAFT_PATH "/cetcd.Peer/Raft"
+#define PEER_SNAPSHOT_PATH "/cetcd.Peer/Snapshot"
 
 struct peer_transport_config {
 	raft_id local_id;
@@ -65,6 +66,17 @@ struct peer_transport_config {
 	 */
 	bool (*is_removed)(void *arg, raft_id from);
 	void (*on_removed)(void *arg, raft_id by);
+	/*
+	 * Snapshot transfer (below): a complete, verified and synced store
+	 * file from peer `from` at db_path (in snap_dir), with its MsgSnap
+	 * (msg, borrowed).  Return 0 to take the file (the callee renames or
+	 * unlinks it), < 0 to refuse it (the transport unlinks it and the
+	 * sender learns the transfer failed).  NULL: snapshots are refused.
+	 */
+	int (*on_snapshot)(void *arg, raft_id from, const uint8_t *msg,
+			   size_t len, const char *db_path);
+	/* Where received store files are written (borrowed). */
+	const char *snap_dir;
 };
 
 #define PEER_REMOVED_MSG \
@@ -108,6 +120,43 @@ int peer_transport_send(struct peer_transport *t, raft_id to, const uint8_t *msg
 			size_t len);
 int peer_transport_stats(const struct peer_transport *t, raft_id id,
 			 struct peer_stats *out);
+
+/*
+ * Snapshot transfer: a MsgSnap travels with the store it stands for, on a
+ * connection and a call of its own (/cetcd.Peer/Snapshot, client
+ * streaming), so a large store never holds up the Raft stream of this or
+ * any other peer.  Wire format, one gRPC message each:
+ *
+ *   request headers  cetcd-cluster-id, cetcd-from, cetcd-to (as the Raft
+ *                    stream's, checked alike) and cetcd-snapshot-size:
+ *                    the store's size in bytes (decimal)
+ *   message 1        the encoded raftpb.Message (MsgSnap; its snapshot
+ *                    data is the membership)
+ *   messages 2..n    the store file (an LMDB data.mdb), in order, in
+ *                    chunks of at most PEER_SNAPSHOT_CHUNK bytes, exactly
+ *                    cetcd-snapshot-size bytes in all
+ *   last message     the 32-byte SHA-256 of the store bytes
+ *   half-close       then the receiver answers: OK once the file is
+ *                    verified, synced and taken by on_snapshot;
+ *                    DATA_LOSS for a size or checksum mismatch;
+ *                    UNAVAILABLE when the member cannot take it now;
+ *                    FAILED_PRECONDITION for a cluster or member mismatch.
+ *
+ * The sender reads db_fd (taken: closed by the transport) with pread
+ * from offset 0 and keeps at most half of a call's queue limit in flight
+ * (back-pressure through the call's writable callback).  A transfer that
+ * moves no byte for PEER_SNAPSHOT_IDLE_MS fails.  done(arg, to, err)
+ * runs once from the loop: 0 when the receiver answered OK, else < 0;
+ * never after peer_transport_free.  0, or -ENOENT (unknown peer), -ENOMEM
+ * (db_fd closed, done will not run).
+ */
+#define PEER_SNAPSHOT_CHUNK (256u << 10)
+#define PEER_SNAPSHOT_IDLE_MS 30000
+int peer_transport_send_snapshot(struct peer_transport *t, raft_id to,
+				 const uint8_t *msg, size_t len, int db_fd,
+				 uint64_t db_size,
+				 void (*done)(void *arg, raft_id to, int err),
+				 void *arg);
 
 /* Split "http://host:port[/]" into host (out, size) and port. 0 or -EINVAL. */
 int peer_parse_url(const char *url, char *host, size_t size, int *port);

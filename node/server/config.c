@@ -189,7 +189,7 @@ enum opt_use {
 	  U_IGNORED, "0", "", "")                                              \
 	X(O_I46, "experimental-stop-grpc-service-on-defrag", T_BOOL,           \
 	  U_IGNORED, "false", "", "")                                          \
-	X(O_I47, "experimental-snapshot-catchup-entries", T_STR, U_IGNORED,    \
+	X(O_I47, "experimental-snapshot-catchup-entries", T_STR, U_OK,         \
 	  "5000", "", "")                                                      \
 	X(O_I48, "experimental-max-learners", T_STR, U_IGNORED, "1", "", "")   \
 	X(O_I49, "experimental-backend-bbolt-freelist-type", T_STR, U_IGNORED, \
@@ -1672,7 +1672,9 @@ static int resolve(struct ctx *x, struct config *c)
 	    (r = get_uint(x, O_MAX_TXN_OPS, "operations, e.g. 128",
 			  &c->max_txn_ops)) < 0 ||
 	    (r = get_uint(x, O_MAX_REQ, "bytes, e.g. 1572864",
-			  &c->max_request_bytes)) < 0) {
+			  &c->max_request_bytes)) < 0 ||
+	    (r = get_uint(x, O_I47, "entries, e.g. 5000",
+			  &c->snapshot_catchup_entries)) < 0) {
 		return r;
 	}
 	v = val(x, O_SNAPSHOT_COUNT);

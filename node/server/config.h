@@ -116,6 +116,9 @@ struct config {
 	int64_t quota_backend_bytes; /* 0: etcd's default 2 GiB; < 0: none */
 	unsigned max_request_bytes;
 	unsigned max_txn_ops;
+	/* entries kept behind a snapshot for slow followers (etcd 3.5.14's
+	 * --experimental-snapshot-catchup-entries) */
+	unsigned snapshot_catchup_entries;
 
 	enum config_compaction_mode auto_compaction_mode;
 	char *auto_compaction_retention;    /* as given ("0", "1h", "1000") */

@@ -7,6 +7,7 @@ node_server_libserver_a_SOURCES = \
 	node/server/ids.c node/server/ids.h \
 	node/server/member.c node/server/member.h \
 	node/server/raftmsg.c node/server/raftmsg.h \
-	node/server/srvmetrics.c node/server/srvmetrics.h
+	node/server/srvmetrics.c node/server/srvmetrics.h \
+	node/server/snapcopy.c node/server/snapcopy.h
 node_server_libserver_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(OPENSSL_CFLAGS) \
-	$(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+	$(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS) $(LMDB_CFLAGS)

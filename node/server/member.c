@@ -35,6 +35,7 @@
  */
 #include "server/member.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <event2/event.h>
@@ -61,6 +62,7 @@
 #include "server/ids.h"
 #include "server/raftmsg.h"
 #include "server/srvmetrics.h"
+#include "server/snapcopy.h"
 #include "sys/loop.h"
 #include "wal/walstore.h"
 
@@ -185,6 +187,11 @@ struct member {
 	bool removed; /* this member's removal applied, or a peer said so */
 	raft_id *removed_ids; /* members removed from the cluster */
 	size_t n_removed_ids;
+	/* snapshots: store copies, transfers (the snapshot section below) */
+	struct list_node copies;     /* struct snapcopy (snapcopy.h) */
+	struct list_node snap_sends; /* struct snap_send, one per follower */
+	char *pending_db;	     /* a received store for the next Ready */
+	raft_index pending_db_index;
 };
 
 /* ---- ids (etcd's idutil layout: member id's low 16 bits, then time) ---- */
@@ -620,7 +627,9 @@ static void serve_defragment(struct member *m, struct member_req *rq)
 	ProtobufCMessage *resp;
 	int r;
 
-	/* The store commits its open transaction first (mvcc.h). */
+	/* The store commits its open transaction first (mvcc.h); copies
+	 * reading the file must be done (snapcopy.h). */
+	snapcopy_wait_all(&m->copies);
 	r = mvcc_defrag(m->store);
 	if (r < 0) {
 		req_complete(rq, r, NULL);
@@ -1192,6 +1201,8 @@ static void note_unreachable(struct member *m, raft_id to)
 	m->unreachable[m->n_unreachable++] = to;
 }
 
+static void snap_send_start(struct member *m, const struct raft_message *msg);
+
 static void send_messages(struct member *m, const struct raft_ready *rd)
 {
 	for (size_t i = 0; i < rd->n_messages; i++) {
@@ -1200,6 +1211,10 @@ static void send_messages(struct member *m, const struct raft_ready *rd)
 		size_t len;
 
 		if (msg->to == m->id) {
+			continue;
+		}
+		if (msg->type == RAFT_MSG_SNAP) {
+			snap_send_start(m, msg); /* with the store, on its own */
 			continue;
 		}
 		if (raftmsg_encode(msg, &data, &len) < 0) {
@@ -1826,6 +1841,7 @@ static int commit_store(struct member *m)
 	}
 	return r;
 }
+static int install_snapshot(struct member *m, const struct raft_snapshot *snap);
 
 static void run_ready(struct member *m)
 {
@@ -1849,11 +1865,13 @@ static void run_ready(struct member *m)
 		send_messages(m, &rd);
 	}
 	if (rd.snapshot.meta.index != 0) {
-		/* Snapshot transfer arrives with issue 6's later steps;
-		 * refusing it is safer than applying a partial state. */
-		fail(m, -ERR_NOT_SUPPORTED, "receiving a snapshot");
-		m->in_ready = false;
-		return;
+		/* Step 2 begins with the snapshot: store, then WAL. */
+		r = install_snapshot(m, &rd.snapshot);
+		if (r < 0) {
+			fail(m, r, "installing a snapshot from the leader");
+			m->in_ready = false;
+			return;
+		}
 	}
 	/* Step 2: one write and one fdatasync for the whole batch. */
 	if (rd.n_entries > 0 || rd.has_hard_state) {
@@ -1995,6 +2013,14 @@ static int restore_membership(struct member *m, const uint8_t *data, size_t len)
  * membership at the applied index, then release WAL segments and memory
  * behind it, keeping SNAPSHOT_CATCHUP_ENTRIES for slow followers.
  */
+static raft_index catchup_entries(const struct member *m)
+{
+	/* etcd compat: --experimental-snapshot-catchup-entries (0: 5000). */
+	return m->cfg->snapshot_catchup_entries > 0
+		   ? m->cfg->snapshot_catchup_entries
+		   : SNAPSHOT_CATCHUP_ENTRIES;
+}
+
 static void maybe_snapshot(struct member *m)
 {
 	uint8_t *data = NULL;
@@ -2023,8 +2049,8 @@ static void maybe_snapshot(struct member *m)
 		return;
 	}
 	m->snap_index = m->applied;
-	keep_from = m->applied > SNAPSHOT_CATCHUP_ENTRIES
-			? m->applied - SNAPSHOT_CATCHUP_ENTRIES
+	keep_from = m->applied > catchup_entries(m)
+			? m->applied - catchup_entries(m)
 			: 0;
 	r = walstore_compact(m->ws, keep_from, SNAPSHOTS_KEPT);
 	if (r < 0) {
@@ -2189,6 +2215,7 @@ static void notify_leader(struct member *m)
 		m->on_leader(m->on_leader_arg, m->leader);
 	}
 }
+static void snap_drop_pending(struct member *m);
 
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -2216,6 +2243,7 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 	maybe_raise_nospace(m);
 	if (raft_has_ready(m->raft)) {
 		run_ready(m);
+		snap_drop_pending(m);
 		if (m->error != 0) {
 			fail_all(m, m->error);
 			return;
@@ -2657,6 +2685,8 @@ static void on_peer_unreachable(void *arg, raft_id to)
 }
 
 static void on_identity(void *arg, raft_id id, uint64_t cluster_id);
+static int on_peer_snapshot(void *arg, raft_id from, const uint8_t *data,
+			    size_t len, const char *db_path);
 
 static int listen_peers(struct member *m, char **errmsg)
 {
@@ -2672,6 +2702,8 @@ static int listen_peers(struct member *m, char **errmsg)
 	tc.on_identity = on_identity;
 	tc.is_removed = peer_is_removed;
 	tc.on_removed = on_removed_by_peer;
+	tc.on_snapshot = on_peer_snapshot;
+	tc.snap_dir = c->snap_dir;
 	tc.arg = m;
 	tc.max_msg = 0;
 	m->tr = peer_transport_new(sys_loop_base(m->loop), NULL, &tc);
@@ -2806,6 +2838,8 @@ static void on_identity(void *arg, raft_id id, uint64_t cluster_id)
 	kick(m);
 }
 
+static void snap_remove_stale(const char *dir);
+
 int member_new(struct sys_loop *loop, const struct config *cfg,
 	       struct member **out, char **errmsg)
 {
@@ -2827,6 +2861,8 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	list_init(&m->incoming);
 	list_init(&m->reads);
 	list_init(&m->moves);
+	list_init(&m->copies);
+	list_init(&m->snap_sends);
 	for (size_t i = 0; i < WAITER_BUCKETS; i++) {
 		list_init(&m->waiters[i]);
 	}
@@ -2845,6 +2881,7 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 			return r;
 		}
 	}
+	snap_remove_stale(cfg->snap_dir);
 	r = listen_peers(m, errmsg);
 	if (r < 0) {
 		member_free(m);
@@ -2901,6 +2938,8 @@ void member_stop(struct member *m, void (*done)(void *arg), void *arg)
 	kick(m); /* check_stop runs from the loop, never in here */
 }
 
+static void snap_free_all(struct member *m);
+
 void member_free(struct member *m)
 {
 	struct list_node *pos, *tmp;
@@ -2924,6 +2963,7 @@ void member_free(struct member *m)
 	sys_timer_free(m->house_timer);
 	sys_timer_free(m->auto_compact_timer);
 	peer_transport_free(m->tr);
+	snap_free_all(m);
 	raft_free(m->raft);
 	if (m->store != NULL && m->error == 0) {
 		(void)mvcc_commit(m->store);
@@ -3028,4 +3068,394 @@ int member_attach_metrics(struct member *m, struct metrics *mx)
 		}
 	}
 	return 0;
+}
+
+/* ---- snapshots: store copies and snapshot transfer ----
+ *
+ * Maintenance.Snapshot and a leader's MsgSnap both stream a consistent
+ * copy of the store, made on a thread (snapcopy.h) after a commit.  A
+ * MsgSnap never goes on the Raft stream: the leader copies the store
+ * (applied >= the snapshot's index, since maybe_snapshot commits before
+ * it snapshots) and sends both on a transfer of their own
+ * (peer_transport_send_snapshot), then reports the outcome to Raft.  The
+ * follower's transport verifies and syncs the file; on_peer_snapshot
+ * keeps it as pending_db and steps the MsgSnap; the next Ready's snapshot
+ * installs it (install_snapshot): the store first, then the WAL, so a
+ * crash between the two leaves a store ahead of the log (replay skips
+ * what it has), never behind it.
+ */
+
+struct snap_send {
+	struct list_node node; /* m->snap_sends */
+	struct member *m;
+	raft_id to;
+	raft_index index;
+	uint8_t *msg; /* the encoded MsgSnap */
+	size_t len;
+	struct snapcopy *copy; /* while the store is being copied */
+	int early_err;	       /* failed inside a Ready: report after it */
+};
+
+int member_snapshot(struct member *m, member_snapshot_fn done, void *arg,
+		    struct member_snapshot **handle)
+{
+	struct snapcopy *c;
+	int r;
+
+	if (m->error != 0 || m->stopped || m->store == NULL) {
+		return m->error != 0 ? m->error : -ERR_STOPPED;
+	}
+	/* etcd compat: the backend commits before it snapshots. */
+	r = mvcc_commit(m->store);
+	if (r < 0) {
+		return r;
+	}
+	m->ops_uncommitted = 0;
+	r = snapcopy_start(sys_loop_base(m->loop), &m->copies, m->store,
+			   m->cfg->snap_dir, done, arg, &c);
+	if (r < 0) {
+		return r;
+	}
+	if (handle != NULL) {
+		*handle = (struct member_snapshot *)c;
+	}
+	return 0;
+}
+
+void member_snapshot_cancel(struct member_snapshot *h)
+{
+	snapcopy_cancel((struct snapcopy *)h);
+}
+
+static void snap_send_free(struct snap_send *ss)
+{
+	list_remove(&ss->node);
+	mem_free(ss->msg);
+	mem_free(ss);
+}
+
+/* Tell Raft how the transfer ended (never inside a Ready). */
+static void snap_send_end(struct snap_send *ss, int err)
+{
+	struct member *m = ss->m;
+	char idh[IDS_HEX_LEN];
+
+	if (err < 0) {
+		log_warn("member %016" PRIx64 ": sending snapshot %" PRIu64
+			 " to %s failed: %s",
+			 m->id, ss->index, ids_format(ss->to, idh),
+			 err_str(err));
+	} else {
+		log_info("member %016" PRIx64 ": snapshot %" PRIu64
+			 " sent to %s",
+			 m->id, ss->index, ids_format(ss->to, idh));
+	}
+	if (m->error == 0 && !m->stopped && m->raft != NULL) {
+		check_raft(m, raft_report_snapshot(m->raft, ss->to, err < 0),
+			   "raft, reporting a snapshot");
+		kick(m);
+	}
+	snap_send_free(ss);
+}
+
+static void snap_sent(void *arg, raft_id to, int err)
+{
+	(void)to;
+	snap_send_end(arg, err);
+}
+
+static void snap_copied(void *arg, int err, int fd, uint64_t size)
+{
+	struct snap_send *ss = arg;
+	struct member *m = ss->m;
+	char idh[IDS_HEX_LEN];
+
+	ss->copy = NULL;
+	if (err >= 0) {
+		log_info("member %016" PRIx64 ": sending snapshot %" PRIu64
+			 " (%" PRIu64 " bytes of store) to %s",
+			 m->id, ss->index, size, ids_format(ss->to, idh));
+		err = peer_transport_send_snapshot(m->tr, ss->to, ss->msg,
+						   ss->len, fd, size, snap_sent,
+						   ss);
+	}
+	if (err < 0) {
+		snap_send_end(ss, err);
+	}
+}
+
+/* From send_messages, inside a Ready: start copying, report later. */
+static void snap_send_start(struct member *m, const struct raft_message *msg)
+{
+	struct list_node *pos;
+	struct snap_send *ss;
+	int r;
+
+	list_for_each(pos, &m->snap_sends)
+	{
+		ss = container_of(pos, struct snap_send, node);
+		if (ss->to == msg->to) {
+			return; /* Raft waits for that one's report */
+		}
+	}
+	ss = mem_calloc(1, sizeof(*ss));
+	if (ss == NULL) {
+		note_unreachable(m, msg->to);
+		return;
+	}
+	ss->m = m;
+	ss->to = msg->to;
+	ss->index = msg->snapshot.meta.index;
+	list_push_back(&m->snap_sends, &ss->node);
+	r = raftmsg_encode(msg, &ss->msg, &ss->len);
+	if (r >= 0) {
+		r = mvcc_commit(m->store);
+		if (r >= 0) {
+			m->ops_uncommitted = 0;
+		}
+	}
+	if (r >= 0) {
+		r = snapcopy_start(sys_loop_base(m->loop), &m->copies,
+				   m->store, m->cfg->snap_dir, snap_copied, ss,
+				   &ss->copy);
+	}
+	if (r < 0) {
+		ss->early_err = r;
+		kick(m);
+	}
+}
+
+/* After a Ready: a received store its snapshot did not use is dropped;
+ * transfers that failed inside the Ready are reported. */
+static void snap_drop_pending(struct member *m)
+{
+	struct list_node *pos, *tmp;
+
+	if (m->pending_db != NULL) {
+		(void)unlink(m->pending_db);
+		mem_free(m->pending_db);
+		m->pending_db = NULL;
+	}
+	list_for_each_safe(pos, tmp, &m->snap_sends)
+	{
+		struct snap_send *ss =
+		    container_of(pos, struct snap_send, node);
+		if (ss->early_err < 0) {
+			snap_send_end(ss, ss->early_err);
+		}
+	}
+}
+
+static void snap_free_all(struct member *m)
+{
+	snapcopy_free_all(&m->copies);
+	while (!list_is_empty(&m->snap_sends)) {
+		snap_send_free(
+		    container_of(m->snap_sends.next, struct snap_send, node));
+	}
+	if (m->pending_db != NULL) {
+		(void)unlink(m->pending_db);
+		mem_free(m->pending_db);
+		m->pending_db = NULL;
+	}
+}
+
+static int on_peer_snapshot(void *arg, raft_id from, const uint8_t *data,
+			    size_t len, const char *db_path)
+{
+	struct member *m = arg;
+	struct raft_message msg;
+	int r;
+
+	if (m->error != 0 || m->stopped || m->in_ready || m->raft == NULL) {
+		return -EAGAIN;
+	}
+	r = raftmsg_decode(data, len, &msg);
+	if (r < 0) {
+		return r;
+	}
+	if (msg.type != RAFT_MSG_SNAP || msg.from != from) {
+		raft_message_done(&msg);
+		return -ERR_INVALID;
+	}
+	if (m->pending_db != NULL) {
+		(void)unlink(m->pending_db);
+		mem_free(m->pending_db);
+	}
+	m->pending_db = mem_strdup(db_path);
+	if (m->pending_db == NULL) {
+		raft_message_done(&msg);
+		return -ENOMEM;
+	}
+	m->pending_db_index = msg.snapshot.meta.index;
+	r = check_raft(m, raft_step(m->raft, &msg), "raft, stepping a snapshot");
+	raft_message_done(&msg);
+	if (r < 0) {
+		/* Not ours after all: the transport removes the file. */
+		mem_free(m->pending_db);
+		m->pending_db = NULL;
+		return r;
+	}
+	kick(m);
+	return 0;
+}
+
+static bool same_strv(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb) {
+		return false;
+	}
+	for (size_t i = 0; i < na; i++) {
+		if (strcmp(a[i], b[i]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The membership becomes the snapshot's: members it does not list are
+ * dropped, the others updated; a peer stream is (re)opened only for a
+ * member that is new or whose peer URLs changed, so the stream to the
+ * leader survives.
+ */
+static int reset_membership(struct member *m, const uint8_t *data, size_t len)
+{
+	ProtobufCMessage *pm;
+	Cetcdpb__Membership *ms;
+	int r;
+
+	if (len == 0) {
+		return 0;
+	}
+	r = proto_unpack(&cetcdpb__membership__descriptor, data, len, &pm);
+	if (r < 0) {
+		return r;
+	}
+	ms = (Cetcdpb__Membership *)pm;
+	for (size_t i = 0; i < m->n_members;) {
+		uint64_t id = m->members[i].id;
+		bool listed = false;
+
+		for (size_t j = 0; j < ms->n_members; j++) {
+			listed = listed || ms->members[j]->id == id;
+		}
+		if (listed) {
+			i++;
+			continue;
+		}
+		if (id != m->id) {
+			peer_transport_remove(m->tr, id);
+		}
+		remove_rec(m, id);
+	}
+	for (size_t i = 0; r >= 0 && i < ms->n_members; i++) {
+		const Cetcdpb__Member *cm = ms->members[i];
+		struct member_rec *rec = find_rec(m, cm->id);
+		bool reconnect =
+		    rec == NULL ||
+		    !same_strv(rec->peer_urls, rec->n_peer_urls, cm->peer_urls,
+			       cm->n_peer_urls);
+
+		rec = upsert_rec(m, cm->id);
+		if (rec == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		rec->is_learner = cm->is_learner;
+		if (cm->name[0] != '\0') {
+			char *n = mem_strdup(cm->name);
+			if (n == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			mem_free(rec->name);
+			rec->name = n;
+		}
+		r = dup_strv(&rec->peer_urls, &rec->n_peer_urls, cm->peer_urls,
+			     cm->n_peer_urls);
+		if (r >= 0) {
+			r = dup_strv(&rec->client_urls, &rec->n_client_urls,
+				     cm->client_urls, cm->n_client_urls);
+		}
+		if (r >= 0 && reconnect && cm->id != m->id &&
+		    rec->n_peer_urls > 0) {
+			r = peer_transport_add(
+			    m->tr, cm->id, (const char *const *)rec->peer_urls,
+			    rec->n_peer_urls);
+		}
+	}
+	proto_free(pm);
+	return r;
+}
+
+/* Step 2's first part when a Ready carries a snapshot (see above). */
+static int install_snapshot(struct member *m, const struct raft_snapshot *snap)
+{
+	uint64_t ai, at;
+	char idh[IDS_HEX_LEN];
+	int r;
+
+	if (m->pending_db == NULL || m->pending_db_index != snap->meta.index) {
+		/* Raft took a snapshot whose store never arrived. */
+		return -ERR_CORRUPT;
+	}
+	snapcopy_wait_all(&m->copies);
+	r = mvcc_replace(m->store, m->pending_db);
+	if (r < 0) {
+		(void)unlink(m->pending_db);
+	}
+	mem_free(m->pending_db);
+	m->pending_db = NULL;
+	if (r < 0) {
+		return r;
+	}
+	m->ops_uncommitted = 0;
+	mvcc_set_nospace(m->store, m->nospace);
+	mvcc_applied(m->store, &ai, &at);
+	if (ai < snap->meta.index) {
+		log_error("member %016" PRIx64 ": the store sent with snapshot "
+			  "%" PRIu64 " was applied only to %" PRIu64,
+			  m->id, snap->meta.index, ai);
+		return -ERR_CORRUPT;
+	}
+	r = walstore_apply_snapshot(m->ws, snap);
+	if (r < 0) {
+		return r;
+	}
+	r = reset_membership(m, snap->data, snap->len);
+	if (r < 0) {
+		return r;
+	}
+	/* Raft's view: entries after the snapshot come next (the store may
+	 * be further on; apply skips what it has). */
+	m->snap_index = snap->meta.index;
+	m->applied = snap->meta.index;
+	log_notice("member %016" PRIx64 ": installed snapshot %" PRIu64
+		   " (term %" PRIu64 ") from the leader %s: store at applied "
+		   "index %" PRIu64 ", revision %" PRId64,
+		   m->id, snap->meta.index, snap->meta.term,
+		   ids_format(m->leader, idh), ai,
+		   (int64_t)mvcc_current_rev(m->store));
+	return 0;
+}
+
+/* Stores half received when the member last stopped are of no use. */
+static void snap_remove_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[4096];
+
+	if (d == NULL) {
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "snap.recv.", 10) == 0 &&
+		    (size_t)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) <
+			sizeof(p)) {
+			(void)unlink(p);
+		}
+	}
+	closedir(d);
 }

@@ -156,6 +156,20 @@ void member_on_leader(struct member *m, void (*fn)(void *arg, uint64_t leader),
 struct metrics;
 int member_attach_metrics(struct member *m, struct metrics *mx);
 
+/*
+ * Maintenance.Snapshot: commit the store, then copy it on a thread (a
+ * consistent LMDB file, server/snapcopy.h); done(arg, err, fd, size) runs
+ * later from the loop with an open, unnamed file that the callee owns
+ * (read it with pread, then close it), or with err < 0 and fd -1.
+ * *handle (may be NULL) cancels it (done will not run) until done runs.
+ * 0, -ERR_STOPPED, -ENOMEM or -errno (done will not run then).
+ */
+struct member_snapshot;
+typedef void (*member_snapshot_fn)(void *arg, int err, int fd, uint64_t size);
+int member_snapshot(struct member *m, member_snapshot_fn done, void *arg,
+		    struct member_snapshot **handle);
+void member_snapshot_cancel(struct member_snapshot *h);
+
 /* What /health and the status table need. */
 struct member_info {
 	uint64_t id;

@@ -2,7 +2,8 @@
 # command line against the built cetcd-agent (shell).
 check_PROGRAMS += tests/agent/check_agent
 TESTS += tests/agent/check_agent tests/agent/test_cli.sh \
-	tests/agent/test_local.sh
+	tests/agent/test_local.sh tests/agent/test_clock.sh \
+	tests/agent/nspawn.sh
 tests_agent_check_agent_SOURCES = \
 	tests/agent/test_manifest.c \
 	tests/agent/test_render.c \
@@ -11,7 +12,9 @@ tests_agent_check_agent_CFLAGS = $(TEST_CFLAGS) $(YAML_CFLAGS) \
 	$(LIBCONFIG_CFLAGS)
 tests_agent_check_agent_LDADD = $(TEST_LIBS) $(LIBAGENT) $(LIBBASE) \
 	$(YAML_LIBS) $(LIBCONFIG_LIBS) -lm
-dist_check_SCRIPTS += tests/agent/test_cli.sh tests/agent/test_local.sh
+dist_check_SCRIPTS += tests/agent/test_cli.sh tests/agent/test_local.sh \
+	tests/agent/test_clock.sh tests/agent/fake_member.py \
+	tests/agent/nspawn.sh
 EXTRA_DIST += \
 	tests/agent/corpus/bad-alias.yaml \
 	tests/agent/corpus/bad-deep.yaml \

@@ -3,7 +3,7 @@
 # --help/--version, validate's exit codes and messages, render twice
 # (created, then unchanged), --dry-run writing nothing, the hosts block
 # leaving other lines alone, systemd-analyze verify on rendered units, and
-# the commands not written yet (apply) saying so with exit status 2.
+# apply refusing --root, an unknown member and a host without a system bus.
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 
 A="$BUILD/agent/cetcd-agent"
@@ -16,23 +16,35 @@ agent() { "$A" -c "$NOCONF" "$@"; }
 "$A" --version | grep -q '^cetcd-agent' || fail "--version"
 "$A" --help | grep -q '^Usage: cetcd-agent' || fail "--help"
 for c in validate render apply up down restart kill status health members \
-	drill version help; do
+	clock drill version help; do
 	"$A" "$c" --help > "$T/help" || fail "$c --help exits non-zero"
 	grep -q "^Usage: cetcd-agent $c" "$T/help" || fail "$c --help: no usage"
 done
 "$A" render --help | grep -q -- '--dry-run' || fail "render --help lists --dry-run"
 
-# Commands not written yet say so plainly, with status 2 ------------------
-for c in apply; do
-	set +e
-	# shellcheck disable=SC2086
-	agent $c -f "$SRC/etc/local.yaml" > "$T/out" 2> "$T/err"
-	rc=$?
-	set -e
-	[ "$rc" -eq 2 ] || fail "$c exits $rc, not 2"
-	grep -q "not implemented yet" "$T/err" ||
-		fail "$c does not say it is not implemented"
-done
+# apply: refuses a staged root and an unknown member; without a system
+# bus (a bus address that leads nowhere) it says so and writes nothing.
+set +e
+agent apply -f "$SRC/etc/local.yaml" --node etcd-node01 --root "$T/r" > "$T/out" 2> "$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "apply --root exits $rc"
+grep -q -- "--root does not apply here" "$T/err" || fail "apply --root: $(cat "$T/err")"
+set +e
+agent apply -f "$SRC/etc/local.yaml" --node nosuch > "$T/out" 2> "$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "apply --node nosuch exits $rc"
+grep -q "has no member 'nosuch'; give one of: etcd-node01" "$T/err" || fail "apply nosuch: $(cat "$T/err")"
+set +e
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus" agent apply -f "$SRC/etc/local.yaml" \
+	--node etcd-node01 > "$T/out" 2> "$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "apply without a bus exits $rc"
+grep -q "cannot reach the system bus" "$T/err" || fail "apply without a bus: $(cat "$T/err")"
+grep -q "local mode: cetcd-agent up" "$T/err" || fail "apply without a bus: no hint"
+[ ! -s "$T/out" ] || fail "apply without a bus wrote: $(cat "$T/out")"
 set +e
 agent frobnicate > /dev/null 2>&1
 rc=$?

@@ -4,7 +4,8 @@
 # status/health/members tables, kill the leader (status reports it as
 # etcdctl does and shows a new leader), restart it, drill failover --mode
 # kill passes with plausible numbers, down leaves no member
-# running; a stale pid file is never signalled; the built-in manifest; a
+# running; drill --mode stop and --mode pause (as JSON) pass too, a drill
+# that cannot pass says FAIL and exits 1; a stale pid file is never signalled; the built-in manifest; a
 # failed up shows the members' logs, and members see only their env file.
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 
@@ -38,6 +39,7 @@ members:
 drill:
   leader_timeout: 10s
   stable_time: 2s
+  pause: 3s
 EOF
 agent() { "$A" -c "$T/agent.conf" "$@"; }
 local_() { agent "$@" -f "$T/m.yaml" --state-dir "$S" --cetcd "$CETCD"; }
@@ -151,6 +153,56 @@ t_leader=$(awk -F'|' '$2 ~ /time to new leader/ { print $3 + 0 }' "$T/dr")
 [ "$t_leader" -gt 0 ] && [ "$t_leader" -lt 10000 ] || fail "time to new leader: $t_leader"
 acked=$(awk -F'|' '$2 ~ /acknowledged writes/ { print $3 + 0 }' "$T/dr")
 [ "$acked" -gt 10 ] || fail "only $acked acknowledged writes"
+# The report's numbers: a leader within the timeout, writes flowing before
+# and after, none lost.  check_report FILE MODE
+check_report() {
+	grep -q '^|  *mode |  *'"$2"' |$' "$1" || fail "$2: mode row: $(cat "$1")"
+	grep -q '^|  *verdict |  *PASS |$' "$1" || fail "$2: verdict: $(cat "$1")"
+	grep -q '^|  *writes lost |  *0 |$' "$1" || fail "$2: lost writes"
+	grep -q '^|  *old leader is a follower |  *yes |$' "$1" ||
+		fail "$2: old leader did not rejoin as a follower"
+	tl=$(awk -F'|' '$2 ~ /time to new leader/ { print $3 + 0 }' "$1")
+	tw=$(awk -F'|' '$2 ~ /write unavailability/ { print $3 + 0 }' "$1")
+	ack=$(awk -F'|' '$2 ~ /acknowledged writes/ { print $3 + 0 }' "$1")
+	[ "$tl" -gt 0 ] && [ "$tl" -lt 10000 ] || fail "$2: time to new leader $tl"
+	[ "$tw" -ge 0 ] && [ "$tw" -lt 10000 ] || fail "$2: unavailability $tw"
+	[ "$ack" -gt 10 ] || fail "$2: only $ack acknowledged writes"
+	echo "drill $2: new leader after $tl ms, writes unavailable $tw ms, $ack writes"
+}
+check_report "$T/dr" kill
+
+# --mode stop: SIGTERM, the leader hands over; the old one comes back.
+local_ drill failover --mode stop > "$T/dr-stop" 2>&1 || { cat "$T/dr-stop" >&2; fail "drill stop"; }
+track
+check_report "$T/dr-stop" stop
+# --mode pause: SIGSTOP for the manifest's 3 s, then SIGCONT; as JSON.
+local_ drill failover --mode pause -w json > "$T/dr-pause" 2> "$T/dr-pause.err" ||
+	{ cat "$T/dr-pause" "$T/dr-pause.err" >&2; fail "drill pause"; }
+track
+python3 - "$T/dr-pause" <<'PY2' || fail "pause report: $(cat "$T/dr-pause")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["mode"] == "pause" and r["verdict"] == "PASS", r
+assert r["writes_lost"] == 0 and r["acknowledged_writes"] > 10, r
+assert 0 < r["time_to_new_leader_ms"] < 3000, r  # before the pause ends
+assert r["old_leader_rejoined_as_follower"] and r["leader_stable"], r
+assert r["new_leader"] != r["old_leader"], r
+print("drill pause: new leader after %d ms, writes unavailable %d ms"
+      % (r["time_to_new_leader_ms"], r["write_unavailability_ms"]))
+PY2
+# A drill that cannot pass (no leader within 1 ms) says FAIL and exits 1.
+sed -e 's/leader_timeout: 10s/leader_timeout: 1ms/' -e 's/stable_time: 2s/stable_time: 500ms/' \
+	"$T/m.yaml" > "$T/m-fail.yaml"
+set +e
+agent drill failover -f "$T/m-fail.yaml" --state-dir "$S" --cetcd "$CETCD" \
+	-w json > "$T/dr-fail" 2>&1
+rc=$?
+set -e
+track
+[ "$rc" -eq 1 ] || fail "failing drill exits $rc: $(cat "$T/dr-fail")"
+grep -q '"verdict":"FAIL"' "$T/dr-fail" || fail "no FAIL verdict: $(cat "$T/dr-fail")"
+local_ status > "$T/st" || fail "status after the drills"
+[ "$(rows "$T/st")" -eq 3 ] || fail "rows after the drills: $(cat "$T/st")"
 set +e
 local_ drill failover --mode bogus > /dev/null 2>&1
 rc=$?
@@ -177,5 +229,4 @@ for p in $pids; do
 	fi
 done
 ! ls "$S"/*.pid > /dev/null 2>&1 || fail "pid files left after down"
-echo "test_local: ok (old leader $old_name, new leader $(name_of "$new"); drill:"
-grep -E 'time to new leader|write unavailability' "$T/dr"
+echo "test_local: ok (old leader $old_name, new leader $(name_of "$new"))"

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "base/list.h"
@@ -64,6 +66,10 @@ struct member {
 	int n_received;
 	const struct config *cfg;
 	struct srvmetrics *smx;
+	/* the one Maintenance.Snapshot copy under way */
+	struct sys_timer *snap_timer;
+	member_snapshot_fn snap_fn;
+	void *snap_arg;
 };
 
 /* --- arena for responses --- */
@@ -740,6 +746,21 @@ void member_info(const struct member *m, struct member_info *out)
 	out->nospace = m->nospace;
 }
 
+/* No store: the Watch service answers UNAVAILABLE (tests/watch has it). */
+struct mvcc_store *member_store(struct member *m)
+{
+	(void)m;
+	return NULL;
+}
+
+void member_on_revision(struct member *m, void (*fn)(void *arg, int64_t rev),
+			void *arg)
+{
+	(void)m;
+	(void)fn;
+	(void)arg;
+}
+
 int member_new(struct sys_loop *loop, const struct config *cfg,
 	       struct member **out, char **errmsg)
 {
@@ -792,8 +813,73 @@ void member_free(struct member *m)
 	mem_free(m->kv);
 	sys_timer_free(m->timer);
 	srvmetrics_free(m->smx);
+	sys_timer_free(m->snap_timer);
 	mem_free(m);
 }
+
+/* The fake store: FAKE_SNAPSHOT_SIZE bytes, byte i = (i * 7 + i / 4096). */
+static void on_snap_timer(struct sys_timer *t, void *arg)
+{
+	struct member *m = arg;
+	member_snapshot_fn fn = m->snap_fn;
+	uint8_t page[4096];
+	int fd;
+
+	(void)t;
+	m->snap_fn = NULL;
+	if (fn == NULL) {
+		return;
+	}
+	fd = memfd_create("fake-snapshot", MFD_CLOEXEC);
+	for (size_t off = 0; fd >= 0 && off < FAKE_SNAPSHOT_SIZE;
+	     off += sizeof(page)) {
+		for (size_t i = 0; i < sizeof(page); i++) {
+			page[i] = (uint8_t)((off + i) * 7 + (off + i) / 4096);
+		}
+		if (write(fd, page, sizeof(page)) != (ssize_t)sizeof(page)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		fn(m->snap_arg, -EIO, -1, 0);
+		return;
+	}
+	fn(m->snap_arg, 0, fd, FAKE_SNAPSHOT_SIZE);
+}
+
+int member_snapshot(struct member *m, member_snapshot_fn done, void *arg,
+		    struct member_snapshot **handle)
+{
+	int r;
+
+	if (m->snap_fn != NULL) {
+		return -EBUSY;
+	}
+	if (m->snap_timer == NULL) {
+		r = sys_timer_new(m->loop, on_snap_timer, m, &m->snap_timer);
+		if (r < 0) {
+			return r;
+		}
+	}
+	m->snap_fn = done;
+	m->snap_arg = arg;
+	sys_timer_start(m->snap_timer, 0, 0);
+	if (handle != NULL) {
+		*handle = (struct member_snapshot *)m;
+	}
+	return 0;
+}
+
+void member_snapshot_cancel(struct member_snapshot *h)
+{
+	struct member *m = (struct member *)h;
+
+	if (m != NULL) {
+		m->snap_fn = NULL;
+	}
+}
+
 
 static double fake_db_size(void *arg)
 {

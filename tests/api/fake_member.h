@@ -18,6 +18,12 @@
 
 #include "server/member.h"
 
+/*
+ * member_snapshot() hands back a file of this many bytes, byte i being
+ * (uint8_t)(i * 7 + i / 4096), one copy at a time.
+ */
+#define FAKE_SNAPSHOT_SIZE (3 * 32768 + 4096)
+
 /* The next n requests answer err (done(arg, err, NULL)). */
 void fake_member_fail_next(struct member *m, int err, int n);
 void fake_member_set_leader(struct member *m, uint64_t leader);

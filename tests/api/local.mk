@@ -40,7 +40,8 @@ tests_api_check_services_SOURCES = tests/api/test_services.c \
 	node/server/srvmetrics.c
 tests_api_check_services_CFLAGS = $(TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(PROTOBUF_C_CFLAGS)
-tests_api_check_services_LDADD = $(TEST_LIBS) $(LIBAPI) $(LIBPROTO) \
+tests_api_check_services_LDADD = $(TEST_LIBS) $(LIBAPI) $(LIBMVCC) \
+	$(LIBPROTO) \
 	$(LIBGRPC) $(LIBSYS) $(LIBBASE) $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) \
 	$(HTTP_PARSER_LIBS) $(PROTOBUF_C_LIBS) $(JSONC_LIBS) \
-	$(LIBSYSTEMD_LIBS) -lm
+	$(LIBSYSTEMD_LIBS) $(LMDB_LIBS) $(OPENSSL_LIBS) -lm

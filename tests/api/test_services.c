@@ -425,6 +425,19 @@ START_TEST(test_debian_etcdctl_works_against_the_services)
 }
 END_TEST
 
+START_TEST(test_snapshot_streams_the_store_and_its_sha256_on_both_protocols)
+{
+	struct fix f;
+
+	if (!have_python_grpc()) {
+		return;
+	}
+	fix_start(&f, 1);
+	expect_client_ok(&f, "snapshot");
+	fix_stop(&f);
+}
+END_TEST
+
 START_TEST(test_python_etcd3gw_works_through_the_gateway)
 {
 	struct fix f;
@@ -599,6 +612,8 @@ static Suite *services_suite(void)
 	tcase_add_test(tc, test_python_etcd3_client_works_against_the_services);
 	tcase_add_test(tc, test_debian_etcdctl_works_against_the_services);
 	tcase_add_test(tc, test_python_etcd3gw_works_through_the_gateway);
+	tcase_add_test(
+	    tc, test_snapshot_streams_the_store_and_its_sha256_on_both_protocols);
 	tcase_add_test(tc, test_leader_changes_are_counted_as_etcd_counts_them);
 	tcase_add_test(
 	    tc,

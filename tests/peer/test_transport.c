@@ -5,7 +5,11 @@
  * removed member's stream is refused and the member is told.
  */
 #include <event2/event.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +34,13 @@ struct inbox {
 	int count[N];   /* messages received from each member */
 	bool in_order;
 	int unreachable;
+	/* snapshot transfer */
+	int snaps;	    /* on_snapshot calls */
+	int snap_refuse;    /* answer on_snapshot with this */
+	char snap_msg[64];  /* the last MsgSnap bytes (test data) */
+	char snap_path[512];
+	int snap_done;	    /* sender: done calls */
+	int snap_err;	    /* sender: the last done's err */
 };
 static struct inbox box[N];
 
@@ -81,11 +92,38 @@ static void on_removed(void *arg, raft_id by)
 	told[(struct inbox *)arg - box] = by;
 }
 
+static int on_snap(void *arg, raft_id from, const uint8_t *m, size_t n,
+		   const char *path)
+{
+	struct inbox *b = arg;
+
+	ck_assert_int_ge(index_of(from), 0);
+	b->snaps++;
+	if (b->snap_refuse < 0) {
+		return b->snap_refuse;
+	}
+	ck_assert_uint_lt(n, sizeof(b->snap_msg));
+	memcpy(b->snap_msg, m, n);
+	b->snap_msg[n] = '\0';
+	snprintf(b->snap_path, sizeof(b->snap_path), "%s", path);
+	return 0;
+}
+
+static char snap_dirs[N][512];
+
 static void start_member(int i, uint64_t cluster)
 {
-	struct peer_transport_config cfg = {ids[i], cluster, on_msg,
-					    on_unreach, &box[i], 0,
-					    NULL, is_removed, on_removed};
+	struct peer_transport_config cfg = {
+	    .local_id = ids[i],
+	    .cluster_id = cluster,
+	    .on_message = on_msg,
+	    .on_unreachable = on_unreach,
+	    .arg = &box[i],
+	    .is_removed = is_removed,
+	    .on_removed = on_removed,
+	    .on_snapshot = on_snap,
+	    .snap_dir = snap_dirs[i],
+	};
 
 	tr[i] = peer_transport_new(base, NULL, &cfg);
 	ck_assert_ptr_nonnull(tr[i]);
@@ -153,6 +191,7 @@ static void setup(void)
 	if (getenv("CETCD_TEST_DEBUG")) {
 		log_set_level(LOG_LVL_DEBUG);
 	}
+	signal(SIGPIPE, SIG_IGN); /* as the daemon (node/main.c) */
 	base = event_base_new();
 	memset(box, 0, sizeof(box));
 	memset(told, 0, sizeof(told));
@@ -164,6 +203,9 @@ static void setup(void)
 		snprintf(urls[i], sizeof(urls[i]), "http://%s:%d", addrs[i], ports[i]);
 	}
 	for (int i = 0; i < N; i++) {
+		snprintf(snap_dirs[i], sizeof(snap_dirs[i]), "%s/snap%d",
+			 testlib_tmpdir(), i);
+		(void)mkdir(snap_dirs[i], 0700);
 		start_member(i, CLUSTER);
 	}
 }
@@ -288,6 +330,153 @@ START_TEST(test_peer_urls_parse_like_etcd_peer_urls)
 }
 END_TEST
 
+/* A file of n bytes, byte k = k * 13 + k / 1000; its fd at offset 0. */
+static int make_store(size_t n)
+{
+	char path[600];
+	uint8_t b[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/store.XXXXXX", testlib_tmpdir());
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	for (size_t off = 0; off < n;) {
+		size_t c = n - off < sizeof(b) ? n - off : sizeof(b);
+		for (size_t k = 0; k < c; k++) {
+			b[k] = (uint8_t)((off + k) * 13 + (off + k) / 1000);
+		}
+		ck_assert_int_eq(write(fd, b, c), (ssize_t)c);
+		off += c;
+	}
+	return fd;
+}
+
+static bool same_as_store(const char *path, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	size_t k = 0;
+	int c;
+
+	if (f == NULL) {
+		return false;
+	}
+	while ((c = fgetc(f)) != EOF) {
+		if ((uint8_t)c != (uint8_t)(k * 13 + k / 1000)) {
+			fclose(f);
+			return false;
+		}
+		k++;
+	}
+	fclose(f);
+	return k == n;
+}
+
+static void on_snap_done(void *arg, raft_id to, int err)
+{
+	struct inbox *b = arg;
+
+	ck_assert_int_eq(index_of(to), 1);
+	b->snap_done++;
+	b->snap_err = err;
+}
+
+static void wait_snap_done(void)
+{
+	for (int k = 0; k < 1000 && box[0].snap_done == 0; k++) {
+		spin(10);
+	}
+	ck_assert_int_eq(box[0].snap_done, 1);
+}
+
+START_TEST(test_peer_snapshot_arrives_whole_with_its_message)
+{
+	/* Several chunks and a partial last one. */
+	size_t n = 3 * PEER_SNAPSHOT_CHUNK + 12345;
+	int fd = make_store(n);
+
+	wait_active(0);
+	ck_assert_int_eq(peer_transport_send_snapshot(tr[0], ids[1],
+						      (const uint8_t *)"snapmsg",
+						      7, fd, n, on_snap_done,
+						      &box[0]),
+			 0);
+	ck_assert_int_eq(box[0].snap_done, 0); /* never inside the call */
+	wait_snap_done();
+	ck_assert_int_eq(box[0].snap_err, 0);
+	ck_assert_int_eq(box[1].snaps, 1);
+	ck_assert_str_eq(box[1].snap_msg, "snapmsg");
+	ck_assert_msg(same_as_store(box[1].snap_path, n),
+		      "the received file differs from the store sent");
+	ck_assert_int_eq(unlink(box[1].snap_path), 0); /* ours to remove */
+	/* The Raft stream carried on beside it. */
+	ck_assert_int_eq(send_n(0, 1, 0, 10), 10);
+	wait_count(1, 0, 10);
+}
+END_TEST
+
+START_TEST(test_peer_snapshot_refused_by_the_member_fails_and_leaves_no_file)
+{
+	size_t n = 100000;
+	int fd = make_store(n);
+	char path[600];
+
+	box[1].snap_refuse = -11;
+	wait_active(0);
+	ck_assert_int_eq(peer_transport_send_snapshot(tr[0], ids[1],
+						      (const uint8_t *)"m", 1,
+						      fd, n, on_snap_done,
+						      &box[0]),
+			 0);
+	wait_snap_done();
+	ck_assert_int_lt(box[0].snap_err, 0);
+	ck_assert_int_eq(box[1].snaps, 1);
+	snprintf(path, sizeof(path), "%s/snap.recv.%016" PRIx64 ".0.tmp",
+		 snap_dirs[1], ids[0]);
+	ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_peer_snapshot_shorter_than_announced_is_refused)
+{
+	size_t n = 100000;
+	int fd = make_store(n);
+
+	wait_active(0);
+	/* Announce more than the file holds: the sender cannot read it all. */
+	ck_assert_int_eq(peer_transport_send_snapshot(tr[0], ids[1],
+						      (const uint8_t *)"m", 1,
+						      fd, n + 5000,
+						      on_snap_done, &box[0]),
+			 0);
+	wait_snap_done();
+	ck_assert_int_lt(box[0].snap_err, 0);
+	ck_assert_int_eq(box[1].snaps, 0);
+}
+END_TEST
+
+START_TEST(test_peer_snapshot_to_an_unknown_peer_fails_at_once)
+{
+	int fd = make_store(10);
+
+	ck_assert_int_eq(peer_transport_send_snapshot(tr[0], 0x1234,
+						      (const uint8_t *)"m", 1,
+						      fd, 10, on_snap_done,
+						      &box[0]),
+			 -ENOENT);
+	/* A transfer under way when the transport is freed ends silently. */
+	fd = make_store(4 * PEER_SNAPSHOT_CHUNK);
+	ck_assert_int_eq(peer_transport_send_snapshot(
+			     tr[0], ids[1], (const uint8_t *)"m", 1, fd,
+			     4 * PEER_SNAPSHOT_CHUNK, on_snap_done, &box[0]),
+			 0);
+	spin(5);
+	peer_transport_free(tr[0]);
+	tr[0] = NULL;
+	ck_assert_int_eq(box[0].snap_done, 0);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *t)
 {
 	TCase *tc = tcase_create(name);
@@ -307,6 +496,13 @@ static Suite *peer_suite(void)
 	add_case(s, "removed", test_removed_member_is_refused_and_told);
 	add_case(s, "unknown", test_peer_send_to_unknown_peer_fails);
 	add_case(s, "urls", test_peer_urls_parse_like_etcd_peer_urls);
+	add_case(s, "snapshot", test_peer_snapshot_arrives_whole_with_its_message);
+	add_case(s, "snapshot_refused",
+		 test_peer_snapshot_refused_by_the_member_fails_and_leaves_no_file);
+	add_case(s, "snapshot_short",
+		 test_peer_snapshot_shorter_than_announced_is_refused);
+	add_case(s, "snapshot_unknown",
+		 test_peer_snapshot_to_an_unknown_peer_fails_at_once);
 	return s;
 }
 TEST_SUITE(peer_suite)

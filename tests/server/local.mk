@@ -26,3 +26,15 @@ tests_server_check_member_LDADD = $(TEST_LIBS) $(LIBSERVER) $(LIBPEER) \
 	$(LIBMVCC) $(LIBWAL) $(LIBRAFT) $(LIBPROTO) $(LIBGRPC) $(LIBSYS) \
 	$(LIBBASE) $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) \
 	$(LMDB_LIBS) $(JSONC_LIBS) $(YAML_LIBS) $(OPENSSL_LIBS) -lm
+
+# Snapshots in-process: store copies, snapshot transfer to a lagging or a
+# new member; and Debian's etcdctl `snapshot save` against a cetcd process.
+check_PROGRAMS += tests/server/check_snapshot
+TESTS += tests/server/check_snapshot
+tests_server_check_snapshot_SOURCES = tests/server/test_snapshot.c
+tests_server_check_snapshot_CFLAGS = $(TEST_CFLAGS) $(PROTOBUF_C_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
+tests_server_check_snapshot_LDADD = $(TEST_LIBS) $(LIBSERVER) $(LIBPEER) \
+	$(LIBMVCC) $(LIBWAL) $(LIBRAFT) $(LIBPROTO) $(LIBGRPC) $(LIBSYS) \
+	$(LIBBASE) $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) \
+	$(LMDB_LIBS) $(JSONC_LIBS) $(YAML_LIBS) $(OPENSSL_LIBS) -lm
