@@ -22,7 +22,6 @@ start_member() {
 		--advertise-client-urls "$(url "$i")" \
 		--initial-cluster "$IC" --initial-cluster-token "tok-$$" \
 		--initial-cluster-state new \
-		--heartbeat-interval 50 --election-timeout 500 \
 		$CLUSTER_ARGS "$@" >>"$T/log$i" 2>&1 &
 	eval "PID_$i=$!"
 	PIDS="$PIDS $!"
