@@ -19,7 +19,10 @@
  *
  * Invariants:
  *  1. PASS only when every check holds; the exit status is 1 otherwise.
- *  2. Only the member this agent started (pid file + cmdline) is signalled.
+ *  2. Only the member this agent started (pid file + cmdline) or the
+ *     manifest's unit on this host is signalled.
+ *  3. A paused member is never left stopped: SIGINT, SIGTERM or SIGHUP
+ *     during the pause sends it SIGCONT before the agent dies.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -326,13 +329,53 @@ static int systemd_target(struct drill *dr, const struct manifest_member *old)
 	return 0;
 }
 
+/*
+ * Invariant 3: a member paused by the drill, for the handler below.  Only
+ * kill(2) runs in the handler, which is async-signal-safe.
+ */
+static volatile sig_atomic_t paused_pid;
+
+static void resume_and_die(int sig)
+{
+	if (paused_pid > 0) {
+		kill((pid_t)paused_pid, SIGCONT);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_pause(pid_t pid)
+{
+	paused_pid = pid;
+	signal(SIGINT, resume_and_die);
+	signal(SIGTERM, resume_and_die);
+	signal(SIGHUP, resume_and_die);
+}
+
+static void unguard_pause(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	paused_pid = 0;
+}
+
 /* Take the old leader down as the drill's mode says (invariant 2). */
 static int fault(struct drill *dr, const struct manifest_member *old, pid_t pid)
 {
 	enum manifest_drill_mode mode = dr->d->mode;
 	struct buf why = BUF_INIT;
+	char active[32], sub[32];
 	int rc = 0;
 
+	if (mode == MANIFEST_DRILL_PAUSE && dr->bus &&
+	    agent_sd_unit_state(dr->bus, old->s.unit, active, sizeof(active),
+				sub, sizeof(sub), &pid) < 0) {
+		pid = 0;
+	}
+	if (mode == MANIFEST_DRILL_PAUSE && pid > 0) {
+		guard_pause(pid);
+	}
 	if (!dr->bus) {
 		kill(pid, mode == MANIFEST_DRILL_KILL	? SIGKILL
 			  : mode == MANIFEST_DRILL_STOP ? SIGTERM
@@ -380,6 +423,7 @@ static int recover(struct drill *dr, const struct manifest_member *old,
 	if (!dr->bus) {
 		if (dr->d->mode == MANIFEST_DRILL_PAUSE) {
 			kill(pid, SIGCONT);
+			unguard_pause();
 			return 0;
 		}
 		if (!agent_local_wait_gone(pid, r->stop_ms)) {
@@ -391,6 +435,7 @@ static int recover(struct drill *dr, const struct manifest_member *old,
 	}
 	if (dr->d->mode == MANIFEST_DRILL_PAUSE) {
 		rc = agent_sd_kill(dr->bus, old->s.unit, SIGCONT, &why);
+		unguard_pause();
 	} else {
 		deadline = timeutil_mono_ms() + r->stop_ms;
 		while (!unit_down(dr, old->s.unit) &&

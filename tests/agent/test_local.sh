@@ -5,7 +5,8 @@
 # etcdctl does and shows a new leader), restart it, drill failover --mode
 # kill passes with plausible numbers, down leaves no member
 # running; drill --mode stop and --mode pause (as JSON) pass too, a drill
-# that cannot pass says FAIL and exits 1; a stale pid file is never signalled; the built-in manifest; a
+# that cannot pass says FAIL and exits 1, an interrupted pause drill resumes
+# the paused leader; a stale pid file is never signalled; the built-in manifest; a
 # failed up shows the members' logs, and members see only their env file.
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 
@@ -201,6 +202,38 @@ set -e
 track
 [ "$rc" -eq 1 ] || fail "failing drill exits $rc: $(cat "$T/dr-fail")"
 grep -q '"verdict":"FAIL"' "$T/dr-fail" || fail "no FAIL verdict: $(cat "$T/dr-fail")"
+# Interrupting a pause drill resumes the paused leader (SIGCONT) first.
+stopped_member() {
+	for f in "$S"/*.pid; do
+		p=$(cat "$f")
+		[ "$(awk '{ print $3 }' "/proc/$p/stat" 2> /dev/null)" = T ] && echo "$p"
+	done
+	return 0
+}
+"$A" -c "$T/agent.conf" drill failover --mode pause -f "$T/m.yaml" \
+	--state-dir "$S" --cetcd "$CETCD" > "$T/dr-int" 2>&1 &
+dpid=$!
+PIDS="$PIDS $dpid"
+paused=""
+for _ in $(seq 1 100); do
+	paused=$(stopped_member)
+	[ -n "$paused" ] && break
+	sleep 0.1
+done
+[ -n "$paused" ] || fail "the pause drill stopped no member: $(cat "$T/dr-int")"
+# (SIGTERM: a background job of a script ignores SIGINT.)
+kill -TERM "$dpid"
+set +e
+wait "$dpid" 2> /dev/null
+rc=$?
+set -e
+[ "$rc" -eq 143 ] || fail "the interrupted drill exits $rc, not by SIGTERM: $(cat "$T/dr-int")"
+[ "$(awk '{ print $3 }' "/proc/$paused/stat")" != T ] ||
+	fail "member $paused stays stopped after the drill was interrupted"
+for _ in $(seq 1 100); do
+	local_ status > "$T/st" 2> /dev/null && [ -n "$(leader_of "$T/st")" ] && break
+	sleep 0.1
+done
 local_ status > "$T/st" || fail "status after the drills"
 [ "$(rows "$T/st")" -eq 3 ] || fail "rows after the drills: $(cat "$T/st")"
 set +e
