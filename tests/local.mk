@@ -28,6 +28,7 @@ include tests/ctl/local.mk
 include tests/grpc/local.mk
 include tests/peer/local.mk
 include tests/fuzz/local.mk
+include tests/faults/local.mk
 include tests/compat/local.mk
 include tests/watch/local.mk
 include tests/lease/local.mk

@@ -54,6 +54,7 @@
 #include "base/buf.h"
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "base/failpoint.h"
 #include "base/mem.h"
 
 /* Below LMDB's 511-byte key limit of Debian's build, with room to spare. */
@@ -1011,7 +1012,9 @@ int mvcc_commit(struct mvcc_store *s)
 	if (!s->wtxn) {
 		return 0;
 	}
+	FAILPOINT("mvcc_before_commit");
 	int rc = mdb_txn_commit(s->wtxn);
+	FAILPOINT("mvcc_after_commit");
 	s->wtxn = NULL;
 	s->uncommitted = 0;
 	if (rc != 0) {
@@ -1042,7 +1045,9 @@ int mvcc_apply_begin(struct mvcc_store *s, uint64_t index, uint64_t term)
 		s->applied_index = index;
 		s->applied_term = term;
 	}
-	return wop_end(s, ret);
+	ret = wop_end(s, ret);
+	/* Planted bug (base/failpoint.h): the index committed without its data. */
+	return ret >= 0 && FAILPOINT_BUG("split-applied-commit") ? mvcc_commit(s) : ret;
 }
 
 void mvcc_applied(const struct mvcc_store *s, uint64_t *index, uint64_t *term)
@@ -2138,6 +2143,7 @@ int mvcc_compact_step(struct mvcc_store *s, unsigned budget, bool *done)
 	if (budget == 0) {
 		budget = 1;
 	}
+	FAILPOINT("mvcc_during_compaction");
 	int ret = wop_begin(s);
 	if (ret < 0) {
 		return ret;

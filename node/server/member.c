@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/failpoint.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
@@ -501,6 +502,7 @@ int member_request(struct member *m, enum member_op op,
 		rq->serializable =
 		    op == MEMBER_OP_RANGE &&
 		    ((const Etcdserverpb__RangeRequest *)req)->serializable;
+		rq->serializable |= op == MEMBER_OP_RANGE && FAILPOINT_BUG("local-reads");
 		r = rq->proposal ? pack_proposal(rq, req)
 				 : pack_msg(req, &rq->data, &rq->len);
 		if (r < 0) {

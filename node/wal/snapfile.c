@@ -24,6 +24,7 @@
 #include "base/buf.h"
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "base/failpoint.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "raftpb.pb-c.h"
@@ -145,6 +146,7 @@ int snapfile_save(const char *dir, const struct raft_snapshot *snap)
 		return -errno;
 	}
 	r = walio_pwrite_all(fd, p, HEADER_SIZE + len, 0);
+	FAILPOINT("snap_during_save");
 	if (r >= 0) {
 		r = walio_fsync(fd);
 	}

@@ -30,8 +30,10 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/failpoint.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/timeutil.h"
 #include "wal/walio.h"
 
 #define SEG_NAME_LEN 37 /* 16 hex, '-', 16 hex, ".wal" */
@@ -837,10 +839,53 @@ static int sticky(struct wal *w, int r)
 	return r;
 }
 
+#ifdef CETCD_FAILPOINTS
+/*
+ * Planted bug ack-before-fsync (base/failpoint.h, tests/faults): batches
+ * stay in memory and reach the file every three seconds (with the next
+ * batch that must be synced), so Raft acknowledges entries that are not in
+ * the file yet and kill -9 loses them.
+ */
+static struct buf bug_later;
+static uint64_t bug_since_ns;
+
+static int bug_write_later(struct wal *w, uint32_t crc, bool must_sync)
+{
+	int r = 0;
+
+	if (bug_later.len == 0) {
+		bug_since_ns = timeutil_mono_ns();
+	}
+	if (must_sync && bug_later.len > 0 &&
+	    timeutil_mono_ns() - bug_since_ns > 3000000000u) {
+		r = walio_pwrite_all(w->fd, bug_later.data, bug_later.len, (off_t)w->off);
+		if (r >= 0) {
+			w->off += bug_later.len;
+			r = walio_fdatasync(w->fd);
+		}
+		bug_later.len = 0;
+		bug_since_ns = timeutil_mono_ns();
+	}
+	if (r >= 0) {
+		r = buf_append(&bug_later, w->buf.data, w->buf.len);
+	}
+	w->buf.len = 0;
+	w->crc = crc;
+	return sticky(w, r);
+}
+#endif
+
 static int write_batch(struct wal *w, uint32_t crc, bool must_sync)
 {
-	int r = walio_pwrite_all(w->fd, w->buf.data, w->buf.len, (off_t)w->off);
+	int r;
 
+	FAILPOINT("wal_before_append");
+#ifdef CETCD_FAILPOINTS
+	if (FAILPOINT_BUG("ack-before-fsync")) {
+		return bug_write_later(w, crc, must_sync);
+	}
+#endif
+	r = walio_pwrite_all(w->fd, w->buf.data, w->buf.len, (off_t)w->off);
 	if (r < 0) {
 		w->buf.len = 0;
 		return sticky(w, r);
@@ -853,7 +898,10 @@ static int write_batch(struct wal *w, uint32_t crc, bool must_sync)
 		return sticky(w, cut(w));
 	}
 	if (must_sync) {
-		return sticky(w, walio_fdatasync(w->fd));
+		FAILPOINT("wal_after_append");
+		r = sticky(w, walio_fdatasync(w->fd));
+		FAILPOINT("wal_after_fsync");
+		return r;
 	}
 	return 0;
 }

@@ -22,7 +22,8 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 	-include $BUILD/config.h -I$SRC -I$SRC/node -I$BUILD/node -I$BUILD/node/proto
 	-I$SRC/tests/lib -w"
 BASE=$(echo "$SRC"/node/base/buf.c "$SRC"/node/base/crc32c.c "$SRC"/node/base/err.c \
-	"$SRC"/node/base/log.c "$SRC"/node/base/mem.c "$SRC"/node/base/timeutil.c)
+	"$SRC"/node/base/log.c "$SRC"/node/base/mem.c "$SRC"/node/base/timeutil.c \
+	"$SRC"/node/base/failpoint.c)
 PB=$(echo "$BUILD"/node/proto/raftpb.pb-c.c "$BUILD"/node/proto/kv.pb-c.c \
 	"$BUILD"/node/proto/auth.pb-c.c "$BUILD"/node/proto/rpc.pb-c.c)
 PROTO="$SRC/node/proto/proto.c $SRC/node/proto/pjson.c $PB"
