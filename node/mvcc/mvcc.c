@@ -2446,6 +2446,48 @@ int mvcc_hash_kv(struct mvcc_store *s, mvcc_rev rev, uint32_t *hash,
 	return 0;
 }
 
+static int hash_table(MDB_txn *txn, MDB_dbi dbi, uint32_t *h)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, dbi, &c);
+
+	if (rc != 0) {
+		return lmdb_err(rc);
+	}
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		*h = crc32c_update(*h, k.mv_data, k.mv_size);
+		*h = crc32c_update(*h, v.mv_data, v.mv_size);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
+}
+
+int mvcc_hash(struct mvcc_store *s, uint32_t *hash, mvcc_rev *rev)
+{
+	/* meta holds the applied index, which differs between members. */
+	const MDB_dbi tables[] = {s->hist, s->keys, s->krevs, s->lkeys,
+				  s->aux};
+	uint32_t h = 0;
+	MDB_txn *txn;
+	int r = read_begin(s, &txn);
+
+	if (r < 0) {
+		return r;
+	}
+	for (size_t i = 0; r >= 0 && i < sizeof(tables) / sizeof(tables[0]);
+	     i++) {
+		r = hash_table(txn, tables[i], &h);
+	}
+	read_end(s, txn);
+	if (r < 0) {
+		return r;
+	}
+	*hash = h;
+	*rev = s->rev;
+	return 0;
+}
+
 /* ---- events ---- */
 
 int mvcc_events_from(struct mvcc_store *s, mvcc_rev from_rev, size_t max_events,

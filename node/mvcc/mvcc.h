@@ -327,6 +327,14 @@ int mvcc_copy_fd(struct mvcc_store *s, int fd);
 int mvcc_replace(struct mvcc_store *s, const char *path);
 
 /*
+ * Maintenance.Hash: a CRC-32C over the store's tables as they are on disk
+ * (history, key index, lease index, aux records; not the applied index), at
+ * revision *rev.  Like etcd's backend hash it is for tests: members agree
+ * once they applied the same operations and compacted alike.
+ */
+int mvcc_hash(struct mvcc_store *s, uint32_t *hash, mvcc_rev *rev);
+
+/*
  * HashKV: a CRC-32C over every revision up to rev (0: current) that is not
  * compacted, equal on members that applied the same operations whatever
  * their physical compaction progress.

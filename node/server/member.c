@@ -353,6 +353,7 @@ static const ProtobufCMessageDescriptor *const op_types[MEMBER_OP_COUNT_] = {
     [MEMBER_OP_LEASE_TIMETOLIVE] =
 	&etcdserverpb__lease_time_to_live_request__descriptor,
     [MEMBER_OP_LEASE_LEASES] = &etcdserverpb__lease_leases_request__descriptor,
+    [MEMBER_OP_HASH] = &etcdserverpb__hash_request__descriptor,
 };
 
 /* Checks before proposing (etcd's v3rpc and its quota check). */
@@ -656,6 +657,28 @@ static void serve_hash_kv(struct member *m, struct member_req *rq)
 	resp->header->revision = hash_rev;
 	resp->hash = hash;
 	resp->compact_revision = compact_rev;
+	req_complete(rq, 0, &resp->base);
+	apply_resp_free(&resp->base);
+}
+
+static void serve_hash(struct member *m, struct member_req *rq)
+{
+	Etcdserverpb__HashResponse *resp = NULL;
+	uint32_t hash = 0;
+	mvcc_rev rev = 0;
+	int r = mvcc_hash(m->store, &hash, &rev);
+
+	if (r >= 0) {
+		resp = (void *)apply_resp_new(
+		    &etcdserverpb__hash_response__descriptor);
+		r = resp == NULL ? -ENOMEM : 0;
+	}
+	if (r < 0) {
+		req_complete(rq, r, NULL);
+		return;
+	}
+	resp->header->revision = rev;
+	resp->hash = hash;
 	req_complete(rq, 0, &resp->base);
 	apply_resp_free(&resp->base);
 }
@@ -1553,6 +1576,9 @@ static void take_incoming(struct member *m)
 			break;
 		case MEMBER_OP_HASH_KV:
 			serve_hash_kv(m, rq);
+			break;
+		case MEMBER_OP_HASH:
+			serve_hash(m, rq);
 			break;
 		case MEMBER_OP_DEFRAGMENT:
 			serve_defragment(m, rq);

@@ -60,6 +60,7 @@ enum member_op {
 	MEMBER_OP_LEASE_KEEPALIVE,  /* Etcdserverpb__LeaseKeepAliveRequest */
 	MEMBER_OP_LEASE_TIMETOLIVE, /* Etcdserverpb__LeaseTimeToLiveRequest */
 	MEMBER_OP_LEASE_LEASES,	    /* Etcdserverpb__LeaseLeasesRequest */
+	MEMBER_OP_HASH,		    /* Etcdserverpb__HashRequest (local) */
 	MEMBER_OP_COUNT_
 };
 

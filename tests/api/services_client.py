@@ -295,7 +295,7 @@ def mode_http(target):
         check("RoleList over gRPC UNIMPLEMENTED", e.code() == grpc.StatusCode.UNIMPLEMENTED, e.code())
     st, h, d = gw(target, "/v3/watch", {})
     check("/v3/watch without a store 503", st == 503 and json.loads(d)["code"] == 14, (st, d))
-    for p in ["/v3/auth/role/list", "/v3/maintenance/hash", "/v3/auth/authenticate"]:
+    for p in ["/v3/auth/role/list", "/v3/auth/user/list", "/v3/auth/authenticate"]:
         st, h, d = gw(target, p, {})
         body = json.loads(d)
         check("%s 501 not implemented" % p, st == 501 and body["code"] == 12

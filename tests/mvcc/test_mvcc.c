@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "base/buf.h"
 #include "base/mem.h"
@@ -598,6 +599,46 @@ START_TEST(test_txn_nested_and_duplicate_key_rule)
 }
 END_TEST
 
+/* Maintenance.Hash: equal for equal contents, whatever the applied index. */
+START_TEST(test_hash_covers_contents_but_not_the_applied_index)
+{
+	char d1[512], d2[512];
+	struct mvcc_store *a, *b;
+	uint32_t ha, hb, hc;
+	mvcc_rev ra, rb;
+
+	snprintf(d1, sizeof(d1), "%s/a", testlib_tmpdir());
+	snprintf(d2, sizeof(d2), "%s/b", testlib_tmpdir());
+	ck_assert_int_eq(mkdir(d1, 0700), 0);
+	ck_assert_int_eq(mkdir(d2, 0700), 0);
+	a = h_open(d1);
+	b = h_open(d2);
+	ck_assert_int_eq(mvcc_apply_begin(a, 10, 2), 0);
+	h_put(a, "k", "v");
+	h_put(a, "l", "w");
+	ck_assert_int_eq(mvcc_apply_begin(b, 77, 5), 0);
+	h_put(b, "k", "v");
+	h_put(b, "l", "w");
+	ck_assert_int_eq(mvcc_hash(a, &ha, &ra), 0);
+	ck_assert_int_eq(mvcc_hash(b, &hb, &rb), 0);
+	ck_assert_uint_eq(ha, hb);
+	ck_assert_int_eq(ra, 3);
+	ck_assert_int_eq(rb, 3);
+	h_put(b, "k", "x");
+	ck_assert_int_eq(mvcc_hash(b, &hc, &rb), 0);
+	ck_assert_uint_ne(hc, hb);
+	ck_assert_int_eq(rb, 4);
+	/* Committed and reopened: the same hash. */
+	ck_assert_int_eq(mvcc_commit(a), 0);
+	mvcc_close(a);
+	a = h_open(d1);
+	ck_assert_int_eq(mvcc_hash(a, &hc, &ra), 0);
+	ck_assert_uint_eq(hc, ha);
+	mvcc_close(a);
+	mvcc_close(b);
+}
+END_TEST
+
 START_TEST(test_compaction_keeps_newest_and_rejects_older_reads)
 {
 	const char *dir = testlib_tmpdir();
@@ -818,6 +859,7 @@ static Suite *mvcc_suite(void)
 		       test_compaction_keeps_newest_and_rejects_older_reads);
 	tcase_add_test(tc, test_lease_keys_follow_puts_deletes_and_reopen);
 	tcase_add_test(tc, test_aux_records_share_the_write_transaction);
+	tcase_add_test(tc, test_hash_covers_contents_but_not_the_applied_index);
 	tcase_add_test(tc, test_failed_allocations_leave_no_partial_write);
 	suite_add_tcase(s, tc);
 	return s;
