@@ -821,6 +821,26 @@ static void serve_moves(struct member *m)
 static struct member_rec *find_rec(struct member *m, uint64_t id);
 
 /* MemberRemove and MemberPromote: a conf change carrying the waiter id. */
+/*
+ * etcd compat (isLearnerReady): the leader promotes a learner only once it
+ * has at least 90% of the leader's log.  A follower cannot see the
+ * learner's progress; the leader's Raft takes the conf change as it comes.
+ */
+static bool learner_ready(struct member *m, raft_id id)
+{
+	const struct raft_progress *lp, *me;
+
+	if (m->state != RAFT_LEADER) {
+		return true;
+	}
+	lp = raft_progress_of(m->raft, id);
+	me = raft_progress_of(m->raft, m->id);
+	if (lp == NULL || me == NULL) {
+		return false;
+	}
+	return (double)lp->match >= (double)me->match * 0.9;
+}
+
 static void propose_member_change(struct member *m, struct member_req *rq)
 {
 	Cetcdpb__Member ctx = CETCDPB__MEMBER__INIT;
@@ -856,6 +876,8 @@ static void propose_member_change(struct member *m, struct member_req *rq)
 		r = -ERR_MEMBER_NOT_FOUND;
 	} else if (rq->op == MEMBER_OP_MEMBER_PROMOTE && !rec->is_learner) {
 		r = -ERR_MEMBER_NOT_LEARNER;
+	} else if (rq->op == MEMBER_OP_MEMBER_PROMOTE && !learner_ready(m, id)) {
+		r = -ERR_LEARNER_NOT_READY;
 	} else if (rq->op == MEMBER_OP_MEMBER_UPDATE) {
 		const Etcdserverpb__MemberUpdateRequest *u = (const void *)req;
 		if (u->n_peerurls == 0) {

@@ -105,12 +105,16 @@ if command -v etcdctl >/dev/null 2>&1; then
 	check "etcdctl alarm list: no alarm, exit 0" sh -c "[ -z \"\$($E alarm list)\" ]"
 	check "etcdctl defrag --cluster: every member" sh -c "
 		[ \$($E defrag --cluster | grep -c '^Finished defragmenting etcd member\[http://127\.') -eq 3 ]"
-	check "etcdctl member add --learner, list, remove" sh -c "
+	check "etcdctl member add --learner, list, promote refused (not started), remove" sh -c "
 		$E1 member add n4 --learner --peer-urls=http://$A1:2390 >$T/ma &&
 		grep -Eq '^Member +[0-9a-f]+ added to cluster +[0-9a-f]+$' $T/ma &&
 		grep -qx 'ETCD_INITIAL_CLUSTER_STATE=\"existing\"' $T/ma &&
 		id=\$($E1 member list | grep ', unstarted, , http://$A1:2390, , true$' | cut -d, -f1) &&
-		[ -n \"\$id\" ] && $E1 member remove \$id | grep -Eq \"^Member +\$id removed from cluster\" &&
+		[ -n \"\$id\" ] &&
+		lead=\$($E endpoint status | grep ', true, false, ' | cut -d, -f1) &&
+		! env ETCDCTL_API=3 etcdctl --endpoints=\$lead member promote \$id 2>$T/pe &&
+		grep -q 'can only promote a learner member which is in sync with leader' $T/pe &&
+		$E1 member remove \$id | grep -Eq \"^Member +\$id removed from cluster\" &&
 		[ \$($E1 member list | wc -l) -eq 3 ]"
 	check "etcdctl move-leader to a follower, and back" sh -c "
 		old=\$($E endpoint status | grep ', true, false, ' | cut -d, -f2 | tr -d ' ') &&
