@@ -143,6 +143,12 @@ int ctl_cmd_watch(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 int ctl_cmd_lease_keepalive(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 			    size_t n);
 
+/* ctl_snapshot.c */
+int ctl_cmd_snapshot_save(struct ctl *c, const struct ctl_cmd *cmd, char **args,
+			  size_t n);
+int ctl_cmd_snapshot_status(struct ctl *c, const struct ctl_cmd *cmd,
+			    char **args, size_t n);
+
 /* ctl_perf.c */
 int ctl_cmd_check_perf(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 		       size_t n);

@@ -1307,6 +1307,13 @@ static const struct ctl_cmd commands[] = {
     {"lease keep-alive", "lease keep-alive [options] <leaseID>",
      "Keeps leases alive (renew)", ctl_cmd_lease_keepalive, keepalive_flags, 1, 1,
      "lease keep-alive command needs lease ID as argument"},
+    {"snapshot save", "snapshot save <filename> [flags]",
+     "Stores an etcd node backend snapshot to a given file",
+     ctl_cmd_snapshot_save, no_flags, 1, 1,
+     "snapshot save expects one argument"},
+    {"snapshot status", "snapshot status <filename> [flags]",
+     "Gets backend snapshot status of a given file", ctl_cmd_snapshot_status,
+     no_flags, 1, 1, "snapshot status requires exactly one argument"},
     {"version", "version [flags]", "Prints the version of etcdctl", cmd_version,
      no_flags, 0, 64, NULL},
 };
