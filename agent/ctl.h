@@ -66,6 +66,22 @@ int ctl_call(const struct ctl *c, const char *path, const ProtobufCMessage *req,
 int ctl_get(const struct ctl *c, const char *endpoint, const char *path, char **out,
 	    char *err, size_t err_size);
 
+/*
+ * One message of a streamed answer (watch, lease keep-alive, snapshot):
+ * return > 0 to stop reading (not an error), < 0 to fail the stream.
+ */
+typedef int (*ctl_stream_fn)(ProtobufCMessage *msg, void *arg);
+/*
+ * POST req to path and hand every {"result":...} line of the answer,
+ * decoded as rdesc, to fn, trying the endpoints in order until one can be
+ * reached.  bounded: the command timeout limits the whole stream (false
+ * for watch, which runs until stopped).  0 when the stream ended or fn
+ * stopped it; errors as ctl_post (a streamed {"error":...} is -EPROTO).
+ */
+int ctl_stream(const struct ctl *c, const char *path, const ProtobufCMessage *req,
+	       const ProtobufCMessageDescriptor *rdesc, bool bounded, ctl_stream_fn fn,
+	       void *arg, char *err, size_t err_size);
+
 /* "127.0.0.1:2379" -> "http://127.0.0.1:2379"; a URL stays. mem_free. */
 char *ctl_endpoint_url(const char *ep);
 /* The host:port part of an endpoint, as etcdctl prints it in tables. */

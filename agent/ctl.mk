@@ -1,7 +1,10 @@
 # cetcdctl's own modules (cetcdctl's program is declared in agent/local.mk).
 agent_cetcdctl_SOURCES += agent/ctl.h agent/ctl_client.c \
 	agent/ctl_table.c agent/ctl_table.h \
-	agent/ctl_cmd.h agent/ctl_admin.c agent/ctl_perf.c
+	agent/ctl_cmd.h agent/ctl_admin.c agent/ctl_perf.c \
+	agent/ctl_lease.c agent/ctl_snapshot.c
+agent_cetcdctl_CFLAGS += $(OPENSSL_CFLAGS)
+agent_cetcdctl_LDADD += $(OPENSSL_LIBS)
 
 # etcdctl's `check perf --load=s` (a minute each) against a three-member
 # cetcd cluster, by cetcdctl and by Debian's etcdctl; not part of make check.

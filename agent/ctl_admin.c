@@ -308,7 +308,7 @@ static int go_unquote(char **p, char **out)
  * (Go escapes) and 'single-quoted' words taken whole.  The words point
  * into line, which is modified.  Returns the count, or -EINVAL.
  */
-static int argify(char *line, char **words, size_t max)
+int ctl_argify(char *line, char **words, size_t max)
 {
 	size_t n = 0;
 	char *p = line;
@@ -510,7 +510,7 @@ static int parse_op(struct txn_input *in, char *line,
 	if (copy == NULL || keep(in, copy) < 0) {
 		return ctl_fail("out of memory");
 	}
-	n = argify(copy, words, 64);
+	n = ctl_argify(copy, words, 64);
 	if (n < 0) {
 		return ctl_fail_code(CTL_EXIT_INVALID_INPUT,
 				     "invalid txn request: %s", line);

@@ -185,3 +185,169 @@ int ctl_get(const struct ctl *c, const char *endpoint, const char *path, char **
 	*out = (char *)buf_steal(&body, NULL);
 	return status == 200 ? 0 : -EPROTO;
 }
+
+/* --- streamed answers ------------------------------------------------------ */
+
+struct stream {
+	const ProtobufCMessageDescriptor *rdesc;
+	ctl_stream_fn fn;
+	void *arg;
+	struct buf line; /* the unfinished line so far */
+	bool got_data;	 /* the member answered: do not fail over */
+	int result;	 /* 1 stopped by fn, < 0 failed */
+	char *err;
+	size_t err_size;
+};
+
+/* One complete line of the stream: {"result":{...}} or {"error":{...}}. */
+static int stream_line(struct stream *s, const char *text)
+{
+	json_object *o = json_tokener_parse(text), *v, *m;
+	ProtobufCMessage *msg = NULL;
+	const char *body;
+	int r;
+
+	if (o == NULL) {
+		snprintf(s->err, s->err_size, "malformed stream message from the member");
+		return -ERR_PARSE;
+	}
+	if (json_object_object_get_ex(o, "message", &m) &&
+	    json_object_object_get_ex(o, "code", &v)) {
+		/* a unary-style error body: {"error":..,"message":..,"code":N} */
+		snprintf(s->err, s->err_size, "%s", json_object_get_string(m));
+		json_object_put(o);
+		return -EPROTO;
+	}
+	if (json_object_object_get_ex(o, "error", &v)) {
+		if (json_object_object_get_ex(v, "message", &m)) {
+			snprintf(s->err, s->err_size, "%s", json_object_get_string(m));
+		} else {
+			snprintf(s->err, s->err_size, "%s", json_object_get_string(v));
+		}
+		json_object_put(o);
+		return -EPROTO;
+	}
+	if (!json_object_object_get_ex(o, "result", &v)) {
+		json_object_put(o);
+		return 0; /* nothing we know: skip */
+	}
+	body = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	r = pjson_decode(s->rdesc, body, strlen(body), &msg, s->err, s->err_size);
+	json_object_put(o);
+	if (r < 0) {
+		return -ERR_PARSE;
+	}
+	r = s->fn(msg, s->arg);
+	proto_free(msg);
+	return r;
+}
+
+static size_t stream_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct stream *s = arg;
+	size_t len = size * n;
+
+	s->got_data = true;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != '\n') {
+			if (buf_append(&s->line, &p[i], 1) < 0) {
+				s->result = -ENOMEM;
+				return 0;
+			}
+			continue;
+		}
+		if (s->line.len > 0) {
+			int r = buf_append(&s->line, "", 0);
+			if (r == 0) {
+				r = stream_line(s, (const char *)s->line.data);
+			}
+			s->line.len = 0;
+			if (r != 0) {
+				s->result = r;
+				return 0; /* libcurl stops the transfer */
+			}
+		}
+	}
+	return len;
+}
+
+static int stream_one(const struct ctl *c, const char *url, const char *body,
+		      bool bounded, struct stream *s)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	long status = 0;
+	CURLcode rc;
+
+	if (h == NULL) {
+		snprintf(s->err, s->err_size, "out of memory");
+		return -ENOMEM;
+	}
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->dial_timeout_ms);
+	if (bounded) {
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->command_timeout_ms);
+	}
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, stream_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	if (c->debug) {
+		fprintf(stderr, "cetcdctl: POST %s %s\n", url, body);
+	}
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	if (s->result != 0) {
+		return s->result > 0 ? 0 : s->result;
+	}
+	if (status != 0 && status != 200) {
+		if (buf_append(&s->line, "", 0) < 0) {
+			return -ENOMEM;
+		}
+		error_message(&s->line, status, s->err, s->err_size);
+		return -EPROTO;
+	}
+	if (rc == CURLE_OK) {
+		return 0;
+	}
+	snprintf(s->err, s->err_size, "context deadline exceeded");
+	return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+}
+
+int ctl_stream(const struct ctl *c, const char *path, const ProtobufCMessage *req,
+	       const ProtobufCMessageDescriptor *rdesc, bool bounded, ctl_stream_fn fn,
+	       void *arg, char *err, size_t err_size)
+{
+	struct buf body = BUF_INIT;
+	int r = pjson_encode(req, &body);
+
+	snprintf(err, err_size, "context deadline exceeded");
+	if (r < 0) {
+		snprintf(err, err_size, "out of memory");
+		return r;
+	}
+	r = -ECONNREFUSED;
+	for (size_t i = 0; i < c->n_endpoints; i++) {
+		struct stream s = {.rdesc = rdesc, .fn = fn, .arg = arg,
+				   .line = BUF_INIT, .err = err, .err_size = err_size};
+		struct buf url = BUF_INIT;
+
+		if (buf_printf(&url, "%s%s", c->endpoints[i], path) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		r = stream_one(c, (const char *)url.data, (const char *)body.data, bounded, &s);
+		buf_done(&url);
+		buf_done(&s.line);
+		if (s.got_data || (r != -ETIMEDOUT && r != -ECONNREFUSED)) {
+			break;
+		}
+	}
+	buf_done(&body);
+	return r;
+}

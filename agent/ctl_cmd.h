@@ -101,6 +101,11 @@ const char *ctl_ep_name(const struct ctl *c, size_t i);
 int ctl_cluster_endpoints(struct ctl *c);
 
 /* ctl_admin.c */
+/*
+ * etcd compat: etcdctl's argify of an interactive line: words split on
+ * blanks, quoted words whole; words point into line.  Count or -EINVAL.
+ */
+int ctl_argify(char *line, char **words, size_t max);
 int ctl_cmd_txn(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 		size_t n);
 int ctl_cmd_compaction(struct ctl *c, const struct ctl_cmd *cmd, char **args,
@@ -123,6 +128,26 @@ int ctl_cmd_alarm_disarm(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 			 size_t n);
 int ctl_cmd_defrag(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 		   size_t n);
+
+/* ctl_lease.c */
+int ctl_cmd_lease_grant(struct ctl *c, const struct ctl_cmd *cmd, char **args,
+			size_t n);
+int ctl_cmd_lease_revoke(struct ctl *c, const struct ctl_cmd *cmd, char **args,
+			 size_t n);
+int ctl_cmd_lease_timetolive(struct ctl *c, const struct ctl_cmd *cmd, char **args,
+			     size_t n);
+int ctl_cmd_lease_list(struct ctl *c, const struct ctl_cmd *cmd, char **args,
+		       size_t n);
+int ctl_cmd_watch(struct ctl *c, const struct ctl_cmd *cmd, char **args,
+		  size_t n);
+int ctl_cmd_lease_keepalive(struct ctl *c, const struct ctl_cmd *cmd, char **args,
+			    size_t n);
+
+/* ctl_snapshot.c */
+int ctl_cmd_snapshot_save(struct ctl *c, const struct ctl_cmd *cmd, char **args,
+			  size_t n);
+int ctl_cmd_snapshot_status(struct ctl *c, const struct ctl_cmd *cmd,
+			    char **args, size_t n);
 
 /* ctl_perf.c */
 int ctl_cmd_check_perf(struct ctl *c, const struct ctl_cmd *cmd, char **args,

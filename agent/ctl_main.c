@@ -84,6 +84,8 @@ static struct flag local_flags[] = {
     {"load", 0, true, NULL},
     {"auto-compact", 0, false, NULL},
     {"auto-defrag", 0, false, NULL},
+    {"keys", 0, false, NULL},
+    {"once", 0, false, NULL},
 };
 #define N_LOCAL (sizeof(local_flags) / sizeof(local_flags[0]))
 
@@ -1219,6 +1221,10 @@ static const char *const member_update_flags[] = {"peer-urls", NULL};
 static const char *const defrag_flags[] = {"cluster", NULL};
 static const char *const perf_flags[] = {"load", "auto-compact", "auto-defrag",
 					 NULL};
+static const char *const ttl_flags[] = {"keys", NULL};
+static const char *const keepalive_flags[] = {"once", NULL};
+static const char *const watch_flags[] = {"interactive", "prefix", "rev",
+					  "prev-kv", NULL};
 static const char *const no_flags[] = {NULL};
 
 /*
@@ -1284,6 +1290,30 @@ static const struct ctl_cmd commands[] = {
     {"check perf", "check perf [options]",
      "Check the performance of the etcd cluster", ctl_cmd_check_perf,
      perf_flags, 0, 64, NULL},
+    {"watch",
+     "watch [options] [key or prefix] [range_end] [--] [exec-command arg1 arg2 "
+     "...]",
+     "Watches events stream on keys or prefixes", ctl_cmd_watch, watch_flags, 0,
+     64, NULL},
+    {"lease grant", "lease grant <ttl> [flags]", "Creates leases",
+     ctl_cmd_lease_grant, no_flags, 1, 1, "lease grant command needs TTL argument"},
+    {"lease revoke", "lease revoke <leaseID> [flags]", "Revokes leases",
+     ctl_cmd_lease_revoke, no_flags, 1, 1, "lease revoke command needs 1 argument"},
+    {"lease timetolive", "lease timetolive <leaseID> [options]",
+     "Get lease information", ctl_cmd_lease_timetolive, ttl_flags, 1, 1,
+     "lease timetolive command needs lease ID as argument"},
+    {"lease list", "lease list [flags]", "List all active leases",
+     ctl_cmd_lease_list, no_flags, 0, 64, NULL},
+    {"lease keep-alive", "lease keep-alive [options] <leaseID>",
+     "Keeps leases alive (renew)", ctl_cmd_lease_keepalive, keepalive_flags, 1, 1,
+     "lease keep-alive command needs lease ID as argument"},
+    {"snapshot save", "snapshot save <filename> [flags]",
+     "Stores an etcd node backend snapshot to a given file",
+     ctl_cmd_snapshot_save, no_flags, 1, 1,
+     "snapshot save expects one argument"},
+    {"snapshot status", "snapshot status <filename> [flags]",
+     "Gets backend snapshot status of a given file", ctl_cmd_snapshot_status,
+     no_flags, 1, 1, "snapshot status requires exactly one argument"},
     {"version", "version [flags]", "Prints the version of etcdctl", cmd_version,
      no_flags, 0, 64, NULL},
 };

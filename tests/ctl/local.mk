@@ -7,6 +7,7 @@ tests_ctl_check_ctl_CFLAGS = $(TEST_CFLAGS)
 tests_ctl_check_ctl_LDADD = $(TEST_LIBS) $(LIBBASE) -lm
 TESTS += tests/ctl/vs_etcdctl.sh
 dist_check_SCRIPTS += tests/ctl/vs_etcdctl.sh
-TESTS += tests/ctl/errors.sh tests/ctl/vs_cetcd.sh
+TESTS += tests/ctl/errors.sh tests/ctl/vs_cetcd.sh tests/ctl/vs_lease_watch.sh
 dist_check_SCRIPTS += tests/ctl/errors.sh tests/ctl/vs_cetcd.sh \
-	tests/ctl/compare.sh tests/ctl/perf_check.sh
+	tests/ctl/compare.sh tests/ctl/perf_check.sh \
+	tests/ctl/vs_lease_watch.sh
