@@ -933,6 +933,17 @@ int fake_member_pending(const struct member *m)
 	return m->n_pending;
 }
 
+int fake_member_held(struct member *m)
+{
+	struct list_node *pos;
+	int n = 0;
+
+	list_for_each(pos, &m->queue) {
+		n += list_entry(pos, struct member_req, node)->held;
+	}
+	return n;
+}
+
 int fake_member_received(const struct member *m)
 {
 	return m->n_received;

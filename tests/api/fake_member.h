@@ -31,6 +31,8 @@ void fake_member_set_nospace(struct member *m, bool nospace);
 /* Requests cancelled so far, requests pending now, requests received. */
 int fake_member_cancelled(const struct member *m);
 int fake_member_pending(const struct member *m);
+/* How many of those are held (a Range of a key starting with "hold"). */
+int fake_member_held(struct member *m);
 int fake_member_received(const struct member *m);
 
 #endif

@@ -349,7 +349,7 @@ def mode_goaway(target):
         check("call in flight runs on after GOAWAY", False, "answered")
     except grpc.RpcError as e:
         # Held by the fake member: it ends at its own deadline, not at GOAWAY.
-        check("call in flight runs on after GOAWAY", e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, e.code())
+        check("call in flight runs on after GOAWAY", e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, (e.code(), e.details()))
     try:
         http_req(target, "GET", "/health", timeout=2)
         check("listener closed", False, "connected")

@@ -222,12 +222,16 @@ START_TEST(test_health_version_metrics_v2_and_unimplemented_methods)
 }
 END_TEST
 
-/* Shut down once the client's "hold" call reached the member. */
+/*
+ * Shut down once the client's "hold" call reached the member (not merely
+ * any call: the put before it may still be pending, and a GOAWAY then
+ * would turn the hold call away before it is sent).
+ */
 static void on_shutdown_timer(struct sys_timer *t, void *arg)
 {
 	struct fix *f = arg;
 
-	if (fake_member_pending(f->m[0]) > 0) {
+	if (fake_member_held(f->m[0]) > 0) {
 		api_shutdown(f->api[0]);
 		sys_timer_stop(t);
 	}
