@@ -31,6 +31,8 @@ for w in 1 1000; do
 	ev=$(echo "$out" | sed 's/.* events\/s=\([0-9]*\).*/\1/')
 	echo "$out"
 	awk -v t=$((c1 - c0)) -v hz="$hz" -v ev="$ev" -v s="$SECONDS_" 'BEGIN {
-		cpu = t / hz; printf "  member CPU %.2f s of %s s (%.0f%% of a core), %.2f us per delivered event\n",
-		cpu, s, 100 * cpu / s, (ev > 0 ? 1e6 * cpu / (ev * s) : 0) }'
+		# No comparison among the printf arguments: awk reads ">" there as a redirection.
+		cpu = t / hz; per = 0; if (ev + 0 != 0) per = 1e6 * cpu / (ev * s)
+		printf "  member CPU %.2f s of %s s (%.0f%% of a core), %.2f us per delivered event\n",
+		cpu, s, 100 * cpu / s, per }'
 done
