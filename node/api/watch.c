@@ -44,6 +44,7 @@
 #include "api/http1.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/failpoint.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
@@ -1059,7 +1060,9 @@ static void stream_create(struct watch_stream *s,
 	if (start <= 0 || start > cur) {
 		w->next_rev = start > cur + 1 ? start : cur + 1;
 	} else {
-		w->next_rev = start;
+		/* The planted bug watch-skip-resume: a start in the past loses
+		 * its first revision (tests/faults must catch it). */
+		w->next_rev = start + FAILPOINT_BUG("watch-skip-resume");
 	}
 	/* The hub has dispatched everything up to cur before w joins. */
 	if (h->next_rev <= cur) {

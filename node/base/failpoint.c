@@ -39,6 +39,7 @@ static const char *const known_bugs[] = {
     "local-reads",
     "ack-before-fsync",
     "split-applied-commit",
+    "watch-skip-resume",
 };
 
 static bool parsed;

@@ -18,7 +18,9 @@
  * (written, not yet fsynced), wal_after_fsync, mvcc_before_commit,
  * mvcc_after_commit, snap_during_save (the snapshot file written, not yet
  * synced and renamed), mvcc_during_compaction.
- * Bugs: local-reads, ack-before-fsync, split-applied-commit.
+ * Bugs: local-reads, ack-before-fsync, split-applied-commit,
+ * watch-skip-resume (a watch whose start revision is in the past, as on a
+ * resume, skips that revision).
  *
  * Invariants:
  *  1. A point that is not armed costs one branch on a static flag.
