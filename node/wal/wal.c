@@ -238,6 +238,30 @@ static int lock_dir(const char *dir, int *out, struct wal_report *rep)
 	return 0;
 }
 
+/*
+ * A segment size of 0 in the options: 64 MiB; in a test build
+ * (--enable-failpoints) CETCD_WAL_SEGMENT_SIZE (bytes, >= 4096) may set
+ * it instead, so that the fault suite closes segments within seconds
+ * (tests/faults, the bitflip-closed scenario).  Release builds ignore it.
+ */
+static uint64_t default_segment_size(void)
+{
+#ifdef CETCD_FAILPOINTS
+	const char *v = getenv("CETCD_WAL_SEGMENT_SIZE");
+	unsigned long long n;
+	char *end;
+
+	if (v != NULL && *v != '\0') {
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= 4096) {
+			return n;
+		}
+	}
+#endif
+	return WAL_DEFAULT_SEGMENT_SIZE;
+}
+
 static struct wal *wal_alloc(const struct wal_options *o)
 {
 	struct wal *w = mem_calloc(1, sizeof(*w));
@@ -253,7 +277,7 @@ static struct wal *wal_alloc(const struct wal_options *o)
 	w->lock_fd = -1;
 	w->fd = -1;
 	w->segment_size =
-	    o->segment_size > 0 ? o->segment_size : WAL_DEFAULT_SEGMENT_SIZE;
+	    o->segment_size > 0 ? o->segment_size : default_segment_size();
 	buf_init(&w->buf);
 	return w;
 }
