@@ -7,8 +7,17 @@
  * found/rvalue/mod_rev/version for reads and failed CAS, deleted for
  * deletes, succeeded for CAS; put and cas carry value, cas its expect (null:
  * the key must be absent).  Lines with "fault" are ignored; lines with
- * "final" are the end state: "member" (revision, hash) and "at" (the key
- * read at an acknowledged write's revision; "of" names the write).
+ * "final" are the end state: "member" (revision, hash), "at" (the key
+ * read at an acknowledged write's revision; "of" names the write), "event"
+ * (one event of the final history: a full watch from revision 1 on one
+ * healed member, in its order: key, type PUT or DELETE, mod_rev,
+ * create_rev, version, value) and "watch_end" (revision: how far that
+ * watch read; error if it could not).  Lines with "watch" are a watcher's
+ * (the id), in its order: kind "start" or "resume" (frm: the revision
+ * asked for; key and range_end, null for a single key, on start), "event"
+ * (as the final ones), "progress" (rev: everything up to it was sent),
+ * "compacted" (frm, compact_revision: the revisions in between are gone)
+ * and "broken" (ignored).
  *
  * Checks, each reported with the operations involved:
  *  1. Linearizability per key (operations on different keys commute, so
@@ -26,6 +35,16 @@
  *  3. Durability: every acknowledged write is found at its revision at the
  *     end (the value and mod_revision, or the key's absence for a delete).
  *  4. Convergence: every member reports the same revision and HashKV.
+ *  5. Watches.  The final history is in strictly increasing revision order
+ *     with no (revision, key) twice, holds every acknowledged write (put
+ *     and CAS with their value, deletes as DELETE) and no value nobody
+ *     wrote.  Each watcher's events are events of the final history (same
+ *     type, value, create revision and version) in its range, from its
+ *     start on, in the final history's order (revision, then position
+ *     within the revision): none twice, none out of order; and complete:
+ *     every event of the final history in its range from its first start
+ *     revision to the last revision it saw (event or progress), except
+ *     those it was told were compacted, is in its stream.
  *
  * Exit status: 0 no violation, 1 violations, 2 bad input, 3 the search
  * gave up (budget exhausted; nothing proven either way).
@@ -84,7 +103,31 @@ struct member_final {
 	bool error;
 };
 
+enum wrec_kind { WR_START, WR_RESUME, WR_EVENT, WR_PROGRESS, WR_COMPACTED, WR_BROKEN };
+
+/* A watcher's record, or (watch < 0) an event of the final history. */
+struct wrec {
+	int64_t watch;
+	enum wrec_kind kind;
+	int64_t member;
+	int key;       /* event key; start: the range's key */
+	int range_end; /* start: ABSENT for a single key */
+	bool is_delete;
+	int value;
+	int64_t mod_rev, create_rev, version;
+	int64_t from;	 /* start, resume, compacted */
+	int64_t rev;	 /* progress */
+	int64_t compact; /* compacted */
+	size_t line;
+};
+
 struct history {
+	struct wrec *wrecs; /* watchers' records, in file order */
+	size_t n_wrecs, cap_wrecs;
+	struct wrec *fevs; /* the final history */
+	size_t n_fevs, cap_fevs;
+	int64_t final_watch_rev; /* -1: no final watch */
+	bool final_watch_error;
 	struct op *ops;
 	size_t n_ops, cap_ops;
 	struct at_check *ats;
@@ -246,8 +289,107 @@ static int parse_op(struct history *h, json_object *o, size_t line)
 	return 0;
 }
 
+/* The event fields of a watcher's or the final history's event line. */
+static int parse_event(struct history *h, json_object *o, struct wrec *w, size_t line)
+{
+	const char *key = get_str(o, "key"), *type = get_str(o, "type");
+
+	if (key == NULL || type == NULL) {
+		fprintf(stderr, "checker: line %zu: an event needs key and type\n", line);
+		return -EINVAL;
+	}
+	if (strcmp(type, "DELETE") == 0) {
+		w->is_delete = true;
+	} else if (strcmp(type, "PUT") != 0) {
+		fprintf(stderr, "checker: line %zu: unknown event type %s\n", line, type);
+		return -EINVAL;
+	}
+	w->key = intern(h, key);
+	w->value = intern_opt(h, o, "value");
+	w->mod_rev = get_i64(o, "mod_rev", 0);
+	w->create_rev = get_i64(o, "create_rev", 0);
+	w->version = get_i64(o, "version", 0);
+	if (w->mod_rev <= 0) {
+		fprintf(stderr, "checker: line %zu: an event needs a mod_rev\n", line);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_watch(struct history *h, json_object *o, size_t line)
+{
+	static const char *const kinds[] = {"start",    "resume",    "event",
+					    "progress", "compacted", "broken"};
+	const char *kind = get_str(o, "kind");
+	struct wrec *w;
+	size_t k;
+
+	for (k = 0; kind != NULL && k < sizeof(kinds) / sizeof(*kinds); k++) {
+		if (strcmp(kind, kinds[k]) == 0) {
+			break;
+		}
+	}
+	if (kind == NULL || k == sizeof(kinds) / sizeof(*kinds)) {
+		fprintf(stderr, "checker: line %zu: a watch line needs a known kind\n", line);
+		return -EINVAL;
+	}
+	h->wrecs = grow(h->wrecs, &h->cap_wrecs, h->n_wrecs, sizeof(*h->wrecs));
+	w = &h->wrecs[h->n_wrecs];
+	memset(w, 0, sizeof(*w));
+	w->watch = get_i64(o, "watch", -1);
+	w->kind = (enum wrec_kind)k;
+	w->member = get_i64(o, "member", -1);
+	w->key = ABSENT;
+	w->range_end = ABSENT;
+	w->value = ABSENT;
+	w->line = line;
+	w->from = get_i64(o, "frm", 0);
+	w->rev = get_i64(o, "rev", 0);
+	w->compact = get_i64(o, "compact_revision", 0);
+	if (w->watch < 0) {
+		fprintf(stderr, "checker: line %zu: a watch line needs a watch id\n", line);
+		return -EINVAL;
+	}
+	if (w->kind == WR_EVENT && parse_event(h, o, w, line) < 0) {
+		return -EINVAL;
+	}
+	if (w->kind == WR_START) {
+		const char *key = get_str(o, "key");
+
+		if (key == NULL || w->from <= 0) {
+			fprintf(stderr, "checker: line %zu: a watch start needs key and frm\n",
+				line);
+			return -EINVAL;
+		}
+		w->key = intern(h, key);
+		w->range_end = intern_opt(h, o, "range_end");
+	}
+	h->n_wrecs++;
+	return 0;
+}
+
 static int parse_final(struct history *h, json_object *o, const char *what, size_t line)
 {
+	if (strcmp(what, "event") == 0) {
+		struct wrec *w;
+
+		h->fevs = grow(h->fevs, &h->cap_fevs, h->n_fevs, sizeof(*h->fevs));
+		w = &h->fevs[h->n_fevs];
+		memset(w, 0, sizeof(*w));
+		w->watch = -1;
+		w->kind = WR_EVENT;
+		w->line = line;
+		if (parse_event(h, o, w, line) < 0) {
+			return -EINVAL;
+		}
+		h->n_fevs++;
+		return 0;
+	}
+	if (strcmp(what, "watch_end") == 0) {
+		h->final_watch_rev = get_i64(o, "revision", -1);
+		h->final_watch_error = get_str(o, "error") != NULL;
+		return 0;
+	}
 	if (strcmp(what, "at") == 0) {
 		struct at_check *a;
 		const char *key = get_str(o, "key");
@@ -307,6 +449,8 @@ static int read_history(FILE *f, struct history *h)
 		fin = get_str(o, "final");
 		if (fin != NULL) {
 			r = parse_final(h, o, fin, line);
+		} else if (json_object_object_get_ex(o, "watch", NULL)) {
+			r = parse_watch(h, o, line);
 		} else if (!json_object_object_get_ex(o, "fault", NULL)) {
 			r = parse_op(h, o, line);
 		}
@@ -954,6 +1098,312 @@ static void check_convergence(const struct history *h)
 	}
 }
 
+/* ---------------------------------------------------------------- watches */
+
+static const char *ev_type(const struct wrec *e)
+{
+	return e->is_delete ? "DELETE" : "PUT";
+}
+
+/* The index of the final event of key at rev, or -1. */
+static ssize_t final_find(const struct history *h, int64_t rev, int key)
+{
+	size_t lo = 0, hi = h->n_fevs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->fevs[mid].mod_rev < rev) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	for (; lo < h->n_fevs && h->fevs[lo].mod_rev == rev; lo++) {
+		if (h->fevs[lo].key == key) {
+			return (ssize_t)lo;
+		}
+	}
+	return -1;
+}
+
+static bool in_range(const struct history *h, const struct wrec *start, int key)
+{
+	const char *k = h->strs[key];
+
+	if (start->range_end == ABSENT) {
+		return key == start->key;
+	}
+	return strcmp(k, h->strs[start->key]) >= 0 &&
+	       strcmp(k, h->strs[start->range_end]) < 0;
+}
+
+/* The final history: ordered, holding every acknowledged write, no value
+ * nobody wrote.  false when it cannot serve as the reference. */
+static bool check_final_history(const struct history *h)
+{
+	bool ok = true;
+
+	if (h->final_watch_rev < 0 || h->final_watch_error) {
+		violation("watchers were recorded but the final watch history is %s",
+			  h->final_watch_rev < 0 ? "missing" : "incomplete");
+		return false;
+	}
+	for (size_t i = 1; i < h->n_fevs; i++) {
+		const struct wrec *a = &h->fevs[i - 1], *b = &h->fevs[i];
+
+		if (b->mod_rev < a->mod_rev || (b->mod_rev == a->mod_rev && b->key == a->key)) {
+			violation("final history: line %zu (%s@%" PRId64 ") does not follow "
+				  "line %zu (%s@%" PRId64 ")",
+				  b->line, str_of(h, b->key), b->mod_rev, a->line,
+				  str_of(h, a->key), a->mod_rev);
+			ok = false;
+		}
+	}
+	if (!ok) {
+		return false;
+	}
+	for (size_t i = 0; i < h->n_fevs; i++) {
+		const struct wrec *e = &h->fevs[i];
+		const struct op *w;
+
+		if (e->is_delete) {
+			continue;
+		}
+		w = e->value == ABSENT ? NULL : writer_of(h, e->value);
+		if (w == NULL || w->key != e->key) {
+			violation("final history: %s@%" PRId64 " has value %s, which no "
+				  "operation wrote to that key",
+				  str_of(h, e->key), e->mod_rev, str_of(h, e->value));
+		} else if (op_wrote(w) && w->rev != e->mod_rev) {
+			violation("final history: %s=%s at revision %" PRId64
+				  ", but op %" PRId64 " wrote it at %" PRId64,
+				  str_of(h, e->key), str_of(h, e->value), e->mod_rev, w->id,
+				  w->rev);
+		}
+	}
+	for (size_t i = 0; i < h->n_ops; i++) {
+		const struct op *o = &h->ops[i];
+		ssize_t f;
+
+		if (!op_wrote(o) || o->client < 0 || o->rev > h->final_watch_rev) {
+			continue;
+		}
+		f = final_find(h, o->rev, o->key);
+		if (f < 0) {
+			violation("acknowledged write op %" PRId64 " (%s at revision %" PRId64
+				  ") is missing from the final watch history",
+				  o->id, str_of(h, o->key), o->rev);
+		} else if (h->fevs[f].is_delete != (o->kind == OP_DELETE) ||
+			   (o->kind != OP_DELETE && h->fevs[f].value != o->value)) {
+			violation("acknowledged write op %" PRId64 " (%s=%s at revision %" PRId64
+				  ") is a %s of %s in the final watch history",
+				  o->id, str_of(h, o->key),
+				  o->kind == OP_DELETE ? "<delete>" : str_of(h, o->value), o->rev,
+				  ev_type(&h->fevs[f]), str_of(h, h->fevs[f].value));
+		}
+	}
+	return true;
+}
+
+struct gap {
+	int64_t lo, hi;
+};
+
+/* One watcher's records (recs[0..n), its id's, in order). */
+static void check_watcher(const struct history *h, const struct wrec *const *recs, size_t n,
+			  bool *seen, size_t *n_events)
+{
+	const struct wrec *start = NULL;
+	struct gap *gaps = mem_calloc(n + 1, sizeof(*gaps));
+	size_t n_gaps = 0, got = 0;
+	ssize_t last = -1;
+	int64_t id = recs[0]->watch, last_seen = 0, upto;
+
+	if (gaps == NULL) {
+		exit(2);
+	}
+	memset(seen, 0, h->n_fevs * sizeof(*seen));
+	for (size_t i = 0; i < n; i++) {
+		const struct wrec *r = recs[i];
+		ssize_t f;
+
+		if (start == NULL && r->kind == WR_BROKEN) {
+			continue; /* no stream was created yet */
+		}
+		if (start == NULL && r->kind != WR_START) {
+			violation("watcher %" PRId64 ": line %zu comes before its start", id,
+				  r->line);
+			mem_free(gaps);
+			return;
+		}
+		switch (r->kind) {
+		case WR_START:
+			if (start != NULL) {
+				violation("watcher %" PRId64 " started twice (line %zu)", id,
+					  r->line);
+			} else {
+				start = r;
+				last_seen = r->from - 1;
+			}
+			break;
+		case WR_RESUME:
+			/* A resume past what was seen leaves revisions unasked. */
+			if (r->from > last_seen + 1) {
+				gaps[n_gaps++] = (struct gap){last_seen + 1, r->from - 1};
+			}
+			break;
+		case WR_COMPACTED:
+			gaps[n_gaps++] = (struct gap){r->from, r->compact - 1};
+			if (r->compact - 1 > last_seen) {
+				last_seen = r->compact - 1;
+			}
+			break;
+		case WR_PROGRESS:
+			if (r->rev > last_seen) {
+				last_seen = r->rev;
+			}
+			break;
+		case WR_BROKEN:
+			break;
+		case WR_EVENT:
+			(*n_events)++;
+			got++;
+			if (r->mod_rev > last_seen) {
+				last_seen = r->mod_rev;
+			}
+			if (r->mod_rev < start->from) {
+				violation("watcher %" PRId64 " got %s@%" PRId64
+					  " before its start revision %" PRId64 " (line %zu)",
+					  id, str_of(h, r->key), r->mod_rev, start->from, r->line);
+			}
+			if (!in_range(h, start, r->key)) {
+				violation("watcher %" PRId64 " got an event of key %s outside its "
+					  "range (line %zu)",
+					  id, str_of(h, r->key), r->line);
+			}
+			if (r->mod_rev > h->final_watch_rev) {
+				break;
+			}
+			f = final_find(h, r->mod_rev, r->key);
+			if (f < 0) {
+				violation("watcher %" PRId64 " got %s %s=%s at revision %" PRId64
+					  " (member %" PRId64 ", line %zu), which the final "
+					  "history does not have",
+					  id, ev_type(r), str_of(h, r->key), str_of(h, r->value),
+					  r->mod_rev, r->member, r->line);
+				break;
+			}
+			if (h->fevs[f].is_delete != r->is_delete || h->fevs[f].value != r->value ||
+			    h->fevs[f].create_rev != r->create_rev ||
+			    h->fevs[f].version != r->version) {
+				violation("watcher %" PRId64 " got %s %s=%s (create %" PRId64
+					  " version %" PRId64 ") at revision %" PRId64
+					  " (member %" PRId64 ", line %zu); the final history "
+					  "has %s %s (create %" PRId64 " version %" PRId64 ")",
+					  id, ev_type(r), str_of(h, r->key), str_of(h, r->value),
+					  r->create_rev, r->version, r->mod_rev, r->member, r->line,
+					  ev_type(&h->fevs[f]), str_of(h, h->fevs[f].value),
+					  h->fevs[f].create_rev, h->fevs[f].version);
+			}
+			if (seen[f]) {
+				violation("watcher %" PRId64 " got %s@%" PRId64
+					  " twice (again on member %" PRId64 ", line %zu)",
+					  id, str_of(h, r->key), r->mod_rev, r->member, r->line);
+			} else if (f < last) {
+				violation("watcher %" PRId64 " got %s@%" PRId64
+					  " after %s@%" PRId64 " (member %" PRId64
+					  ", line %zu): out of order",
+					  id, str_of(h, r->key), r->mod_rev,
+					  str_of(h, h->fevs[last].key), h->fevs[last].mod_rev,
+					  r->member, r->line);
+			}
+			seen[f] = true;
+			if (f > last) {
+				last = f;
+			}
+			break;
+		}
+	}
+	if (start == NULL) {
+		mem_free(gaps);
+		return;
+	}
+	upto = last_seen < h->final_watch_rev ? last_seen : h->final_watch_rev;
+	for (size_t f = 0; f < h->n_fevs; f++) {
+		const struct wrec *e = &h->fevs[f];
+		bool gone = false;
+
+		if (e->mod_rev < start->from || e->mod_rev > upto || seen[f] ||
+		    !in_range(h, start, e->key)) {
+			continue;
+		}
+		for (size_t g = 0; g < n_gaps; g++) {
+			gone |= e->mod_rev >= gaps[g].lo && e->mod_rev <= gaps[g].hi;
+		}
+		if (!gone) {
+			violation("watcher %" PRId64 " (from revision %" PRId64
+				  ", saw up to %" PRId64 ") missed %s %s=%s at revision %" PRId64,
+				  id, start->from, last_seen, ev_type(e), str_of(h, e->key),
+				  str_of(h, e->value), e->mod_rev);
+		}
+	}
+	printf("watcher %" PRId64 ": %zu events, revisions %" PRId64 "..%" PRId64 "\n", id,
+	       got, start->from, last_seen);
+	mem_free(gaps);
+}
+
+static void check_watches(const struct history *h)
+{
+	const struct wrec **recs;
+	int64_t *ids;
+	bool *seen;
+	size_t n_watchers = 0, n_events = 0, n_resumes = 0;
+
+	if (h->n_wrecs == 0 && h->final_watch_rev < 0) {
+		return;
+	}
+	if (!check_final_history(h)) {
+		return;
+	}
+	recs = mem_calloc(h->n_wrecs + 1, sizeof(*recs));
+	seen = mem_calloc(h->n_fevs + 1, sizeof(*seen));
+	if (recs == NULL || seen == NULL) {
+		exit(2);
+	}
+	ids = mem_calloc(h->n_wrecs + 1, sizeof(*ids));
+	if (ids == NULL) {
+		exit(2);
+	}
+	for (size_t i = 0; i < h->n_wrecs; i++) {
+		size_t k = 0;
+
+		n_resumes += h->wrecs[i].kind == WR_RESUME;
+		while (k < n_watchers && ids[k] != h->wrecs[i].watch) {
+			k++;
+		}
+		if (k == n_watchers) {
+			ids[n_watchers++] = h->wrecs[i].watch;
+		}
+	}
+	for (size_t k = 0; k < n_watchers; k++) {
+		size_t n = 0;
+
+		for (size_t j = 0; j < h->n_wrecs; j++) {
+			if (h->wrecs[j].watch == ids[k]) {
+				recs[n++] = &h->wrecs[j];
+			}
+		}
+		check_watcher(h, recs, n, seen, &n_events);
+	}
+	printf("watches: %zu watchers, %zu events, %zu resumes, final history %zu events "
+	       "up to revision %" PRId64 "\n",
+	       n_watchers, n_events, n_resumes, h->n_fevs, h->final_watch_rev);
+	mem_free(ids);
+	mem_free(seen);
+	mem_free(recs);
+}
+
 static void history_done(struct history *h)
 {
 	for (size_t i = 0; i < h->n_strs; i++) {
@@ -963,11 +1413,13 @@ static void history_done(struct history *h)
 	mem_free(h->ops);
 	mem_free(h->ats);
 	mem_free(h->members);
+	mem_free(h->wrecs);
+	mem_free(h->fevs);
 }
 
 int main(int argc, char **argv)
 {
-	struct history h = {0};
+	struct history h = {.final_watch_rev = -1};
 	size_t n_keys = 0;
 	FILE *f;
 	int r;
@@ -993,6 +1445,7 @@ int main(int argc, char **argv)
 	check_revisions(&h);
 	check_durability(&h);
 	check_convergence(&h);
+	check_watches(&h);
 	printf("checker: %zu operations on %zu keys, %u violations%s\n", h.n_ops, n_keys,
 	       violations, gave_up ? ", search gave up" : "");
 	history_done(&h);

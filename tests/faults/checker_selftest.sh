@@ -2,7 +2,10 @@
 # The checker tests itself on hand-made histories: every good_*.jsonl must
 # pass (exit 0) and every bad_*.jsonl must be caught (exit 1, a VIOLATION
 # line).  Each bad history breaks exactly one property (its name says
-# which), so every check of the checker is seen to fail once.
+# which), so every check of the checker is seen to fail once; the
+# bad_watch_* ones break a watcher's stream (a missing event, one twice,
+# two swapped, a wrong value, a progress notification claiming too much)
+# or the final watch history (an acknowledged write missing).
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 CHECKER="$BUILD/tests/faults/checker"
 n=0
@@ -18,6 +21,10 @@ for h in "$SRC"/tests/faults/data/bad_*.jsonl; do
 	n=$((n + 1))
 done
 # Bad input is refused, not checked.
+echo '{"watch":0,"member":0}' >"$T/bad"
+rc=0
+"$CHECKER" "$T/bad" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "a watch line without a kind: exit $rc, want 2"
 echo '{"op":"put","key":"k","status":"ok"}' >"$T/bad"
 rc=0
 "$CHECKER" "$T/bad" >/dev/null 2>&1 || rc=$?

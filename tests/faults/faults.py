@@ -3,11 +3,17 @@
 
 Starts a three-member cluster on pid-derived loopback addresses, each
 member's peer port behind a proxy (members advertise the proxy's URL), runs
-concurrent clients (the history recorder) against every member while a
-nemesis injects one kind of fault, heals everything, reads the final state
-(every member's revision and HashKV, every key on every member, every
-acknowledged write at its revision) and hands the history to the C checker
-(tests/faults/checker).  Stdlib only, so it runs with /usr/bin/python3.
+concurrent clients (the history recorder) and watchers (the watch
+recorder: gateway watch streams on keys and a prefix, each resuming on the
+next member from its last seen revision + 1 when its stream breaks, and
+moving on purpose every few seconds) against every member while a nemesis
+injects one kind of fault, heals everything, reads the final state (every
+member's revision and HashKV, every key on every member, every
+acknowledged write at its revision, and the final watch history: a full
+watch from revision 1 on one member) and hands the history to the C
+checker (tests/faults/checker).  Stdlib only, so it runs with
+/usr/bin/python3.  Test builds only: bitflip-closed and --wal-segment-size
+set CETCD_WAL_SEGMENT_SIZE (small WAL segments) for the members.
 
 Invariants:
  1. Only processes started here are signalled, by PID; every member is
@@ -22,6 +28,10 @@ Invariants:
     a connection whose owner is not found is closed): one proxy per
     directed peer link, without changing cetcd.
  5. Every run prints its seed and the command that replays it.
+ 6. A watcher records, in its own order: start/resume (the revision asked
+    for), every event (key, type, mod/create revision, version, value,
+    member), progress notifications, compactions and breaks; the checker
+    relies on that order.
 """
 import argparse
 import base64
@@ -350,6 +360,7 @@ class History:
     def __init__(self):
         self.lock = threading.Lock()
         self.ops = []
+        self.watch = []
         self.next_id = 0
 
     def add(self, rec):
@@ -358,9 +369,13 @@ class History:
             self.next_id += 1
             self.ops.append(rec)
 
+    def add_watch(self, rec):
+        with self.lock:
+            self.watch.append(rec)
+
     def write(self, path):
         with open(path, "w") as f:
-            for rec in self.ops:
+            for rec in self.ops + self.watch:
                 f.write(json.dumps(rec, sort_keys=True) + "\n")
 
 
@@ -479,6 +494,135 @@ class Client(threading.Thread):
         while not self.stop.is_set():
             self.one()
         self.drop_conn(False)
+
+
+# ---------------------------------------------------------------- watchers
+
+WATCH_QUIET = 3.0  # no byte for this long (progress comes every second): broken
+
+
+class Watcher(threading.Thread):
+    """One watch-recording client: a gateway watch stream (POST /v3/watch)
+    on one member over a key or a prefix; when the stream breaks (EOF,
+    reset, an error, silence) it resumes on the next member from its last
+    seen revision + 1, as clientv3 does.  Records its starts and resumes,
+    every event, every progress notification and compactions."""
+
+    def __init__(self, wid, cluster, hist, stop, key, range_end, start, seed):
+        super().__init__(daemon=True)
+        self.wid = wid
+        self.rnd = random.Random(seed * 1000 + 500 + wid)
+        self.cluster = cluster
+        self.hist = hist
+        self.stop = stop
+        self.key = key
+        self.range_end = range_end
+        self.member = wid % len(cluster.members)
+        self.next = start   # the first revision not seen yet
+        self.resumes = 0
+        self.created = False  # a stream was created once: later ones resume
+        self.n_events = 0
+        self.sock = None
+
+    def rec(self, kind, **kw):
+        kw.update({"watch": self.wid, "kind": kind, "member": self.member,
+                   "t": now()})
+        self.hist.add_watch(kw)
+
+    def stream(self):
+        """One stream: returns when it broke or the run is over."""
+        m = self.cluster.members[self.member]
+        cr = {"key": b64(self.key), "start_revision": str(self.next),
+              "progress_notify": True}
+        if self.range_end is not None:
+            cr["range_end"] = b64(self.range_end)
+        conn = http.client.HTTPConnection(m.ip, m.client_port,
+                                          timeout=WATCH_QUIET)
+        try:
+            conn.request("POST", "/v3/watch", json.dumps({"create_request": cr}),
+                         {"Content-Type": "application/json"})
+            self.sock = conn.sock
+            resp = conn.getresponse()
+            if resp.status != 200:
+                raise OSError("HTTP %d" % resp.status)
+            started = False
+            # Real clients move between members too; moving on purpose
+            # resumes from history in every scenario, faults or not.
+            move_at = time.monotonic() + self.rnd.uniform(2.0, 5.0)
+            while not self.stop.is_set():
+                if time.monotonic() > move_at:
+                    raise OSError("moved on purpose")
+                line = resp.readline()
+                if not line:
+                    raise OSError("the stream ended")
+                if not line.strip():
+                    continue
+                j = json.loads(line)
+                if "error" in j:
+                    raise OSError("stream error: %s" % str(j["error"])[:100])
+                r = j.get("result", j)
+                hdr_rev = int(r.get("header", {}).get("revision", "0"))
+                if r.get("canceled"):
+                    cpt = int(r.get("compact_revision", "0"))
+                    if cpt > 0:
+                        # Compacted: the revisions before cpt are gone;
+                        # go on from there, recording the gap.
+                        self.rec("compacted", frm=self.next,
+                                 compact_revision=cpt)
+                        self.next = max(self.next, cpt)
+                    raise OSError("canceled: %s" % r.get("cancel_reason", ""))
+                if r.get("created"):
+                    if started:
+                        raise OSError("a second created response")
+                    started = True
+                    self.rec("resume" if self.created else "start",
+                             frm=self.next, key=self.key,
+                             range_end=self.range_end)
+                    self.created = True
+                    continue
+                if not started:
+                    raise OSError("events before created")
+                evs = r.get("events", [])
+                for e in evs:
+                    kv = e.get("kv", {})
+                    mod = int(kv.get("mod_revision", "0"))
+                    self.rec("event", key=unb64(kv.get("key", "")),
+                             type=e.get("type", "PUT"), mod_rev=mod,
+                             create_rev=int(kv.get("create_revision", "0")),
+                             version=int(kv.get("version", "0")),
+                             value=unb64(kv.get("value", "")))
+                    self.n_events += 1
+                    self.next = max(self.next, mod + 1)
+                if not evs and not r.get("fragment"):
+                    # A progress notification: everything up to hdr_rev
+                    # has been sent.
+                    self.rec("progress", rev=hdr_rev)
+                    self.next = max(self.next, hdr_rev + 1)
+        finally:
+            self.sock = None
+            conn.close()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                self.stream()
+            except (OSError, ValueError, http.client.HTTPException) as e:
+                if self.stop.is_set():
+                    break
+                self.rec("broken", error=str(e)[:200])
+                self.member = (self.member + 1) % len(self.cluster.members)
+                self.resumes += 1
+                # A client's backoff: the resume starts behind, so it
+                # catches up from history.
+                time.sleep(self.rnd.uniform(0.1, 0.4))
+
+    def close(self):
+        s = self.sock
+        if s is not None:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 # ---------------------------------------------------------------- faults
@@ -792,6 +936,98 @@ class Nemesis(threading.Thread):
         os.unlink(keep)
         self.c.start(victim)
 
+    def closed_read_segments(self, victim):
+        """The victim's closed segments that its next start reads (those
+        from the one holding the newest snapshot's index on, but the last)."""
+        mdir = self.c.members[victim].dir
+        wdir = os.path.join(mdir, "member", "wal")
+        sdir = os.path.join(mdir, "member", "snap")
+        try:
+            segs = sorted(f for f in os.listdir(wdir) if f.endswith(".wal"))
+            snaps = sorted(f for f in os.listdir(sdir) if f.endswith(".snap"))
+        except OSError:
+            return []
+        snap_index = int(snaps[-1][17:33], 16) if snaps else 0
+        first = [int(f[17:33], 16) for f in segs]
+        start = 0
+        for i, idx in enumerate(first):
+            if idx <= snap_index:
+                start = i
+        return [os.path.join(wdir, f) for f in segs[start:-1]]
+
+    def f_bitflip_closed(self):
+        """Flip a bit in a record of a closed WAL segment (small segments:
+        CETCD_WAL_SEGMENT_SIZE) of a stopped follower.  Closed segments
+        hold acknowledged entries, so this is not a torn tail: the member
+        must refuse to start, loudly (non-zero exit; the segment file, the
+        offset and the fix in its log), and serve nothing meanwhile."""
+        victim = self.pick("follower")[0]
+        m = self.c.members[victim]
+        end = time.monotonic() + 20
+        while not self.closed_read_segments(victim) and time.monotonic() < end:
+            self.stop.wait(0.2)
+        self.c.signal(victim, signal.SIGKILL)
+        segs = self.closed_read_segments(victim)
+        if not segs:
+            self.errors.append("bitflip-closed: member %d closed no segment in 20 s"
+                               " (is CETCD_WAL_SEGMENT_SIZE honoured?)" % victim)
+            self.c.start(victim)
+            return
+        seg = self.rnd.choice(segs)
+        recs = wal_records(seg)
+        keep = seg + ".faults-orig"
+        shutil.copyfile(seg, keep)
+        # Not the CRC record that opens the segment (that one breaks the
+        # chain, a different message); any byte of a later header or payload.
+        off, n = recs[self.rnd.randrange(1, len(recs))] if len(recs) > 1 else recs[0]
+        pos = off + self.rnd.randrange(16 + n)
+        bit = self.rnd.randrange(8)
+        with open(seg, "r+b") as f:
+            f.seek(pos)
+            b = f.read(1)[0]
+            f.seek(pos)
+            f.write(bytes([b ^ (1 << bit)]))
+        self.event("bitflip-closed", member=victim, file=os.path.basename(seg),
+                   segments=len(segs), record=off, offset=pos, bit=bit)
+        self.c.start(victim)
+        served = None
+        end = time.monotonic() + 15
+        while m.proc.poll() is None and time.monotonic() < end:
+            st = self.c.status(victim)
+            if st is not None and served is None:
+                served = st["header"].get("revision")
+            time.sleep(0.05)
+        rc = m.proc.poll()
+        with open(m.log, errors="replace") as f:
+            last = f.read().rsplit("--- start", 1)[-1]
+        if rc is None:
+            self.errors.append("member %d started on a closed WAL segment with a "
+                               "flipped bit (%s offset %d)"
+                               % (victim, os.path.basename(seg), pos))
+            self.c.signal(victim, signal.SIGKILL)
+        else:
+            missing = [what for what, ok in (
+                ("a non-zero exit", rc != 0),
+                ("the segment file", os.path.basename(seg) in last),
+                ("the record's offset", "offset %d" % off in last),
+                ("the fix (restore or remove and add back)",
+                 "restore" in last and "remove" in last))
+                if not ok]
+            if missing:
+                self.errors.append("member %d refused a flipped bit in %s at "
+                                   "offset %d without %s: %s"
+                                   % (victim, os.path.basename(seg), pos,
+                                      ", ".join(missing), last[-400:]))
+        if served is not None:
+            self.errors.append("member %d served a status (revision %s) from a "
+                               "damaged WAL" % (victim, served))
+        self.event("bitflip-closed-outcome", member=victim, rc=rc)
+        # The fix an operator would apply: restore the data (here the
+        # segment as it was) and start again.
+        shutil.copyfile(keep, seg)
+        os.unlink(keep)
+        self.c.start(victim)
+
 
 # ---------------------------------------------------------------- a run
 
@@ -802,8 +1038,11 @@ class Run:
         self.faults = []
         self.root = tempfile.mkdtemp(prefix="cetcd-faults.")
         env = dict(os.environ)
-        for k in ("CETCD_FAILPOINTS", "CETCD_TEST_BUG"):
+        for k in ("CETCD_FAILPOINTS", "CETCD_TEST_BUG", "CETCD_WAL_SEGMENT_SIZE"):
             env.pop(k, None)
+        # Watchers ask for progress notifications: a quiet stream is then
+        # a broken one (WATCH_QUIET).
+        env["CETCD_WATCH_PROGRESS_NOTIFY_INTERVAL_MS"] = "1000"
         if args.bug:
             env["CETCD_TEST_BUG"] = args.bug
         if args.failpoints:
@@ -817,9 +1056,14 @@ class Run:
                 self.have_failpoints = "#define CETCD_FAILPOINTS 1" in f.read()
         except OSError:
             self.have_failpoints = False
-        if "failpoint" in args.scenario.split("+") and not self.have_failpoints:
-            raise SystemExit("faults: scenario failpoint needs a build "
-                             "configured with --enable-failpoints")
+        for need in ("failpoint", "bitflip-closed"):
+            if need in args.scenario.split("+") and not self.have_failpoints:
+                raise SystemExit("faults: scenario %s needs a build "
+                                 "configured with --enable-failpoints" % need)
+        if args.wal_segment_size or "bitflip-closed" in args.scenario.split("+"):
+            # Small segments (test builds only): closed segments within
+            # seconds, and segment cuts under every fault.
+            env["CETCD_WAL_SEGMENT_SIZE"] = str(args.wal_segment_size or 8192)
         self.hist = History()
         self.mounts = []
 
@@ -886,6 +1130,76 @@ class Run:
         log("final checks took %.1f s" % ((now() - t0) / 1e9))
         return finals
 
+    def watch_catch_up(self, watchers, healthy):
+        """Give the watchers up to 15 s to see the last revision."""
+        if not watchers or not healthy:
+            return
+        st = self.cluster.status(0)
+        if st is None:
+            return
+        rev = int(st["header"]["revision"])
+        end = time.monotonic() + 15
+        while time.monotonic() < end and any(w.next <= rev for w in watchers):
+            time.sleep(0.1)
+        behind = ["w%d at %d" % (w.wid, w.next - 1) for w in watchers
+                  if w.next <= rev]
+        if behind:
+            log("watchers still behind revision %d: %s" % (rev, ", ".join(behind)))
+
+    def final_watch(self):
+        """The final history: every event from revision 1, from one full
+        watch on one healed member, up to its current revision."""
+        c = self.cluster
+        i = self.seed % len(c.members)
+        m = c.members[i]
+        out = []
+        st = c.status(i)
+        if st is None:
+            return [{"final": "watch_end", "member": i, "revision": -1,
+                     "error": "no status"}]
+        rev = int(st["header"]["revision"])
+        cr = {"key": b64("\0"), "range_end": b64("\0"), "start_revision": "1",
+              "progress_notify": True}
+        conn = http.client.HTTPConnection(m.ip, m.client_port, timeout=10)
+        err = None
+        seen = 0
+        try:
+            conn.request("POST", "/v3/watch", json.dumps({"create_request": cr}),
+                         {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            while seen < rev:
+                line = resp.readline()
+                if not line:
+                    raise OSError("the stream ended at revision %d" % seen)
+                if not line.strip():
+                    continue
+                r = json.loads(line)
+                r = r.get("result", r)
+                if r.get("canceled"):
+                    raise OSError("canceled (compact_revision %s)"
+                                  % r.get("compact_revision"))
+                for e in r.get("events", []):
+                    kv = e.get("kv", {})
+                    mod = int(kv.get("mod_revision", "0"))
+                    out.append({"final": "event", "key": unb64(kv.get("key", "")),
+                                "type": e.get("type", "PUT"), "mod_rev": mod,
+                                "create_rev": int(kv.get("create_revision", "0")),
+                                "version": int(kv.get("version", "0")),
+                                "value": unb64(kv.get("value", ""))})
+                    seen = max(seen, mod)
+                if not r.get("events") and not r.get("created"):
+                    seen = max(seen, int(r.get("header", {}).get("revision", "0")))
+        except (OSError, ValueError, http.client.HTTPException) as e:
+            err = str(e)[:200]
+        finally:
+            conn.close()
+        end = {"final": "watch_end", "member": i, "revision": rev}
+        if err is not None:
+            end["error"] = err
+        log("final watch on m%d: %d events up to revision %d%s"
+            % (i, len(out), rev, "" if err is None else " (" + err + ")"))
+        return out + [end]
+
     def mount_disks(self):
         """disk-full: each member's data dir on its own small tmpfs (root
         only; the WAL preallocates 64 MiB segments, so 160 MiB each)."""
@@ -916,6 +1230,19 @@ class Run:
         weights = [int(x) for x in a.mix.split(",")]
         clients = [Client(i, c, self.hist, self.seed, stop, weights)
                    for i in range(a.clients)]
+        wstop = threading.Event()
+        watchers = []
+        if a.watchers > 0:
+            st = c.status(0)
+            start = int(st["header"]["revision"]) + 1 if st else 1
+            # Prefixes and single keys, spread over the members.
+            ranges = [("k", "l"), (KEYS[0], None), ("k", "l"), (KEYS[1], None)]
+            for i in range(a.watchers):
+                key, end = ranges[i % len(ranges)]
+                watchers.append(Watcher(i, c, self.hist, wstop, key, end,
+                                        start, self.seed))
+        for w in watchers:
+            w.start()
         nem = Nemesis(self, a.scenario)
         for cl in clients:
             cl.start()
@@ -935,7 +1262,14 @@ class Run:
         stop.set()
         for cl in clients:
             cl.join()
+        self.watch_catch_up(watchers, healthy)
+        wstop.set()
+        for w in watchers:
+            w.close()
+            w.join()
         finals = self.final() if healthy else []
+        if healthy and watchers:
+            finals += self.final_watch()
         out = a.out or os.path.join(self.root, "history.jsonl")
         self.hist.write(out)
         with open(out, "a") as f:
@@ -951,6 +1285,10 @@ class Run:
         n_unk = sum(1 for o in ops if o.get("status") == "unknown")
         log("%d operations (%d ok, %d unknown), %d fault events, history %s"
             % (len(ops), n_ok, n_unk, nem.count, out))
+        if watchers:
+            log("%d watchers: %d events, %d resumes" % (
+                len(watchers), sum(w.n_events for w in watchers),
+                sum(w.resumes for w in watchers)))
         log("peer connections through the proxies: %s" % "; ".join(
             "to m%d from %s" % (p.dst, dict(p.sources)) for p in c.proxies))
 
@@ -967,10 +1305,15 @@ def main():
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--duration", type=float, default=20.0)
     p.add_argument("--clients", type=int, default=5)
+    p.add_argument("--watchers", type=int, default=4,
+                   help="watch-recording clients (0: no watch workload)")
     p.add_argument("--mix", default="4,3,1,2",
                    help="weights of read,put,delete,cas")
     p.add_argument("--snapshot-count", type=int, default=200,
                    help="members' --snapshot-count (small: snapshots happen)")
+    p.add_argument("--wal-segment-size", type=int, default=0,
+                   help="CETCD_WAL_SEGMENT_SIZE for the members (test builds;"
+                   " bitflip-closed: 8192 unless given)")
     p.add_argument("--bug", default="", help="CETCD_TEST_BUG for the members")
     p.add_argument("--failpoints", default="", help="CETCD_FAILPOINTS")
     p.add_argument("--expect-fail", action="store_true",
@@ -982,9 +1325,11 @@ def main():
         a.seed = int(os.environ.get("CETCD_TEST_SEED", "0")) or \
             random.SystemRandom().randrange(1, 1 << 31)
     replay = ("%s --cetcd %s --checker %s --scenario %s --seed %d --duration %g"
-              " --clients %d --mix %s --snapshot-count %d"
+              " --clients %d --watchers %d --mix %s --snapshot-count %d"
               % (sys.argv[0], a.cetcd, a.checker, a.scenario, a.seed,
-                 a.duration, a.clients, a.mix, a.snapshot_count))
+                 a.duration, a.clients, a.watchers, a.mix, a.snapshot_count))
+    if a.wal_segment_size:
+        replay += " --wal-segment-size %d" % a.wal_segment_size
     if a.bug:
         replay += " --bug " + a.bug
     if a.failpoints:

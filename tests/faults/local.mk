@@ -1,7 +1,8 @@
 # Fault injection: the history checker (a check program, so make check
 # builds it), its self-test on hand-made histories, the smoke tier of
-# fault scenarios, and `make check-faults` (every fault against the
-# register workload).  faults.py drives the cluster; see its header.
+# fault scenarios, `make check-faults` (every fault against the register
+# and watch workloads) and `make soak` (random seeds for SOAK_SECONDS).
+# faults.py drives the cluster; see its header.
 check_PROGRAMS += tests/faults/checker
 tests_faults_checker_SOURCES = tests/faults/checker.c
 tests_faults_checker_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
@@ -18,3 +19,11 @@ check-faults: tests/faults/checker node/cetcd
 	CETCD_BUILDDIR='$(abs_top_builddir)' CETCD_SRCDIR='$(abs_top_srcdir)' \
 		$(SHELL) $(top_srcdir)/tests/faults/check_faults.sh
 .PHONY: check-faults
+
+# Random seeds over every fault kind for SOAK_SECONDS (default 900);
+# FAULTS_DURATION seconds per run.  Stops at the first failing run.
+SOAK_SECONDS ?= 900
+soak: tests/faults/checker node/cetcd
+	CETCD_BUILDDIR='$(abs_top_builddir)' CETCD_SRCDIR='$(abs_top_srcdir)' \
+		$(SHELL) $(top_srcdir)/tests/faults/soak.sh $(SOAK_SECONDS)
+.PHONY: soak

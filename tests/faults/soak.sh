@@ -1,5 +1,7 @@
 #!/bin/sh
-# Soak: random seeds over a mix of every fault kind, for as long as asked.
+# Soak: random seeds over a mix of every fault kind (register and watch
+# workloads; in a failpoint build with small WAL segments, so that segment
+# cuts happen under every fault), for as long as asked.
 #   tests/faults/soak.sh SECONDS   (run from the build directory, or set
 #   CETCD_BUILDDIR/CETCD_SRCDIR).  Stops at the first failing run and
 # prints its replay command (faults.py prints one for every run).
@@ -10,7 +12,7 @@ ALL=kill-follower+kill-leader+kill-majority+kill-all+term-follower+term-leader
 ALL=$ALL+term-majority+term-all+pause-follower+pause-leader+partition-follower
 ALL=$ALL+partition-leader+links+torn-wal+bitflip
 [ "$(id -u)" = 0 ] && ALL=$ALL+disk-full
-grep -q '^#define CETCD_FAILPOINTS 1' "$BUILD/config.h" && ALL=$ALL+failpoint
+grep -q '^#define CETCD_FAILPOINTS 1' "$BUILD/config.h" && ALL=$ALL+failpoint+bitflip-closed
 runs=0
 while [ "$(date +%s)" -lt "$END" ]; do
 	seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
