@@ -16,6 +16,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 
+#include "base/buf.h"
 #include "base/list.h"
 #include "server/member.h"
 #include "sys/grpc.h"
@@ -134,5 +135,32 @@ void watch_http_handle(struct http1_req *req, void *ctx);
 void lease_stream_grpc_method(const struct svc_method *sm,
 			      struct grpc_method *gm);
 void lease_stream_http(struct http1_req *req, void *ctx);
+
+/*
+ * jstream.c: the gateway's streamed request bodies, one JSON message after
+ * another (etcd compat: grpc-gateway reads them with Go's json.Decoder).
+ * Push the body's pieces as they arrive; take messages out one at a time.
+ */
+struct api_jstream {
+	struct buf in; /* bytes not decoded yet, from `off` on */
+	size_t off;
+};
+
+void api_jstream_init(struct api_jstream *js);
+void api_jstream_done(struct api_jstream *js);
+/*
+ * Append a piece of the body.  0, -ENOMEM, or -ERR_REQUEST_TOO_LARGE when
+ * one unfinished message would outgrow the gateway's body limit.
+ */
+int api_jstream_push(struct api_jstream *js, const uint8_t *data, size_t len);
+/*
+ * The next message as desc: 1 with *out (caller frees with proto_free); 0
+ * when more input is needed, or at end (the body's end was pushed) when
+ * only whitespace is left; -ERR_PARSE or -ERR_INVALID with err filled (Go's
+ * text: at end, an unfinished message is "unexpected EOF"); -ENOMEM.
+ */
+int api_jstream_next(struct api_jstream *js,
+		     const ProtobufCMessageDescriptor *desc, bool end,
+		     ProtobufCMessage **out, char *err, size_t err_size);
 
 #endif

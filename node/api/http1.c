@@ -32,6 +32,13 @@
  *     socket is shut for writing and drained briefly before close(), so a
  *     client still sending (a body over the limit) reads our error rather
  *     than a reset.
+ *  6. A request with a streamed body (http1.h, 6) is dispatched when its
+ *     headers are complete and becomes `body_req` (not `cur`) until its
+ *     body ends: the parser pauses after every piece of it, which is then
+ *     handed to the handler between executes (invariant 1).  While
+ *     in_body is set the request stays on `reqs` even when finished, so
+ *     body_req is never a freed pointer; every path that stops reading
+ *     (close, EOF, drain, a parse error) clears both.
  */
 #include "api/http1.h"
 
@@ -90,6 +97,7 @@ struct http1_conn {
 	unsigned n_reqs;
 	struct http1_req *cur;	 /* being parsed, not on reqs */
 	struct http1_req *ready; /* complete, waiting for dispatch */
+	struct http1_req *body_req; /* dispatched, body still arriving */
 	size_t hdr_bytes;
 	int hdr_state; /* 0 none, 1 in a field name, 2 in a value */
 	int fail_status;
@@ -117,8 +125,12 @@ struct http1_req {
 	bool streaming; /* http1_stream_start() was called */
 	bool chunked;
 	bool gone_notified, slow;
+	bool in_body;  /* a streamed body still arriving (invariant 6) */
+	bool body_end; /* ... and its last byte was parsed */
 	http1_req_cb on_close, on_drain;
 	void *close_arg, *drain_arg;
+	http1_body_cb on_body;
+	void *body_arg;
 };
 
 static void conn_service(struct http1_conn *c);
@@ -213,6 +225,15 @@ static void req_drop_closed(struct http1_req *req)
 	conn_maybe_free(c);
 }
 
+/* Reading of a streamed body stops for good (invariant 6). */
+static void conn_stop_body(struct http1_conn *c)
+{
+	if (c->body_req != NULL) {
+		c->body_req->in_body = false;
+		c->body_req = NULL;
+	}
+}
+
 static void conn_close(struct http1_conn *c)
 {
 	struct list_node *pos, *tmp;
@@ -224,6 +245,7 @@ static void conn_close(struct http1_conn *c)
 	conn_hold(c);
 	c->closed = true;
 	c->srv->n_open--;
+	conn_stop_body(c);
 	if (c->ev_read != NULL) {
 		event_free(c->ev_read);
 		event_free(c->ev_write);
@@ -429,7 +451,7 @@ static void conn_pump(struct http1_conn *c)
 			}
 			buf_reset(&req->resp);
 		}
-		if (!req->finished) {
+		if (!req->finished || req->in_body) {
 			break;
 		}
 		if (req->close_after) {
@@ -687,6 +709,16 @@ static int req_set_target(struct http1_req *req, bool is_connect)
 	return n < 0 ? n : 0;
 }
 
+static bool req_has_stream_route(struct http1_conn *c,
+				  const struct http1_req *req)
+{
+	struct route_match m;
+
+	return route_lookup(c->srv->routes, req->method, req->path, &m, NULL,
+			    0) == 0 &&
+	       m.body_stream;
+}
+
 static int on_headers_complete(http_parser *p)
 {
 	struct http1_conn *c = p->data;
@@ -726,13 +758,21 @@ static int on_headers_complete(http_parser *p)
 			return -1;
 		}
 	}
+	if (!req->head && !p->upgrade && req_has_stream_route(c, req)) {
+		/* Invariant 6: dispatch now, the body follows in pieces. */
+		req->in_body = true;
+		c->body_req = req;
+		c->ready = req;
+		c->cur = NULL;
+		http_parser_pause(p, 1);
+	}
 	return 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)
 {
 	struct http1_conn *c = p->data;
-	struct http1_req *req = c->cur;
+	struct http1_req *req = c->body_req != NULL ? c->body_req : c->cur;
 
 	if (req->body.len + len > c->srv->lim.max_body_bytes) {
 		c->fail_status = 413;
@@ -742,6 +782,9 @@ static int on_body(http_parser *p, const char *at, size_t len)
 		c->fail_status = 503;
 		return -1;
 	}
+	if (c->body_req != NULL) {
+		http_parser_pause(p, 1); /* hand it on (invariant 6) */
+	}
 	return 0;
 }
 
@@ -749,6 +792,11 @@ static int on_message_complete(http_parser *p)
 {
 	struct http1_conn *c = p->data;
 
+	if (c->body_req != NULL) {
+		c->body_req->body_end = true;
+		http_parser_pause(p, 1);
+		return 0;
+	}
 	if (p->upgrade) {
 		/* No websocket or h2c upgrade: answer, then close. */
 		c->cur->close_after = true;
@@ -777,7 +825,8 @@ static void conn_dispatch(struct http1_conn *c, struct http1_req *req)
 	c->n_reqs++;
 	if (!req->keep_alive || req->close_after) {
 		req->close_after = true;
-		c->read_done = true;
+		/* A streamed body is read to its end first (invariant 6). */
+		c->read_done = !req->in_body;
 	}
 	req->owned = true;
 	if (strcmp(req->method, "OPTIONS") == 0) {
@@ -820,6 +869,7 @@ static int conn_fail(struct http1_conn *c, int status)
 	int r;
 
 	c->cur = NULL;
+	conn_stop_body(c);
 	if (req == NULL) {
 		req = req_new(c);
 	}
@@ -859,6 +909,31 @@ static int conn_fail(struct http1_conn *c, int status)
 	}
 }
 
+/* Hand what arrived of a streamed body to its handler (invariant 6). */
+static void conn_deliver_body(struct http1_conn *c)
+{
+	struct http1_req *req = c->body_req;
+	bool end = req->body_end;
+
+	if (req->body.len == 0 && !end) {
+		return;
+	}
+	if (req->on_body != NULL && req->owned && !req->finished) {
+		req->on_body(req, req->body.data, req->body.len, end,
+			     req->body_arg);
+		if (c->closed) {
+			return; /* conn_close cleared body_req */
+		}
+	}
+	buf_reset(&req->body);
+	if (end) {
+		conn_stop_body(c);
+		if (req->close_after) {
+			c->read_done = true;
+		}
+	}
+}
+
 /*
  * Parse requests from data and dispatch each as it completes; returns the
  * bytes consumed.  Less than len only when parsing must pause (invariant
@@ -884,6 +959,9 @@ static size_t conn_parse_bytes(struct http1_conn *c, const uint8_t *data,
 			http_parser_pause(&c->parser, 0);
 			if (req != NULL) {
 				conn_dispatch(c, req);
+			}
+			if (c->body_req != NULL && !c->closed) {
+				conn_deliver_body(c);
 			}
 			continue;
 		}
@@ -927,6 +1005,7 @@ static void conn_on_eof(struct http1_conn *c)
 {
 	c->peer_eof = true;
 	c->read_done = true;
+	conn_stop_body(c);
 	req_free(c->cur);
 	c->cur = NULL;
 	if (c->lingering || conn_has_owned(c)) {
@@ -1133,6 +1212,7 @@ void http1_server_drain(struct http1_server *s)
 		conn_hold(c);
 		c->draining = true;
 		c->read_done = true;
+		conn_stop_body(c);
 		req_free(c->cur);
 		c->cur = NULL;
 		buf_done(&c->in);
@@ -1145,6 +1225,12 @@ int http1_route_add(struct http1_server *s, const char *method,
 		    const char *path, route_handler_fn fn, void *ctx)
 {
 	return route_add(s->routes, method, path, fn, ctx);
+}
+
+int http1_route_add_stream(struct http1_server *s, const char *method,
+			   const char *path, route_handler_fn fn, void *ctx)
+{
+	return route_add_stream(s->routes, method, path, fn, ctx);
 }
 
 size_t http1_server_conn_count(const struct http1_server *s)
@@ -1239,6 +1325,12 @@ void http1_req_on_drain(struct http1_req *req, http1_req_cb fn, void *arg)
 {
 	req->on_drain = fn;
 	req->drain_arg = arg;
+}
+
+void http1_req_on_body(struct http1_req *req, http1_body_cb fn, void *arg)
+{
+	req->on_body = fn;
+	req->body_arg = arg;
 }
 
 /* ---- requests: replying ---- */
@@ -1550,6 +1642,43 @@ static void fuzz_stream(struct http1_req *req, void *ctx)
 	fuzz_keep(req, ctx);
 }
 
+static void fuzz_piece(struct http1_req *req, const uint8_t *data, size_t len,
+		       bool end, void *arg)
+{
+	struct fuzz_ctx *f = arg;
+	bool stop = end || (len > 0 && data[0] == '!');
+
+	/* data dies with req, which a failed send may free. */
+	if (http1_stream_send(req, data, len) == -EPIPE) {
+		return; /* the close callback dropped it from kept */
+	}
+	if (stop) {
+		for (size_t i = 0; i < f->n_kept; i++) {
+			if (f->kept[i] == req) {
+				f->kept[i] = f->kept[--f->n_kept];
+				break;
+			}
+		}
+		http1_stream_end(req);
+	}
+}
+
+static void fuzz_body_stream(struct http1_req *req, void *ctx)
+{
+	struct fuzz_ctx *f = ctx;
+
+	if (f->n_kept == sizeof(f->kept) / sizeof(f->kept[0])) {
+		http1_reply_error(req, -ERR_TOO_MANY_REQUESTS);
+		return;
+	}
+	if (http1_stream_start(req, "application/json") < 0) {
+		http1_stream_end(req);
+		return;
+	}
+	fuzz_keep(req, f);
+	http1_req_on_body(req, fuzz_piece, f);
+}
+
 int http1_fuzz_one(const uint8_t *data, size_t size)
 {
 	struct http1_limits lim;
@@ -1570,6 +1699,8 @@ int http1_fuzz_one(const uint8_t *data, size_t size)
 	    http1_route_add(s, "GET", "/health", fuzz_echo, &f) < 0 ||
 	    http1_route_add(s, "POST", "/v3/kv/put", fuzz_later, &f) < 0 ||
 	    http1_route_add(s, "POST", "/v3/watch", fuzz_stream, &f) < 0 ||
+	    http1_route_add_stream(s, "POST", "/v3/lease/keepalive",
+				   fuzz_body_stream, &f) < 0 ||
 	    http1_route_add(s, "GET", "/livez/*", fuzz_echo, &f) < 0) {
 		http1_server_free(s);
 		return 0;

@@ -27,6 +27,16 @@
  *     Streams see the output level through http1_stream_send()'s return
  *     value and may ask to be told when it drains (http1_req_on_drain).
  *  5. Everything runs on the loop thread of the event_base.
+ *  6. Streamed request bodies (http1_route_add_stream): the handler runs
+ *     as soon as the headers are complete, with an empty body, and must
+ *     call http1_req_on_body before returning unless it finishes req
+ *     there.  Each piece of the body goes to that callback as it arrives,
+ *     outside the parser, then one last call with end set.  After the
+ *     handler finished req, or the client went away, the rest of the body
+ *     is read and dropped; a response that is finished before its body
+ *     ended leaves only once the body has been read.  The body limit
+ *     applies to each undelivered piece, not to the whole body, and the
+ *     request timeout does not apply to a streamed body.
  *
  * Built-in answers (etcd compat: Go net/http's texts): unknown path 404
  * "404 page not found"; known path, wrong method 405 with Allow; OPTIONS
@@ -93,6 +103,14 @@ int http1_route_add(struct http1_server *s, const char *method,
 		    const char *path, route_handler_fn fn, void *ctx);
 
 /*
+ * Register a handler that reads its request body as a stream (invariant
+ * 6): the gateway's bidirectional streams (/v3/watch, /v3/lease/keepalive)
+ * whose clients send one JSON message after another in a chunked body.
+ */
+int http1_route_add_stream(struct http1_server *s, const char *method,
+			   const char *path, route_handler_fn fn, void *ctx);
+
+/*
  * Take over an accepted, non-blocking socket whose first n bytes (pre,
  * copied) were already read.  The server owns fd from here on, also on
  * failure (closed then).  0 or -ENOMEM.
@@ -126,6 +144,16 @@ void http1_req_on_close(struct http1_req *req, http1_req_cb fn, void *arg);
  * after http1_stream_send() returned 1.
  */
 void http1_req_on_drain(struct http1_req *req, http1_req_cb fn, void *arg);
+
+/*
+ * A piece of a streamed body (invariant 6): data/len (borrowed until the
+ * callback sends, replies or finishes req: copy it first), end true on the
+ * last call (len may be 0 then).  The callback may
+ * reply, stream, or finish req.
+ */
+typedef void (*http1_body_cb)(struct http1_req *req, const uint8_t *data,
+			      size_t len, bool end, void *arg);
+void http1_req_on_body(struct http1_req *req, http1_body_cb fn, void *arg);
 
 /* --- Replying --- */
 

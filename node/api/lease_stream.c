@@ -1,9 +1,11 @@
 /*
  * lease_stream.c - etcd's LeaseKeepAlive stream on both protocols: the
  * gRPC bidi stream (/etcdserverpb.Lease/LeaseKeepAlive) and the gateway's
- * POST /v3/lease/keepalive, whose body holds one or more JSON requests and
- * whose chunked answer holds one {"result":...} line per request, then
- * ends (etcd compat: etcd's server loop returns at the end of the input).
+ * POST /v3/lease/keepalive, whose streamed body holds JSON requests sent
+ * over the life of the request (a client renewing every TTL/3) and whose
+ * chunked answer holds one {"result":...} line per request, then ends
+ * (etcd compat: etcd's server loop returns at the end of the input, and a
+ * message the gateway cannot decode ends its input too).
  *
  * Invariants:
  *  1. Requests of one stream go to the member one at a time, in order
@@ -27,6 +29,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "proto/pjson.h"
 #include "proto/proto.h"
 
@@ -42,6 +45,8 @@ struct ka_stream {
 	struct api_call *c; /* the request under way, or NULL */
 	bool input_done;    /* the client sent its last request */
 	bool ended;
+	struct api_jstream jin; /* the gateway's body */
+	bool http_started;	/* the 200 and its headers went out */
 };
 
 static void ka_pump(struct ka_stream *st);
@@ -77,6 +82,7 @@ static void ka_end(struct ka_stream *st, int err)
 		(void)http1_stream_error(st->hreq, err);
 	}
 	(void)http1_stream_end(st->hreq);
+	api_jstream_done(&st->jin);
 	mem_free(st);
 }
 
@@ -171,6 +177,11 @@ static void ka_pump(struct ka_stream *st)
 
 static int ka_queue(struct ka_stream *st, int64_t id)
 {
+	/* etcd compat: go-grpc-prometheus counts each message received, and
+	 * etcd's gateway streams go through its gRPC server too. */
+	if (st->sm->msg_received != NULL) {
+		metrics_counter_inc(st->sm->msg_received);
+	}
 	if (st->n == KA_MAX_QUEUED) {
 		return -ERR_TOO_MANY_REQUESTS;
 	}
@@ -186,6 +197,11 @@ static struct ka_stream *ka_new(const struct svc_method *sm)
 	if (st != NULL) {
 		st->api = sm->api;
 		st->sm = sm;
+		api_jstream_init(&st->jin);
+		/* etcd compat: grpc_server_started_total counts streams. */
+		if (sm->started != NULL) {
+			metrics_counter_inc(sm->started);
+		}
 	}
 	return st;
 }
@@ -284,77 +300,102 @@ static void ka_http_close(struct http1_req *req, void *arg)
 	ka_end(st, 0);
 }
 
-void lease_stream_http(struct http1_req *req, void *ctx)
+static int ka_http_start(struct ka_stream *st)
 {
-	const struct svc_method *sm = ctx;
-	char err[PJSON_ERR_SIZE];
-	struct ka_stream *st;
-	const uint8_t *body;
-	size_t len, off = 0;
-	int r = 0;
+	int r = http1_req_add_header(st->hreq, "Grpc-Metadata-Content-Type",
+				     "application/grpc");
 
-	st = ka_new(sm);
-	if (st == NULL) {
-		http1_reply_error(req, -ENOMEM);
+	if (r >= 0) {
+		r = http1_stream_start(st->hreq, "application/json");
+	}
+	if (r >= 0) {
+		st->http_started = true;
+	}
+	return r;
+}
+
+/* A streamed body nobody answered yet: reply with err, free st. */
+static void ka_http_refuse(struct ka_stream *st, int err, const char *msg)
+{
+	struct http1_req *req = st->hreq;
+
+	api_jstream_done(&st->jin);
+	mem_free(st);
+	if (msg != NULL) {
+		/* etcd compat: the gateway's decoder error is gRPC Unknown. */
+		http1_reply_error_msg(req, GRPC_STATUS_UNKNOWN, msg);
+	} else {
+		http1_reply_error(req, err);
+	}
+}
+
+/*
+ * A piece of the body: queue each complete request as it arrives, then
+ * hand the queue to the member (invariant 1).  The answer starts with the
+ * first request (etcd compat: the gateway forwards it before replying); a
+ * body that ends or breaks later ends the input, and the stream ends when
+ * the queue is empty.
+ */
+static void ka_http_body(struct http1_req *req, const uint8_t *data,
+			 size_t len, bool end, void *arg)
+{
+	struct ka_stream *st = arg;
+	char err[PJSON_ERR_SIZE];
+	int r;
+
+	(void)req;
+	if (st->input_done || st->ended) {
 		return;
 	}
-	body = http1_req_body(req, &len);
-	/* The body holds the stream's requests, one JSON object each. */
-	while (body != NULL && off < len) {
-		ProtobufCMessage *msg;
-		size_t used = 0;
+	r = api_jstream_push(&st->jin, data, len);
+	while (r >= 0) {
+		ProtobufCMessage *msg = NULL;
 
-		r = pjson_decode_prefix(sm->req, (const char *)body + off,
-					len - off, &used, &msg, err,
-					sizeof(err));
-		if (r == -EAGAIN && used == 0) {
-			/* Only whitespace is left (or a cut-off value,
-			 * which the gateway would fail on as well). */
-			bool blank = true;
-			for (size_t i = off; i < len; i++) {
-				if (body[i] != ' ' && body[i] != '\n' &&
-				    body[i] != '\r' && body[i] != '\t') {
-					blank = false;
-				}
-			}
-			if (blank) {
-				r = 0;
-				break;
-			}
-			snprintf(err, sizeof(err), "unexpected EOF");
-			r = -ERR_PARSE;
-		}
-		if (r < 0) {
+		r = api_jstream_next(&st->jin, st->sm->req, end, &msg, err,
+				     sizeof(err));
+		if (r <= 0) {
 			break;
 		}
-		off += used;
+		if (!st->http_started && (r = ka_http_start(st)) < 0) {
+			proto_free(msg);
+			ka_http_refuse(st, r, NULL);
+			return;
+		}
 		r = ka_queue(st,
 			     ((Etcdserverpb__LeaseKeepAliveRequest *)msg)->id);
 		proto_free(msg);
 		if (r < 0) {
-			break;
+			ka_end(st, r);
+			return;
 		}
 	}
-	if (r == -ERR_PARSE || r == -ERR_INVALID) {
-		mem_free(st);
-		http1_reply_error_msg(req, GRPC_STATUS_INVALID_ARGUMENT, err);
+	if (r < 0 && !st->http_started) {
+		ka_http_refuse(st, r,
+			       r == -ERR_PARSE || r == -ERR_INVALID ? err
+								   : NULL);
 		return;
 	}
-	if (r < 0) {
-		mem_free(st);
-		http1_reply_error(req, r);
+	if (r < 0 || end) {
+		st->input_done = true;
+		api_jstream_done(&st->jin);
+	}
+	if (end && !st->http_started && (r = ka_http_start(st)) < 0) {
+		ka_http_refuse(st, r, NULL);
 		return;
 	}
-	(void)http1_req_add_header(req, "Grpc-Metadata-Content-Type",
-				   "application/grpc");
-	r = http1_stream_start(req, "application/json");
-	if (r < 0) {
-		mem_free(st);
-		(void)http1_stream_end(req);
+	ka_pump(st); /* may end and free st */
+}
+
+void lease_stream_http(struct http1_req *req, void *ctx)
+{
+	const struct svc_method *sm = ctx;
+	struct ka_stream *st = ka_new(sm);
+
+	if (st == NULL) {
+		http1_reply_error(req, -ENOMEM);
 		return;
 	}
 	st->hreq = req;
-	st->input_done = true;
 	http1_req_on_close(req, ka_http_close, st);
-	ka_pump(st);
+	http1_req_on_body(req, ka_http_body, st);
 }

@@ -7,6 +7,7 @@ node_api_libapi_a_SOURCES = \
 	node/api/watch.c \
 	node/api/snapshot.c \
 	node/api/lease_stream.c \
+	node/api/jstream.c \
 	node/api/errmap.c node/api/errmap.h \
 	node/api/http1.c node/api/http1.h \
 	node/api/listener.c node/api/listener.h \

@@ -21,6 +21,7 @@ struct route {
 	char *path;
 	size_t path_len;
 	bool is_prefix;
+	bool body_stream;
 	route_handler_fn fn;
 	void *ctx;
 };
@@ -55,8 +56,9 @@ void route_table_free(struct route_table *t)
 	mem_free(t);
 }
 
-int route_add(struct route_table *t, const char *method, const char *path,
-	      route_handler_fn fn, void *ctx)
+static int route_add_kind(struct route_table *t, const char *method,
+			  const char *path, route_handler_fn fn, void *ctx,
+			  bool body_stream)
 {
 	_cleanup_free_ char *m = NULL;
 	_cleanup_free_ char *p = NULL;
@@ -102,10 +104,23 @@ int route_add(struct route_table *t, const char *method, const char *path,
 	    .path = TAKE_PTR(p),
 	    .path_len = len,
 	    .is_prefix = is_prefix,
+	    .body_stream = body_stream,
 	    .fn = fn,
 	    .ctx = ctx,
 	};
 	return 0;
+}
+
+int route_add(struct route_table *t, const char *method, const char *path,
+	      route_handler_fn fn, void *ctx)
+{
+	return route_add_kind(t, method, path, fn, ctx, false);
+}
+
+int route_add_stream(struct route_table *t, const char *method,
+		     const char *path, route_handler_fn fn, void *ctx)
+{
+	return route_add_kind(t, method, path, fn, ctx, true);
 }
 
 int route_canonical_path(const char *path, size_t len, char *out, size_t size)
@@ -203,5 +218,6 @@ int route_lookup(const struct route_table *t, const char *method,
 	}
 	out->fn = best->fn;
 	out->ctx = best->ctx;
+	out->body_stream = best->body_stream;
 	return 0;
 }

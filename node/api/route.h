@@ -14,6 +14,9 @@
  * "*") matches every path that starts with what comes before the "*"; exact
  * paths win over prefixes, longer prefixes over shorter ones.
  *  4. HEAD is looked up as GET (the connection drops the body).
+ *  5. A route added with route_add_stream has a streamed request body: its
+ *     handler runs when the headers are complete and gets the body piece
+ *     by piece (http1_route_add_stream in http1.h).
  */
 #ifndef CETCD_API_ROUTE_H
 #define CETCD_API_ROUTE_H
@@ -43,6 +46,10 @@ void route_table_free(struct route_table *t);
 int route_add(struct route_table *t, const char *method, const char *path,
 	      route_handler_fn fn, void *ctx);
 
+/* Like route_add, for a handler that reads its body as a stream (inv. 5). */
+int route_add_stream(struct route_table *t, const char *method,
+		     const char *path, route_handler_fn fn, void *ctx);
+
 /*
  * Write the canonical form of path (without query) into out (size bytes):
  * /v3beta/x and /v3alpha/x become /v3/x.  Returns the length, or -ENAMETOOLONG.
@@ -53,6 +60,7 @@ int route_canonical_path(const char *path, size_t len, char *out, size_t size);
 struct route_match {
 	route_handler_fn fn;
 	void *ctx;
+	bool body_stream; /* added with route_add_stream */
 };
 
 /*

@@ -844,16 +844,20 @@ int services_init(struct api *a)
 		    sm->op == MEMBER_OP_LEASE_KEEPALIVE ? lease_stream_http
 		    : sm->op == SVC_OP_WATCH	       ? watch_http_handle
 						       : http_handle;
+		/* The two bidi streams read their bodies as streams of
+		 * requests (http1.h, 6). */
+		int (*add)(struct http1_server *, const char *, const char *,
+			   route_handler_fn, void *) =
+		    handler == http_handle ? http1_route_add
+					   : http1_route_add_stream;
 		if (sm->http_path) {
-			r = http1_route_add(a->http, "POST", sm->http_path,
-					    handler, sm);
+			r = add(a->http, "POST", sm->http_path, handler, sm);
 			if (r < 0) {
 				return r;
 			}
 		}
 		if (sm->http_alias) {
-			r = http1_route_add(a->http, "POST", sm->http_alias,
-					    handler, sm);
+			r = add(a->http, "POST", sm->http_alias, handler, sm);
 			if (r < 0) {
 				return r;
 			}

@@ -101,6 +101,11 @@ struct watch_stream {
 	bool require_leader; /* gRPC metadata hasleader: true */
 	bool dead; /* sends no more */
 	bool gone; /* the protocol side is released: free in the pump */
+	/* The gateway's streamed body (api_jstream), and its progress. */
+	struct api_jstream jin;
+	const ProtobufCMessageDescriptor *http_req_desc;
+	bool http_started; /* the 200 and its headers went out */
+	bool http_input_done; /* the body ended or broke: read no more */
 };
 
 struct watch_hub {
@@ -1122,6 +1127,7 @@ static struct watch_stream *stream_new(struct watch_hub *h)
 	s->hub = h;
 	list_init(&s->watchers);
 	list_init(&s->node);
+	api_jstream_init(&s->jin);
 	list_push_back(&h->streams, &s->node);
 	return s;
 }
@@ -1133,6 +1139,7 @@ static void stream_free(struct watch_stream *s)
 						struct watcher, node));
 	}
 	list_remove(&s->node);
+	api_jstream_done(&s->jin);
 	mem_free(s);
 }
 
@@ -1276,71 +1283,103 @@ static void http_on_drain(struct http1_req *req, void *arg)
 	}
 }
 
-static bool only_space(const uint8_t *p, size_t n)
+/* The first request decides the answer (etcd compat: the gateway starts
+ * the reply only after it forwarded the first message). */
+static int http_start(struct watch_stream *s)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
-		    p[i] != '\n') {
-			return false;
-		}
+	/* etcd compat: the gateway's headers on every gRPC-backed reply. */
+	int r = http1_req_add_header(s->hreq, "Grpc-Metadata-Content-Type",
+				     "application/grpc");
+
+	if (r >= 0) {
+		r = http1_stream_start(s->hreq, "application/json");
 	}
-	return true;
+	if (r >= 0) {
+		s->http_started = true;
+	}
+	return r;
+}
+
+/*
+ * A piece of the request body: every complete request in it goes to the
+ * stream as it arrives.  etcd compat: a message the gateway cannot decode
+ * before the reply started is answered with its decoder's error (gRPC
+ * Unknown, HTTP 500); later, or a body cut off in a message, it stops
+ * reading the body and the stream goes on without more requests, as the
+ * gateway's send loop ends and etcd's watch server ignores the half-close.
+ */
+static void http_on_body(struct http1_req *req, const uint8_t *data,
+			 size_t len, bool end, void *arg)
+{
+	struct watch_stream *s = arg;
+	char err[PJSON_ERR_SIZE];
+	int r;
+
+	if (s->http_input_done || s->dead) {
+		return;
+	}
+	r = api_jstream_push(&s->jin, data, len);
+	while (r >= 0 && !s->dead) {
+		ProtobufCMessage *msg = NULL;
+
+		r = api_jstream_next(&s->jin, s->http_req_desc, end,
+				     &msg, err, sizeof(err));
+		if (r <= 0) {
+			break;
+		}
+		if (!s->http_started && (r = http_start(s)) < 0) {
+			proto_free(msg);
+			break;
+		}
+		stream_request(s, (const Etcdserverpb__WatchRequest *)msg);
+		proto_free(msg);
+	}
+	if (s->dead) {
+		return;
+	}
+	if (r < 0 && !s->http_started) {
+		s->http_input_done = true;
+		s->hreq = NULL;
+		if (r == -ERR_PARSE || r == -ERR_INVALID) {
+			http1_reply_error_msg(req, GRPC_STATUS_UNKNOWN, err);
+		} else {
+			http1_reply_error(req, r);
+		}
+		stream_release(s);
+		return;
+	}
+	if (r < 0 || end) {
+		s->http_input_done = true;
+		api_jstream_done(&s->jin);
+	}
+	if (end && !s->http_started && http_start(s) < 0) {
+		s->hreq = NULL;
+		http1_reply_error(req, -ENOMEM);
+		stream_release(s);
+	}
 }
 
 void watch_http_handle(struct http1_req *req, void *ctx)
 {
 	struct svc_method *sm = ctx;
 	struct watch_hub *h = sm->api->watch;
-	ProtobufCMessage *msg = NULL;
-	char err[PJSON_ERR_SIZE];
 	struct watch_stream *s;
-	const uint8_t *body;
-	size_t len;
-	int r;
 
 	if (!h || !h->st) {
 		http1_reply_error_msg(req, GRPC_STATUS_UNAVAILABLE,
 				      "etcdserver: watch is not available");
 		return;
 	}
-	body = http1_req_body(req, &len);
-	if (!body || only_space(body, len)) {
-		body = (const uint8_t *)"{}";
-		len = 2;
-	}
-	r = pjson_decode(sm->req, (const char *)body, len, &msg, err,
-			 sizeof(err));
-	if (r == -ENOMEM) {
-		http1_reply_error(req, r);
-		return;
-	}
-	if (r < 0) {
-		http1_reply_error_msg(req, GRPC_STATUS_INVALID_ARGUMENT, err);
-		return;
-	}
 	s = stream_new(h);
 	if (!s) {
-		proto_free(msg);
 		http1_reply_error(req, -ENOMEM);
 		return;
 	}
-	/* etcd compat: the gateway's headers on every gRPC-backed reply. */
-	r = http1_req_add_header(req, "Grpc-Metadata-Content-Type",
-				 "application/grpc");
-	if (r >= 0) {
-		r = http1_stream_start(req, "application/json");
-	}
-	if (r < 0) {
-		proto_free(msg);
-		stream_free(s);
-		http1_reply_error(req, r);
-		return;
-	}
 	s->hreq = req;
+	s->http_req_desc = sm->req;
 	http1_req_on_close(req, http_on_close, s);
 	http1_req_on_drain(req, http_on_drain, s);
-	stream_request(s, (const Etcdserverpb__WatchRequest *)msg);
-	proto_free(msg);
+	http1_req_on_body(req, http_on_body, s);
 }
 
 /* --- the hub --- */

@@ -115,6 +115,46 @@ static void route_stream(struct http1_req *req, void *ctx)
 	hold(s, req);
 }
 
+/* The streamed-body route echoes each piece as "[piece]" and ends the
+ * stream with "<end>" at the end of the body, or at once on a piece "FIN". */
+static void on_piece(struct http1_req *req, const uint8_t *data, size_t len,
+		     bool end, void *arg)
+{
+	struct apitest_srv *s = arg;
+	char out[256];
+	int n;
+
+	if (len > 0) {
+		s->n_pieces++;
+		n = snprintf(out, sizeof(out), "[%.*s]", (int)len,
+			     (const char *)data);
+		ck_assert_int_ge(http1_stream_send(req, out, (size_t)n), 0);
+		if (len == 3 && memcmp(data, "FIN", 3) == 0) {
+			forget(s, req);
+			ck_assert_int_eq(http1_stream_end(req), 0);
+			return;
+		}
+	}
+	if (end) {
+		ck_assert_int_ge(http1_stream_send(req, "<end>", 5), 0);
+		forget(s, req);
+		ck_assert_int_eq(http1_stream_end(req), 0);
+	}
+}
+
+static void route_body_stream(struct http1_req *req, void *ctx)
+{
+	struct apitest_srv *s = ctx;
+	size_t len;
+
+	s->n_calls++;
+	(void)http1_req_body(req, &len);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(http1_stream_start(req, "application/json"), 0);
+	hold(s, req);
+	http1_req_on_body(req, on_piece, s);
+}
+
 static void route_big(struct http1_req *req, void *ctx)
 {
 	struct apitest_srv *s = ctx;
@@ -185,6 +225,10 @@ void apitest_srv_start(struct apitest_srv *s, const struct http1_limits *lim)
 	ck_assert_int_eq(
 	    http1_route_add(s->http, "POST", "/v3/watch", route_stream, s), 0);
 	ck_assert_int_eq(http1_route_add(s->http, "GET", "/big", route_big, s),
+			 0);
+	ck_assert_int_eq(http1_route_add_stream(s->http, "POST",
+						"/v3/lease/keepalive",
+						route_body_stream, s),
 			 0);
 	ck_assert_int_eq(http1_route_add(s->http, "POST", "/v3/lease/revoke",
 					 route_revoke, s),

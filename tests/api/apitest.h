@@ -32,6 +32,7 @@ struct apitest_srv {
 	int n_gone;  /* close callbacks seen */
 	int n_calls; /* handler calls of every route */
 	int n_big;   /* calls of GET /big */
+	int n_pieces; /* body pieces the streamed-body route got */
 	size_t big_size;
 	/* HTTP/2 hook. */
 	int h2_fd;

@@ -847,6 +847,105 @@ START_TEST(test_curl_posts_a_large_body_with_expect_continue)
 }
 END_TEST
 
+#define KA_HEAD                                                                \
+	"POST /v3beta/lease/keepalive HTTP/1.1\r\nHost: t\r\n"                 \
+	"Transfer-Encoding: chunked\r\n"
+
+START_TEST(test_streamed_body_reaches_the_handler_piece_by_piece)
+{
+	struct apitest_srv s;
+	struct apitest_client c;
+	struct http1_limits lim;
+
+	/* A short request timeout: a streamed body is not bound by it. */
+	http1_limits_default(&lim);
+	lim.request_timeout_ms = 300;
+	apitest_srv_start(&s, &lim);
+	apitest_connect(&c, &s, 0);
+	apitest_send_str(&c, KA_HEAD "\r\n");
+	/* The handler runs before any byte of the body. */
+	ck_assert(apitest_wait_raw(&c, &s, "Transfer-Encoding: chunked"));
+	ck_assert_int_eq(s.n_calls, 1);
+	apitest_send_str(&c, "1\r\na\r\n");
+	ck_assert(apitest_wait_raw(&c, &s, "[a]"));
+	apitest_pump(&s, 500);
+	apitest_send_str(&c, "2\r\nbc\r\n");
+	ck_assert(apitest_wait_raw(&c, &s, "[bc]"));
+	ck_assert_int_eq(c.n_complete, 0);
+	apitest_send_str(&c, "0\r\n\r\n");
+	ck_assert(apitest_wait_responses(&c, &s, 1));
+	ck_assert_str_eq(body_str(&c, 0), "[a][bc]<end>");
+	ck_assert_int_eq(s.n_pieces, 2);
+	/* The connection goes on with the next request. */
+	apitest_send_str(&c, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert(apitest_wait_responses(&c, &s, 2));
+	ck_assert_int_eq(c.resp[1].status, 200);
+	apitest_close(&c);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
+START_TEST(test_streamed_body_after_the_handler_finished_is_dropped)
+{
+	struct apitest_srv s;
+	struct apitest_client c;
+
+	apitest_srv_start(&s, NULL);
+	apitest_connect(&c, &s, 0);
+	/* A pipelined request waits behind the unfinished body. */
+	apitest_send_str(&c, KA_HEAD "\r\n3\r\nFIN\r\n");
+	ck_assert(apitest_wait_responses(&c, &s, 1));
+	ck_assert_str_eq(body_str(&c, 0), "[FIN]");
+	apitest_send_str(&c, "1\r\nx\r\n");
+	apitest_send_str(&c, "0\r\n\r\nGET /health HTTP/1.1\r\nHost: t\r\n"
+			     "Connection: close\r\n\r\n");
+	ck_assert(apitest_wait_responses(&c, &s, 2));
+	ck_assert_int_eq(c.resp[1].status, 200);
+	ck_assert_int_eq(s.n_pieces, 1);
+	ck_assert(apitest_wait_eof(&c, &s));
+	apitest_close(&c);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
+START_TEST(test_streamed_body_with_connection_close_is_read_to_its_end)
+{
+	struct apitest_srv s;
+	struct apitest_client c;
+
+	apitest_srv_start(&s, NULL);
+	apitest_connect(&c, &s, 0);
+	apitest_send_str(&c, KA_HEAD "Connection: close\r\n\r\n1\r\na\r\n");
+	ck_assert(apitest_wait_raw(&c, &s, "[a]"));
+	apitest_send_str(&c, "1\r\nb\r\n0\r\n\r\n");
+	ck_assert(apitest_wait_eof(&c, &s));
+	ck_assert_int_eq(c.n_complete, 1);
+	ck_assert_str_eq(body_str(&c, 0), "[a][b]<end>");
+	apitest_close(&c);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
+START_TEST(test_client_leaving_mid_body_reaches_the_close_callback)
+{
+	struct apitest_srv s;
+	struct apitest_client c;
+
+	apitest_srv_start(&s, NULL);
+	apitest_connect(&c, &s, 0);
+	apitest_send_str(&c, KA_HEAD "\r\n1\r\na\r\n");
+	ck_assert(apitest_wait_raw(&c, &s, "[a]"));
+	apitest_close(&c);
+	for (int i = 0; i < 500 && s.n_gone == 0; i++) {
+		apitest_pump(&s, 2);
+	}
+	ck_assert_int_eq(s.n_gone, 1);
+	ck_assert_int_eq(s.n_held, 0);
+	ck_assert_uint_eq(http1_server_conn_count(s.http), 0);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
 static Suite *http1_suite(void)
 {
 	Suite *s = suite_create("http1");
@@ -896,6 +995,14 @@ static Suite *http1_suite(void)
 	tcase_add_test(
 	    tc, test_out_of_descriptors_pauses_accepting_instead_of_spinning);
 	tcase_add_test(tc, test_curl_posts_a_large_body_with_expect_continue);
+	tcase_add_test(tc,
+		       test_streamed_body_reaches_the_handler_piece_by_piece);
+	tcase_add_test(tc,
+		       test_streamed_body_after_the_handler_finished_is_dropped);
+	tcase_add_test(
+	    tc, test_streamed_body_with_connection_close_is_read_to_its_end);
+	tcase_add_test(tc,
+		       test_client_leaving_mid_body_reaches_the_close_callback);
 	suite_add_tcase(s, tc);
 	return s;
 }

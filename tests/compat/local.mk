@@ -11,3 +11,7 @@ dist_check_SCRIPTS += tests/compat/snapshot.sh
 # Leases through the same clients (issue 8).
 TESTS += tests/compat/lease_clients.sh
 dist_check_SCRIPTS += tests/compat/lease_clients.sh
+# The gateway's streamed request bodies (watch, lease keep-alive).
+TESTS += tests/compat/gateway_streams.sh
+dist_check_SCRIPTS += tests/compat/gateway_streams.sh
+EXTRA_DIST += tests/compat/gateway_streams.py
