@@ -5,6 +5,10 @@ agent_cetcdctl_SOURCES += agent/ctl.h agent/ctl_client.c \
 	agent/ctl_lease.c agent/ctl_snapshot.c
 agent_cetcdctl_CFLAGS += $(OPENSSL_CFLAGS)
 agent_cetcdctl_LDADD += $(OPENSSL_LIBS)
+# Offline commands (snapshot status and restore, defrag --data-dir) work on
+# a member's files through the node's own layers (no format re-implemented).
+agent_cetcdctl_LDADD += $(LIBSERVER) $(LIBWAL) $(LIBRAFT) $(LIBMVCC) \
+	$(LIBPROTO) $(LIBBASE) $(LMDB_LIBS) $(YAML_LIBS) $(OPENSSL_LIBS)
 
 # etcdctl's `check perf --load=s` (a minute each) against a three-member
 # cetcd cluster, by cetcdctl and by Debian's etcdctl; not part of make check.

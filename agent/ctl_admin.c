@@ -788,6 +788,8 @@ int ctl_cmd_txn(struct ctl *c, const struct ctl_cmd *cmd, char **args, size_t n)
 			     (ProtobufCMessage **)&resp, err, sizeof(err));
 		if (r < 0) {
 			r = ctl_fail(err);
+		} else if (c->format == CTL_FMT_JSON && ctl_protobuf()) {
+			ctl_print_json(&resp->base);
 		} else if (c->format == CTL_FMT_JSON) {
 			txn_json(resp);
 		} else if (c->format == CTL_FMT_FIELDS) {
@@ -1297,6 +1299,9 @@ int ctl_cmd_defrag(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 	(void)cmd;
 	(void)args;
 	(void)n;
+	if (ctl_flag("data-dir") != NULL && ctl_flag("data-dir")[0] != '\0') {
+		return ctl_defrag_data_dir(ctl_flag("data-dir"));
+	}
 	if (ctl_cluster_endpoints(c) != 0) {
 		return CTL_EXIT_ERROR;
 	}

@@ -65,8 +65,12 @@ const char *ctl_format_name(enum ctl_format f);
 void ctl_print_bytes(const struct ctl *c, const ProtobufCBinaryData *b);
 void ctl_print_kv(const struct ctl *c, const Mvccpb__KeyValue *kv,
 		  bool keys_only, bool value_only);
-/* Go's encoding/json of a response, one line. */
+/*
+ * Go's encoding/json of a response, one line; with -w protobuf (then the
+ * format is CTL_FMT_JSON and ctl_protobuf() is true) its protobuf bytes.
+ */
 void ctl_print_json(const ProtobufCMessage *msg);
+bool ctl_protobuf(void);
 void ctl_render_table(struct ctl_table *t);
 
 /* etcdctl's -w fields pieces (printer_fields.go). */
@@ -148,6 +152,13 @@ int ctl_cmd_snapshot_save(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 			  size_t n);
 int ctl_cmd_snapshot_status(struct ctl *c, const struct ctl_cmd *cmd,
 			    char **args, size_t n);
+int ctl_cmd_snapshot_restore(struct ctl *c, const struct ctl_cmd *cmd,
+			     char **args, size_t n);
+/*
+ * `defrag --data-dir DIR`: compact a stopped member's store in place;
+ * refused while a member holds DIR.  etcdctl's exit code.
+ */
+int ctl_defrag_data_dir(const char *dir);
 
 /* ctl_perf.c */
 int ctl_cmd_check_perf(struct ctl *c, const struct ctl_cmd *cmd, char **args,

@@ -90,6 +90,8 @@ struct mvcc_store {
 	mvcc_rev compact_done;
 	uint64_t applied_index, applied_term;
 	uint64_t next_id;
+	bool readonly;	    /* mvcc_open_file: dir is the file's path */
+	int64_t file_bytes; /* read-only: the pages the file's meta names */
 
 	/* State of the write under way, restored when it fails. */
 	int64_t changes;
@@ -851,15 +853,46 @@ out:
 
 /* ---- open / close ---- */
 
+/*
+ * A read-only file (mvcc_open_file) must hold every page its meta page
+ * names: LMDB maps the file and a page past its end would be SIGBUS, not
+ * an error.
+ */
+static int check_file_pages(struct mvcc_store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fst;
+	int fd;
+	int rc = mdb_env_info(s->env, &info);
+
+	if (rc == 0) {
+		rc = mdb_env_stat(s->env, &st);
+	}
+	if (rc == 0) {
+		rc = mdb_env_get_fd(s->env, &fd);
+	}
+	if (rc != 0) {
+		return lmdb_err(rc);
+	}
+	if (fstat(fd, &fst) < 0) {
+		return -errno;
+	}
+	s->file_bytes = ((int64_t)info.me_last_pgno + 1) * (int64_t)st.ms_psize;
+	return (int64_t)fst.st_size < s->file_bytes ? -ERR_CORRUPT : 0;
+}
+
 static int env_open(struct mvcc_store *s)
 {
+	/* Read-only: no lock file, no table created, no write ever. */
+	unsigned dbi_flags = s->readonly ? 0 : MDB_CREATE;
 	int rc = mdb_env_create(&s->env);
 	if (rc != 0) {
 		s->env = NULL;
 		return lmdb_err(rc);
 	}
 	rc = mdb_env_set_maxdbs(s->env, 6);
-	if (rc == 0) {
+	if (rc == 0 && !s->readonly) {
 		rc = mdb_env_set_mapsize(s->env, (size_t)s->map_size);
 	}
 	/*
@@ -868,34 +901,50 @@ static int env_open(struct mvcc_store *s)
 	 * mvcc.h).  MDB_NOTLS: the reusable read txn is not tied to a thread
 	 * slot.
 	 */
-	if (rc == 0) {
+	if (rc == 0 && s->readonly) {
+		rc = mdb_env_open(s->env, s->dir,
+				  MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK |
+				      MDB_NOTLS | MDB_NORDAHEAD,
+				  0400);
+		if (rc == 0) {
+			int r = check_file_pages(s);
+			if (r < 0) {
+				mdb_env_close(s->env);
+				s->env = NULL;
+				return r;
+			}
+		}
+	} else if (rc == 0) {
 		rc = mdb_env_open(s->env, s->dir,
 				  MDB_NOMETASYNC | MDB_NOTLS | MDB_NORDAHEAD,
 				  0600);
 	}
 	MDB_txn *txn = NULL;
 	if (rc == 0) {
-		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		rc = mdb_txn_begin(s->env, NULL, s->readonly ? MDB_RDONLY : 0,
+				   &txn);
 	}
 	if (rc == 0) {
-		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
+		rc = mdb_dbi_open(txn, "meta", dbi_flags, &s->meta);
 	}
 	if (rc == 0) {
-		rc = mdb_dbi_open(txn, "hist", MDB_CREATE, &s->hist);
+		rc = mdb_dbi_open(txn, "hist", dbi_flags, &s->hist);
 	}
 	if (rc == 0) {
-		rc = mdb_dbi_open(txn, "keys", MDB_CREATE, &s->keys);
+		rc = mdb_dbi_open(txn, "keys", dbi_flags, &s->keys);
 	}
 	if (rc == 0) {
-		rc = mdb_dbi_open(txn, "krevs", MDB_CREATE, &s->krevs);
+		rc = mdb_dbi_open(txn, "krevs", dbi_flags, &s->krevs);
 	}
 	if (rc == 0) {
-		rc = mdb_dbi_open(txn, "lkeys", MDB_CREATE, &s->lkeys);
+		rc = mdb_dbi_open(txn, "lkeys", dbi_flags, &s->lkeys);
 	}
 	if (rc == 0) {
-		rc = mdb_dbi_open(txn, "aux", MDB_CREATE, &s->aux);
+		rc = mdb_dbi_open(txn, "aux", dbi_flags, &s->aux);
 	}
-	int ret = lmdb_err(rc);
+	/* A read-only file without cetcd's tables is not a cetcd store. */
+	int ret = s->readonly && rc == MDB_NOTFOUND ? -ERR_INVALID
+						     : lmdb_err(rc);
 	uint64_t v;
 	s->rev = 1;
 	s->compact_rev = -1;
@@ -963,6 +1012,30 @@ int mvcc_open(const char *dir, const struct mvcc_options *opts,
 	} else {
 		s->map_size = INT64_C(64) << 30;
 	}
+	int ret = env_open(s);
+	if (ret < 0) {
+		mem_free(s->dir);
+		mem_free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+int mvcc_open_file(const char *path, struct mvcc_store **out)
+{
+	struct mvcc_store *s = mem_calloc(1, sizeof(*s));
+	if (!s) {
+		return -ENOMEM;
+	}
+	buf_init(&s->scratch);
+	s->dir = mem_strdup(path);
+	if (!s->dir) {
+		mem_free(s);
+		return -ENOMEM;
+	}
+	s->readonly = true;
+	s->quota = MVCC_DEFAULT_QUOTA;
 	int ret = env_open(s);
 	if (ret < 0) {
 		mem_free(s->dir);
@@ -2354,6 +2427,8 @@ int mvcc_defrag(struct mvcc_store *s)
 		(void)rmdir(tmp);
 		return lmdb_err(rc);
 	}
+	/* LMDB creates the copy with the umask's mode; keep the store's. */
+	(void)chmod(tmp_file, 0600);
 	/* The copy is complete and synced: swap it in atomically. */
 	env_close(s);
 	if (rename(tmp_file, file) < 0) {
@@ -2486,6 +2561,69 @@ int mvcc_hash(struct mvcc_store *s, uint32_t *hash, mvcc_rev *rev)
 	*hash = h;
 	*rev = s->rev;
 	return 0;
+}
+
+int mvcc_file_info(struct mvcc_store *s, uint64_t *records, int64_t *size)
+{
+	const MDB_dbi tables[] = {s->meta,  s->hist,  s->keys,
+				  s->krevs, s->lkeys, s->aux};
+	uint64_t n = 0;
+	MDB_txn *txn;
+	int r = read_begin(s, &txn);
+
+	if (r < 0) {
+		return r;
+	}
+	for (size_t i = 0; r >= 0 && i < sizeof(tables) / sizeof(tables[0]);
+	     i++) {
+		MDB_stat st;
+		int rc = mdb_stat(txn, tables[i], &st);
+		if (rc != 0) {
+			r = lmdb_err(rc);
+		} else {
+			n += st.ms_entries;
+		}
+	}
+	read_end(s, txn);
+	if (r < 0) {
+		return r;
+	}
+	if (!s->readonly) {
+		MDB_envinfo info;
+		MDB_stat st;
+		int rc = mdb_env_info(s->env, &info);
+		if (rc == 0) {
+			rc = mdb_env_stat(s->env, &st);
+		}
+		if (rc != 0) {
+			return lmdb_err(rc);
+		}
+		s->file_bytes =
+		    ((int64_t)info.me_last_pgno + 1) * (int64_t)st.ms_psize;
+	}
+	*records = n;
+	*size = s->file_bytes;
+	return 0;
+}
+
+int mvcc_reset_applied(struct mvcc_store *s)
+{
+	if (s->sticky) {
+		return s->sticky;
+	}
+	int ret = wop_begin(s);
+	if (ret < 0) {
+		return ret;
+	}
+	ret = meta_put_u64(s->op, s->meta, META_INDEX, 0);
+	if (ret >= 0) {
+		ret = meta_put_u64(s->op, s->meta, META_TERM, 0);
+	}
+	if (ret >= 0) {
+		s->applied_index = 0;
+		s->applied_term = 0;
+	}
+	return wop_end(s, ret);
 }
 
 /* ---- events ---- */

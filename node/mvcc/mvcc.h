@@ -237,6 +237,15 @@ void mvcc_txn_resp_done(struct mvcc_txn_resp *r);
  */
 int mvcc_open(const char *dir, const struct mvcc_options *opts,
 	      struct mvcc_store **out);
+/*
+ * Open the single LMDB file at path (a snapshot from mvcc_copy_fd, as
+ * `snapshot save` stores it, an SHA-256 trailer after it allowed) read-only:
+ * no lock file, no write, the file is never modified.  Every write call
+ * fails.  -ERR_CORRUPT when the file is not an LMDB file or is shorter
+ * than the pages it names, -ERR_INVALID when it is LMDB but lacks the
+ * store's tables, -errno from opening it.
+ */
+int mvcc_open_file(const char *path, struct mvcc_store **out);
 /* Drops uncommitted writes (invariant 4).  Accepts NULL. */
 void mvcc_close(struct mvcc_store *s);
 /* Commit the open write transaction (if any) to disk. */
@@ -333,6 +342,20 @@ int mvcc_replace(struct mvcc_store *s, const char *path);
  * once they applied the same operations and compacted alike.
  */
 int mvcc_hash(struct mvcc_store *s, uint32_t *hash, mvcc_rev *rev);
+
+/*
+ * What `snapshot status` reports: *records, the entries of all the
+ * store's tables (etcd compat: etcd counts every bucket's entries); *size,
+ * the bytes of the pages in use up to the highest one (bbolt's tx.Size()).
+ */
+int mvcc_file_info(struct mvcc_store *s, uint64_t *records, int64_t *size);
+
+/*
+ * Forget the applied Raft index and term (write them as 0, in the open
+ * write transaction; mvcc_commit makes it durable): for a store restored
+ * into a new cluster whose log starts again at index 1.
+ */
+int mvcc_reset_applied(struct mvcc_store *s);
 
 /*
  * HashKV: a CRC-32C over every revision up to rev (0: current) that is not

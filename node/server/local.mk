@@ -8,6 +8,7 @@ node_server_libserver_a_SOURCES = \
 	node/server/lessor.c node/server/lessor.h \
 	node/server/member.c node/server/member.h \
 	node/server/raftmsg.c node/server/raftmsg.h \
+	node/server/restore.c node/server/restore.h \
 	node/server/srvmetrics.c node/server/srvmetrics.h \
 	node/server/snapcopy.c node/server/snapcopy.h
 node_server_libserver_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(OPENSSL_CFLAGS) \

@@ -11,3 +11,5 @@ TESTS += tests/ctl/errors.sh tests/ctl/vs_cetcd.sh tests/ctl/vs_lease_watch.sh
 dist_check_SCRIPTS += tests/ctl/errors.sh tests/ctl/vs_cetcd.sh \
 	tests/ctl/compare.sh tests/ctl/perf_check.sh \
 	tests/ctl/vs_lease_watch.sh
+TESTS += tests/ctl/snapshot.sh tests/ctl/protobuf.sh
+dist_check_SCRIPTS += tests/ctl/snapshot.sh tests/ctl/protobuf.sh
