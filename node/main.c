@@ -116,6 +116,26 @@ static bool check_removed(struct daemon *d)
 	return true;
 }
 
+/*
+ * A storage error (a full disk among them) stopped the member, which
+ * logged what failed where and the fix: tell systemd the same in STATUS=,
+ * then stop and exit 1, as etcd fatals on a failed WAL write.
+ */
+static void stop_on_error(struct daemon *d, const struct member_info *mi)
+{
+	char st[1200];
+
+	if (d->exit_code != 0) {
+		return;
+	}
+	d->exit_code = 1;
+	snprintf(st, sizeof(st), "STATUS=stopped: %s",
+		 mi->error_msg != NULL ? mi->error_msg : err_str(mi->error));
+	(void)sys_notify(st);
+	log_notice("stopping after the storage error above (exit status 1)");
+	begin_stop(d);
+}
+
 static void update_status(struct daemon *d)
 {
 	struct member_info mi;
@@ -123,9 +143,7 @@ static void update_status(struct daemon *d)
 
 	member_info(d->m, &mi);
 	if (mi.error != 0) {
-		log_error("the member stopped: %s", err_str(mi.error));
-		d->exit_code = 1;
-		begin_stop(d);
+		stop_on_error(d, &mi);
 		return;
 	}
 	if (mi.removed && check_removed(d)) {
@@ -158,6 +176,13 @@ static void status_cb(struct sys_timer *t, void *arg)
 static void on_leader(void *arg, uint64_t leader)
 {
 	(void)leader;
+	update_status(arg);
+}
+
+/* ... and when it stops on a storage error: stop at once. */
+static void on_error(void *arg, int err)
+{
+	(void)err;
 	update_status(arg);
 }
 
@@ -204,6 +229,7 @@ static int run(const struct config *c)
 	}
 	if (r >= 0) {
 		member_on_leader(d.m, on_leader, &d);
+		member_on_error(d.m, on_error, &d);
 	}
 	wd = sys_watchdog_usec();
 	if (r >= 0 && wd > 0) {

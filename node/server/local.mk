@@ -4,6 +4,7 @@ noinst_LIBRARIES += node/server/libserver.a
 node_server_libserver_a_SOURCES = \
 	node/server/apply.c node/server/apply.h \
 	node/server/config.c node/server/config.h \
+	node/server/diskspace.c node/server/diskspace.h \
 	node/server/ids.c node/server/ids.h \
 	node/server/lessor.c node/server/lessor.h \
 	node/server/member.c node/server/member.h \

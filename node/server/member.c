@@ -30,8 +30,12 @@
  *     COMMIT_MAX_OPS applied operations, and when the member is freed.
  *  5. A storage error, and any sticky error a raft call returns (raft.h:
  *     -ENOMEM, storage errors, -ERR_CORRUPT; check_raft), is sticky: the
- *     member stops Raft, logs it, fails every request with it and reports
- *     it in member_info().error.
+ *     member stops Raft, logs it once (naming the file, and for a full
+ *     disk the free space and the fix: diskspace.h), fails every request
+ *     with it, reports it in member_info().error and .error_msg and tells
+ *     member_on_error's listener from the loop.  Nothing that was not
+ *     durable has been acknowledged, so the daemon exits and a restart
+ *     replays the WAL.
  */
 #include "server/member.h"
 
@@ -60,6 +64,7 @@
 #include "raft/progress.h"
 #include "raft/raft.h"
 #include "server/apply.h"
+#include "server/diskspace.h"
 #include "server/ids.h"
 #include "server/lessor.h"
 #include "server/raftmsg.h"
@@ -144,7 +149,12 @@ struct member {
 	size_t n_samples;
 	struct event *kick_ev;
 	bool in_ready;
-	int error; /* sticky (invariant 5) */
+	int error;	  /* sticky (invariant 5) */
+	char *error_msg;  /* what failed where, and the fix (member_info) */
+	char *store_path; /* the LMDB file, for error messages */
+	bool notified_error;
+	void (*on_error)(void *arg, int err);
+	void *on_error_arg;
 	bool stopped;
 	bool published;
 	bool compacting;
@@ -1676,13 +1686,82 @@ static void serve_reads(struct member *m)
 	}
 }
 
+/* *errmsg (mem_free) = the formatted text; left NULL on -ENOMEM. */
+static int errmsgf(char **errmsg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * The first sticky error stops the member (invariant 5): logged once here,
+ * kept for member_info() and told to member_on_error's callback from the
+ * loop.  file is the file the error came from, or NULL: a write that failed
+ * for want of space names the filesystem, its free space and the fix
+ * (diskspace.h), as the operator needs it; a full disk is never mistaken
+ * for the NOSPACE alarm, which is the quota and does not stop the member.
+ */
+static void fail_at(struct member *m, int err, const char *what,
+		    const char *file)
+{
+	char *msg = NULL;
+
+	if (m->error != 0) {
+		return;
+	}
+	m->error = err;
+	if (file != NULL && diskspace_is_full(err, file)) {
+		msg = diskspace_message(err, what, file, m->cfg->data_dir);
+	}
+	if (msg == NULL && file != NULL) {
+		errmsgf(&msg, "%s failed on %s: %s", what, file, err_str(err));
+	}
+	if (msg == NULL) {
+		errmsgf(&msg, "%s: %s", what, err_str(err));
+	}
+	m->error_msg = msg;
+	log_error("member %016" PRIx64 ": %s; the member stops", m->id,
+		  msg != NULL ? msg : err_str(err));
+	kick(m); /* tells member_on_error's callback from the loop */
+}
+
 static void fail(struct member *m, int err, const char *what)
 {
-	if (m->error == 0) {
-		m->error = err;
-		log_error("member %016" PRIx64 ": %s: %s; the member stops",
-			  m->id, what, err_str(err));
+	fail_at(m, err, what, NULL);
+}
+
+/* The file a WAL error came from: the segment (or the .tmp of a cut). */
+static const char *wal_file(struct member *m)
+{
+	const char *f =
+	    m->ws != NULL ? wal_error_file(walstore_wal(m->ws)) : NULL;
+
+	return f != NULL ? f : m->cfg->wal_path;
+}
+
+/* What a failed WAL write was doing: a failed cut names the new segment's
+ * .tmp, whose preallocation needs a whole segment of free space. */
+static const char *wal_what(struct member *m)
+{
+	const char *f = wal_file(m);
+	size_t n = strlen(f);
+
+	return n > 8 && strcmp(f + n - 8, ".wal.tmp") == 0
+		   ? "preallocating a new WAL segment"
+		   : "writing the WAL";
+}
+
+/* The LMDB file (mvcc_open in snap_dir). */
+static const char *store_file(struct member *m)
+{
+	if (m->store_path == NULL) {
+		errmsgf(&m->store_path, "%s/data.mdb", m->cfg->snap_dir);
 	}
+	return m->store_path != NULL ? m->store_path : m->cfg->snap_dir;
+}
+
+/* A snapshot writes the snapshot file, then the WAL's marker. */
+static const char *snap_file(struct member *m)
+{
+	return m->ws != NULL && walstore_error(m->ws) != 0 ? wal_file(m)
+							   : m->cfg->snap_dir;
 }
 
 /*
@@ -2391,7 +2470,8 @@ static void run_ready(struct member *m)
 		/* Step 2 begins with the snapshot: store, then WAL. */
 		r = install_snapshot(m, &rd.snapshot);
 		if (r < 0) {
-			fail(m, r, "installing a snapshot from the leader");
+			fail_at(m, r, "installing a snapshot from the leader",
+				snap_file(m));
 			m->in_ready = false;
 			return;
 		}
@@ -2400,7 +2480,7 @@ static void run_ready(struct member *m)
 	if (rd.n_entries > 0 || rd.has_hard_state) {
 		r = save_wal(m, &rd);
 		if (r < 0) {
-			fail(m, r, "writing the WAL");
+			fail_at(m, r, wal_what(m), wal_file(m));
 			m->in_ready = false;
 			return;
 		}
@@ -2417,7 +2497,7 @@ static void run_ready(struct member *m)
 	/* Step 4: apply, answer waiters, match read states. */
 	r = apply_entries(m, rd.committed_entries, rd.n_committed_entries);
 	if (r < 0) {
-		fail(m, r, "applying committed entries");
+		fail_at(m, r, "applying committed entries", store_file(m));
 		m->in_ready = false;
 		return;
 	}
@@ -2437,7 +2517,7 @@ static void run_ready(struct member *m)
 	if (m->ops_uncommitted >= COMMIT_MAX_OPS) {
 		r = commit_store(m);
 		if (r < 0) {
-			fail(m, r, "committing the store");
+			fail_at(m, r, "committing the store", store_file(m));
 			return;
 		}
 		m->ops_uncommitted = 0;
@@ -2557,7 +2637,8 @@ static void maybe_snapshot(struct member *m)
 	}
 	r = mvcc_commit(m->store);
 	if (r < 0) {
-		fail(m, r, "committing the store before a snapshot");
+		fail_at(m, r, "committing the store before a snapshot",
+			store_file(m));
 		return;
 	}
 	m->ops_uncommitted = 0;
@@ -2568,7 +2649,7 @@ static void maybe_snapshot(struct member *m)
 	}
 	mem_free(data);
 	if (r < 0) {
-		fail(m, r, "writing a snapshot");
+		fail_at(m, r, "writing a snapshot", snap_file(m));
 		return;
 	}
 	m->snap_index = m->applied;
@@ -2731,6 +2812,15 @@ static void notify_revision(struct member *m)
 	}
 }
 
+/* Once, from the loop: the daemon stops on it (member_on_error). */
+static void notify_error(struct member *m)
+{
+	if (m->error != 0 && !m->notified_error && m->on_error != NULL) {
+		m->notified_error = true;
+		m->on_error(m->on_error_arg, m->error);
+	}
+}
+
 static void notify_leader(struct member *m)
 {
 	if (m->leader != m->notified_leader && m->on_leader != NULL) {
@@ -2759,6 +2849,7 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 		} else if (m->stopping) {
 			check_stop(m);
 		}
+		notify_error(m);
 		return;
 	}
 	take_incoming(m);
@@ -2818,7 +2909,7 @@ static void house_cb(struct sys_timer *t, void *arg)
 	if (m->error == 0 && m->ops_uncommitted > 0) {
 		r = commit_store(m);
 		if (r < 0) {
-			fail(m, r, "committing the store");
+			fail_at(m, r, "committing the store", store_file(m));
 			fail_all(m, r);
 			return;
 		}
@@ -2952,9 +3043,6 @@ static int start_auto_compaction(struct member *m)
 }
 
 /* ---- bootstrap ---- */
-
-static int errmsgf(char **errmsg, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 static int errmsgf(char **errmsg, const char *fmt, ...)
 {
@@ -3378,6 +3466,27 @@ static void on_identity(void *arg, raft_id id, uint64_t cluster_id)
 
 static void snap_remove_stale(const char *dir);
 
+/* A start that failed for want of space says so, and what to do. */
+static void explain_full_disk(struct member *m, int r, char **errmsg)
+{
+	const char *dir = m->cfg->data_dir;
+	_cleanup_free_ char *full = NULL;
+	char *both = NULL;
+
+	if (errmsg == NULL || !diskspace_is_full(r, dir)) {
+		return;
+	}
+	full = diskspace_message(r, "starting the member", dir, dir);
+	if (full == NULL) {
+		return;
+	}
+	errmsgf(&both, "%s (%s)", full, *errmsg != NULL ? *errmsg : "");
+	if (both != NULL) {
+		mem_free(*errmsg);
+		*errmsg = both;
+	}
+}
+
 int member_new(struct sys_loop *loop, const struct config *cfg,
 	       struct member **out, char **errmsg)
 {
@@ -3416,6 +3525,7 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	if (!m->joining) {
 		r = start_core(m, &snap_index, errmsg);
 		if (r < 0) {
+			explain_full_disk(m, r, errmsg);
 			member_free(m);
 			return r;
 		}
@@ -3517,6 +3627,8 @@ void member_free(struct member *m)
 	mem_free(m->unreachable);
 	srvmetrics_free(m->smx);
 	mem_free(m->removed_ids);
+	mem_free(m->error_msg);
+	mem_free(m->store_path);
 	mem_free(m);
 }
 
@@ -3545,6 +3657,7 @@ void member_info(const struct member *m, struct member_info *out)
 	out->commit_index = m->hs.commit;
 	out->applied_index = m->applied;
 	out->error = m->error;
+	out->error_msg = m->error_msg;
 	if (m->raft == NULL) {
 		return; /* joining: nothing known yet */
 	}
@@ -3566,6 +3679,15 @@ void member_on_leader(struct member *m, void (*fn)(void *arg, uint64_t leader),
 	m->on_leader = fn;
 	m->on_leader_arg = arg;
 	m->notified_leader = RAFT_NONE;
+}
+
+void member_on_error(struct member *m, void (*fn)(void *arg, int err),
+		     void *arg)
+{
+	m->on_error = fn;
+	m->on_error_arg = arg;
+	m->notified_error = false;
+	kick(m); /* an error already there is told from the loop too */
 }
 
 /* ---- metrics (srvmetrics.h) ---- */

@@ -170,6 +170,17 @@ void member_on_leader(struct member *m, void (*fn)(void *arg, uint64_t leader),
 		      void *arg);
 
 /*
+ * fn(arg, err) runs once, from the loop, when the member stops on a sticky
+ * storage error (invariant 5 of member.c; member_info() gives error and
+ * error_msg): a WAL write or fsync, a segment cut, an LMDB commit that
+ * failed, a full disk among them.  What was not durable was not
+ * acknowledged; the daemon logs nothing more and exits non-zero (etcd
+ * fatals on these).  One listener, fn NULL removes it.
+ */
+void member_on_error(struct member *m, void (*fn)(void *arg, int err),
+		     void *arg);
+
+/*
  * Feed etcd's member metrics into mx (the client port's registry, which
  * must stay alive until it is detached): registers and then updates
  * etcd_server_proposals_pending and _failed_total,
@@ -209,6 +220,9 @@ struct member_info {
 	bool is_learner;
 	bool nospace; /* NOSPACE alarm raised */
 	int error;    /* the sticky storage error that stopped it, or 0 */
+	/* what failed on which file, and for a full disk the free space and
+	 * the fix (borrowed until member_free); NULL while error is 0 */
+	const char *error_msg;
 	/* etcd compat: this member's removal (MemberRemove) applied; the
 	 * daemon stops (etcd: "the member has been permanently removed from
 	 * the cluster", exit status 0). */

@@ -12,6 +12,10 @@
  *     durable, so a segment that has a final name always has a valid CRC
  *     record at its start; *.wal.tmp files are leftovers of a cut that did
  *     not finish and are removed on open.
+ *  5. w->err_file names the file the sticky error came from: the new
+ *     segment (its .tmp) when a cut failed, else the current segment.  A
+ *     cut that fails removes its .tmp at once, so a full disk gets back
+ *     what the preallocation took.
  */
 #include "wal/wal.h"
 
@@ -54,6 +58,7 @@ struct wal {
 	struct raft_hard_state hs;
 	raft_index last_index;
 	int err;
+	char *err_file; /* invariant 5 */
 	struct buf buf;
 	struct wal_seg *segs;
 	size_t n_segs;
@@ -296,6 +301,7 @@ void wal_close(struct wal *w)
 	buf_done(&w->buf);
 	mem_free(w->segs);
 	mem_free(w->dir);
+	mem_free(w->err_file);
 	mem_free(w);
 }
 
@@ -373,6 +379,10 @@ static int segment_create(struct wal *w, const struct wal_seg *s, bool first)
 fail:
 	if (fd >= 0) {
 		close(fd);
+		(void)unlink(tmp); /* invariant 5; on open it would be anyway */
+	}
+	if (r != -ENOMEM && w->err_file == NULL) {
+		w->err_file = TAKE_PTR(tmp);
 	}
 	w->n_segs--;
 	w->buf.len = 0;
@@ -859,6 +869,9 @@ static int sticky(struct wal *w, int r)
 {
 	if (r < 0 && r != -ENOMEM && w->err == 0) {
 		w->err = r;
+		if (w->err_file == NULL && w->n_segs > 0) {
+			w->err_file = seg_path(w->dir, &w->segs[w->n_segs - 1]);
+		}
 	}
 	return r;
 }
@@ -1043,6 +1056,11 @@ int wal_release(struct wal *w, raft_index snap_index)
 int wal_error(const struct wal *w)
 {
 	return w->err;
+}
+
+const char *wal_error_file(const struct wal *w)
+{
+	return w->err != 0 ? w->err_file : NULL;
 }
 
 raft_index wal_last_index(const struct wal *w)

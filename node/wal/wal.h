@@ -130,6 +130,9 @@ int wal_release(struct wal *w, raft_index snap_index);
 
 /* The sticky error (0 when healthy). */
 int wal_error(const struct wal *w);
+/* The file the sticky error came from (a segment, or the .tmp of one a
+ * cut failed to create), borrowed until wal_close; NULL when healthy. */
+const char *wal_error_file(const struct wal *w);
 /* The index of the last entry written (0 when none). */
 raft_index wal_last_index(const struct wal *w);
 /* How many segment files the WAL holds. */

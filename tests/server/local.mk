@@ -4,6 +4,7 @@ check_PROGRAMS += tests/server/check_server
 TESTS += tests/server/check_server
 tests_server_check_server_SOURCES = \
 	tests/server/test_config.c \
+	tests/server/test_diskspace.c \
 	tests/server/test_etcd_ids.c \
 	tests/server/test_ids.c
 tests_server_check_server_CFLAGS = $(TEST_CFLAGS)
@@ -38,3 +39,8 @@ tests_server_check_snapshot_LDADD = $(TEST_LIBS) $(LIBSERVER) $(LIBPEER) \
 	$(LIBMVCC) $(LIBWAL) $(LIBRAFT) $(LIBPROTO) $(LIBGRPC) $(LIBSYS) \
 	$(LIBBASE) $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) \
 	$(LMDB_LIBS) $(JSONC_LIBS) $(YAML_LIBS) $(OPENSSL_LIBS) -lm
+
+# A member's data dir filling up for real (a tmpfs in a mount namespace of
+# the test's own; skipped without root or user namespaces).
+TESTS += tests/server/disk_full.sh
+dist_check_SCRIPTS += tests/server/disk_full.sh

@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "proto/proto.h"
 #include "server/config.h"
 #include "server/member.h"
 #include "sys/loop.h"
 #include "testlib.h"
+#include "wal/walio.h"
 
 #define WAIT_MS 10000
 
@@ -597,6 +599,186 @@ START_TEST(test_restarted_member_serves_the_same_data)
 	ck_assert_int_eq(rev, 22);
 	node_done(&nd);
 	sys_loop_free(loop);
+}
+END_TEST
+
+/*
+ * A WAL whose writes fail as a full disk's or a broken disk's would
+ * (node/wal/walio.h): armed_err for every write, or every fdatasync.
+ */
+static int armed_err;
+static bool arm_sync; /* fail fdatasync instead of pwrite */
+
+static int full_pwrite_all(int fd, const void *p, size_t n, off_t off)
+{
+	if (armed_err != 0 && !arm_sync) {
+		return armed_err;
+	}
+	return walio_default_ops.pwrite_all(fd, p, n, off);
+}
+
+static int full_fdatasync(int fd)
+{
+	if (armed_err != 0 && arm_sync) {
+		return armed_err;
+	}
+	return walio_default_ops.fdatasync(fd);
+}
+
+static struct walio_ops full_ops; /* the defaults but for those two */
+
+struct err_seen {
+	int calls;
+	int err;
+	int error_lines;
+	char line[2048];
+};
+
+static void on_error_cb(void *arg, int err)
+{
+	struct err_seen *e = arg;
+
+	e->calls++;
+	e->err = err;
+}
+
+static void error_sink(enum log_level level, const char *line, void *arg)
+{
+	struct err_seen *e = arg;
+
+	if (level == LOG_LVL_ERROR) {
+		e->error_lines++;
+		snprintf(e->line, sizeof(e->line), "%s", line);
+	}
+}
+
+/*
+ * The WAL write behind a put fails with err: the put is not acknowledged,
+ * the member stops with one error line (msg_has in it) and tells its
+ * on_error listener once; restarted on a working disk it has every write
+ * it acknowledged.
+ */
+static void check_wal_failure(int err, bool sync, const char *msg_has,
+			      bool full)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	struct member_info mi;
+	struct err_seen seen;
+	char seg[700], *v;
+	int64_t rev = 0;
+
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	member_on_error(nd.m, on_error_cb, &seen);
+	ck_assert_int_eq(put(loop, nd.m, "a", "1", &rev), 0);
+	ck_assert_int_eq(rev, 2);
+
+	full_ops = walio_default_ops;
+	full_ops.pwrite_all = full_pwrite_all;
+	full_ops.fdatasync = full_fdatasync;
+	walio_set_ops(&full_ops);
+	armed_err = err;
+	arm_sync = sync;
+	log_set_sink(error_sink, &seen);
+	ck_assert_int_eq(put(loop, nd.m, "b", "2", NULL), err);
+	ck_assert_int_eq(seen.calls, 0); /* told from the loop, not inside */
+	ck_assert_int_eq(get(loop, nd.m, "a", true, &v, NULL), err);
+	log_set_sink(NULL, NULL);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_int_eq(seen.err, err);
+	ck_assert_int_eq(seen.error_lines, 1);
+	member_info(nd.m, &mi);
+	ck_assert_int_eq(mi.error, err);
+	ck_assert_ptr_nonnull(mi.error_msg);
+	ck_assert_ptr_nonnull(strstr(seen.line, mi.error_msg));
+	snprintf(seg, sizeof(seg),
+		 "%s/member/wal/0000000000000000-0000000000000000.wal: %s",
+		 nd.dir, err_str(err));
+	ck_assert_msg(strstr(mi.error_msg, seg) != NULL, "%s", mi.error_msg);
+	ck_assert_msg(strstr(mi.error_msg, msg_has) != NULL, "%s",
+		      mi.error_msg);
+	ck_assert_msg((strstr(mi.error_msg, "the disk is full") != NULL) ==
+			  full,
+		      "%s", mi.error_msg);
+	if (full) {
+		char dd[600];
+		snprintf(dd, sizeof(dd), "(data dir %s)", nd.dir);
+		ck_assert_ptr_nonnull(strstr(mi.error_msg, dd));
+		ck_assert_ptr_nonnull(strstr(mi.error_msg, " free of "));
+		ck_assert_ptr_nonnull(strstr(
+		    mi.error_msg, " or move the data dir, then restart the "
+				  "member"));
+	}
+	member_free(nd.m);
+	nd.m = NULL;
+	armed_err = 0;
+	walio_set_ops(NULL);
+
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(get(loop, nd.m, "a", false, &v, NULL), 0);
+	ck_assert_str_eq(v, "1");
+	mem_free(v);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+
+START_TEST(test_full_disk_stops_the_member_naming_file_space_and_fix)
+{
+	check_wal_failure(-ENOSPC, false,
+			  "the disk is full: writing the WAL failed on ", true);
+}
+END_TEST
+
+START_TEST(test_quota_exceeded_counts_as_a_full_disk)
+{
+	check_wal_failure(-EDQUOT, true,
+			  "the disk is full: writing the WAL failed on ", true);
+}
+END_TEST
+
+START_TEST(test_member_that_cannot_start_on_a_full_disk_says_so)
+{
+	struct sys_loop *loop;
+	struct node nd;
+	char *msg = NULL;
+	int r;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
+	full_ops = walio_default_ops;
+	full_ops.pwrite_all = full_pwrite_all;
+	walio_set_ops(&full_ops);
+	armed_err = -ENOSPC;
+	arm_sync = false;
+	r = member_new(loop, nd.cfg, &nd.m, &msg);
+	armed_err = 0;
+	walio_set_ops(NULL);
+	ck_assert_int_eq(r, -ENOSPC);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_msg(strstr(msg, "the disk is full: starting the member "
+				  "failed on ") == msg,
+		      "%s", msg);
+	ck_assert_msg(strstr(msg, "then restart the member (cannot ") != NULL,
+		      "%s", msg);
+	mem_free(msg);
+	/* With room again it starts. */
+	start(loop, &nd);
+	wait_leader(loop, &nd.m, 1, 0);
+	node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_io_error_on_a_disk_with_room_is_not_called_full)
+{
+	check_wal_failure(-EIO, true, "writing the WAL failed on ", false);
 }
 END_TEST
 
@@ -1303,6 +1485,13 @@ static Suite *member_suite(void)
 	tcase_add_test(tc,
 		       test_snapshots_keep_data_and_membership_across_restart);
 	tcase_add_test(tc, test_hash_defragment_and_nospace_alarm);
+	tcase_add_test(
+	    tc, test_full_disk_stops_the_member_naming_file_space_and_fix);
+	tcase_add_test(tc, test_quota_exceeded_counts_as_a_full_disk);
+	tcase_add_test(tc,
+		       test_member_that_cannot_start_on_a_full_disk_says_so);
+	tcase_add_test(tc,
+		       test_io_error_on_a_disk_with_room_is_not_called_full);
 	tcase_add_test(tc,
 		       test_periodic_auto_compaction_compacts_old_revisions);
 	suite_add_tcase(s, tc);

@@ -578,6 +578,61 @@ START_TEST(test_wal_failed_write_or_fsync_is_sticky)
 }
 END_TEST
 
+/*
+ * A cut whose new segment cannot be preallocated (a full disk shows here
+ * first: appends inside a preallocated segment need no new space) is
+ * sticky, names the new segment's .tmp and removes it, and the batch that
+ * filled the old segment stays durable.
+ */
+START_TEST(test_wal_failed_cut_names_the_new_segment_and_keeps_the_batch)
+{
+	const char *dir = wal_dir();
+	struct wal_options o = {dir, 4096};
+	struct wal *w;
+	struct wal_read rd;
+	struct wal_report rep;
+	struct raft_entry e;
+	char seg0[1024];
+	const char *f;
+	struct stat st;
+	raft_index i;
+	int r = 0;
+
+	ck_assert_int_eq(wal_create(&o, &md, &w, &rep), 0);
+	ck_assert_ptr_null(wal_error_file(w));
+	waltest_io_fail(WALTEST_PREALLOCATE, 0);
+	for (i = 1; i < 100 && r == 0; i++) {
+		waltest_entry(&e, i, 1, 100);
+		r = wal_save(w, NULL, &e, 1);
+		mem_free(e.data);
+	}
+	ck_assert_int_eq(r, -EIO);
+	ck_assert(waltest_io.failed);
+	f = wal_error_file(w);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_msg(strncmp(f, dir, strlen(dir)) == 0 && strlen(f) > 8 &&
+			  strcmp(f + strlen(f) - 8, ".wal.tmp") == 0,
+		      "%s", f);
+	ck_assert_int_eq(stat(f, &st), -1); /* removed at once */
+	waltest_io_uninstall();
+	wal_close(w);
+
+	/* Every batch written, the one that triggered the cut included. */
+	ck_assert_int_eq(wal_open(&o, &from_start, &w, &rd, &rep), 0);
+	ck_assert_uint_eq(rd.n_ents, i - 1);
+	wal_read_done(&rd);
+	/* A failed write names the current segment. */
+	waltest_io_fail(WALTEST_WRITE, 0);
+	waltest_entry(&e, i, 1, 100);
+	ck_assert_int_eq(wal_save(w, NULL, &e, 1), -EIO);
+	mem_free(e.data);
+	seg_name(seg0, sizeof(seg0), dir, 0, 0);
+	ck_assert_str_eq(wal_error_file(w), seg0);
+	waltest_io_uninstall();
+	wal_close(w);
+}
+END_TEST
+
 START_TEST(test_wal_second_open_is_refused_by_the_lock)
 {
 	struct wal_options o = {wal_dir(), 64 * 1024};
@@ -764,6 +819,8 @@ static Suite *wal_suite(void)
 	tcase_add_test(
 	    tc, test_wal_closed_segment_missing_its_last_records_refuses);
 	tcase_add_test(tc, test_wal_failed_write_or_fsync_is_sticky);
+	tcase_add_test(
+	    tc, test_wal_failed_cut_names_the_new_segment_and_keeps_the_batch);
 	tcase_add_test(tc, test_wal_second_open_is_refused_by_the_lock);
 	tcase_add_test(
 	    tc,
