@@ -11,3 +11,6 @@ TESTS += tests/ctl/errors.sh tests/ctl/vs_cetcd.sh tests/ctl/vs_lease_watch.sh
 dist_check_SCRIPTS += tests/ctl/errors.sh tests/ctl/vs_cetcd.sh \
 	tests/ctl/compare.sh tests/ctl/perf_check.sh \
 	tests/ctl/vs_lease_watch.sh
+# Streaming commands: lease keep-alive over one stream, watch exec.
+TESTS += tests/ctl/vs_streams.sh
+dist_check_SCRIPTS += tests/ctl/vs_streams.sh
