@@ -82,6 +82,44 @@ int ctl_stream(const struct ctl *c, const char *path, const ProtobufCMessage *re
 	       const ProtobufCMessageDescriptor *rdesc, bool bounded, ctl_stream_fn fn,
 	       void *arg, char *err, size_t err_size);
 
+/*
+ * A stream that sends as well (the gateway's /v3/watch and
+ * /v3/lease/keepalive read a chunked body of JSON requests): one POST
+ * whose body starts with first and takes every later ctl_duplex_send,
+ * while the answers go to on_msg as ctl_stream's do.  on_wake runs when
+ * the wait (first wake_ms, 0: none; then as set with ctl_duplex_wake_in)
+ * elapses or wake_fd (>= 0) is readable; it returns as on_msg does (> 0
+ * stop, < 0 fail).  Endpoints
+ * are tried in order until one answers.  0 when the stream ended or a
+ * callback stopped it; errors as ctl_stream.
+ */
+struct ctl_duplex;
+typedef int (*ctl_duplex_fn)(struct ctl_duplex *d, void *arg);
+int ctl_duplex(const struct ctl *c, const char *path, const ProtobufCMessage *first,
+	       const ProtobufCMessageDescriptor *rdesc, ctl_stream_fn on_msg,
+	       ctl_duplex_fn on_wake, int wake_fd, uint64_t wake_ms, void *arg,
+	       char *err, size_t err_size);
+/* Queue req on the body.  0 or -ENOMEM. */
+int ctl_duplex_send(struct ctl_duplex *d, const ProtobufCMessage *req);
+/* Call on_wake after ms (replaces the previous wait; 0: none). */
+void ctl_duplex_wake_in(struct ctl_duplex *d, uint64_t ms);
+/* End the body (the last chunk) once what is queued is sent. */
+void ctl_duplex_close_send(struct ctl_duplex *d);
+/* Watch no fd from now on (its input ended). */
+void ctl_duplex_forget_fd(struct ctl_duplex *d);
+
+/*
+ * `endpoint health`'s verdict on every endpoint, probed all at once
+ * (ctl_health.c): out[i] for c->endpoints[i].  0 or -ENOMEM.
+ */
+#define CTL_ERRSZ_HEALTH 512
+struct ctl_health {
+	bool ok;
+	char err[CTL_ERRSZ_HEALTH];
+	uint64_t took_ns;
+};
+int ctl_health_all(const struct ctl *c, struct ctl_health *out);
+
 /* "127.0.0.1:2379" -> "http://127.0.0.1:2379"; a URL stays. mem_free. */
 char *ctl_endpoint_url(const char *ep);
 /* The host:port part of an endpoint, as etcdctl prints it in tables. */

@@ -2,7 +2,8 @@
 agent_cetcdctl_SOURCES += agent/ctl.h agent/ctl_client.c \
 	agent/ctl_table.c agent/ctl_table.h \
 	agent/ctl_cmd.h agent/ctl_admin.c agent/ctl_perf.c \
-	agent/ctl_lease.c agent/ctl_snapshot.c
+	agent/ctl_lease.c agent/ctl_snapshot.c \
+	agent/ctl_health.c agent/agent_probe.c agent/agent_probe.h
 agent_cetcdctl_CFLAGS += $(OPENSSL_CFLAGS)
 agent_cetcdctl_LDADD += $(OPENSSL_LIBS)
 # Offline commands (snapshot status and restore, defrag --data-dir) work on

@@ -12,6 +12,8 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -349,5 +351,226 @@ int ctl_stream(const struct ctl *c, const char *path, const ProtobufCMessage *re
 		}
 	}
 	buf_done(&body);
+	return r;
+}
+
+/* --- streams that send too (ctl_duplex) ------------------------------------ */
+
+struct ctl_duplex {
+	CURL *h;
+	struct buf out; /* chunk payloads not yet handed to libcurl */
+	size_t out_off;
+	bool send_closed;
+	bool paused; /* the read callback paused the upload */
+	uint64_t wake_at_ms;
+	int wake_fd;
+};
+
+static uint64_t duplex_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* libcurl asks for body bytes (it frames the chunks itself). */
+static size_t duplex_read(char *p, size_t size, size_t n, void *arg)
+{
+	struct ctl_duplex *d = arg;
+	size_t left = d->out.len - d->out_off, len = size * n;
+
+	if (left == 0) {
+		buf_reset(&d->out);
+		d->out_off = 0;
+		if (d->send_closed) {
+			return 0; /* the last chunk */
+		}
+		d->paused = true;
+		return CURL_READFUNC_PAUSE;
+	}
+	if (len > left) {
+		len = left;
+	}
+	memcpy(p, d->out.data + d->out_off, len);
+	d->out_off += len;
+	return len;
+}
+
+static void duplex_resume(struct ctl_duplex *d)
+{
+	if (d->paused) {
+		d->paused = false;
+		curl_easy_pause(d->h, CURLPAUSE_CONT);
+	}
+}
+
+int ctl_duplex_send(struct ctl_duplex *d, const ProtobufCMessage *req)
+{
+	int r = pjson_encode(req, &d->out);
+
+	if (r < 0) {
+		return r;
+	}
+	duplex_resume(d);
+	return 0;
+}
+
+void ctl_duplex_wake_in(struct ctl_duplex *d, uint64_t ms)
+{
+	d->wake_at_ms = ms > 0 ? duplex_now_ms() + ms : 0;
+}
+
+void ctl_duplex_close_send(struct ctl_duplex *d)
+{
+	d->send_closed = true;
+	duplex_resume(d);
+}
+
+void ctl_duplex_forget_fd(struct ctl_duplex *d)
+{
+	d->wake_fd = -1;
+}
+
+/* libcurl reports no POLLHUP for extra fds: ask poll(2) itself, so the end
+ * of a pipe wakes the caller too. */
+static bool duplex_fd_ready(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+/* One endpoint: run the transfer until it ends or a callback stops it. */
+static int duplex_one(const struct ctl *c, const char *url, struct ctl_duplex *d,
+		      struct stream *s, ctl_duplex_fn on_wake, void *arg)
+{
+	CURLM *m = curl_multi_init();
+	struct curl_slist *hdrs = NULL;
+	CURLcode rc = CURLE_OK;
+	long status = 0;
+	int running = 1, r = 0;
+
+	d->h = curl_easy_init();
+	if (m == NULL || d->h == NULL) {
+		curl_easy_cleanup(d->h);
+		curl_multi_cleanup(m);
+		snprintf(s->err, s->err_size, "out of memory");
+		return -ENOMEM;
+	}
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
+	curl_easy_setopt(d->h, CURLOPT_URL, url);
+	curl_easy_setopt(d->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(d->h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->dial_timeout_ms);
+	curl_easy_setopt(d->h, CURLOPT_POST, 1L);
+	curl_easy_setopt(d->h, CURLOPT_READFUNCTION, duplex_read);
+	curl_easy_setopt(d->h, CURLOPT_READDATA, d);
+	curl_easy_setopt(d->h, CURLOPT_WRITEFUNCTION, stream_write);
+	curl_easy_setopt(d->h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(d->h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(d->h, CURLOPT_HTTPHEADER, hdrs);
+	if (c->debug) {
+		fprintf(stderr, "cetcdctl: POST %s (streamed body) %.*s\n", url,
+			(int)d->out.len, d->out.data ? (const char *)d->out.data : "");
+	}
+	curl_multi_add_handle(m, d->h);
+	while (running > 0 && s->result == 0 && r == 0) {
+		struct curl_waitfd wfd = {.fd = d->wake_fd, .events = CURL_WAIT_POLLIN};
+		uint64_t now = duplex_now_ms();
+		int timeout = 1000, nfds = 0;
+		CURLMsg *msg;
+		int left;
+
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			break;
+		}
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			if (msg->msg == CURLMSG_DONE) {
+				rc = msg->data.result;
+			}
+		}
+		if (running == 0 || s->result != 0) {
+			break;
+		}
+		if (d->wake_at_ms != 0) {
+			timeout = d->wake_at_ms <= now ? 0 : (int)(d->wake_at_ms - now);
+			if (timeout > 1000) {
+				timeout = 1000;
+			}
+		}
+		wfd.revents = 0;
+		if (curl_multi_poll(m, d->wake_fd >= 0 ? &wfd : NULL, d->wake_fd >= 0 ? 1 : 0,
+				    timeout, &nfds) != CURLM_OK) {
+			break;
+		}
+		if (on_wake == NULL) {
+			continue;
+		}
+		if (duplex_fd_ready(d->wake_fd) ||
+		    (d->wake_at_ms != 0 && duplex_now_ms() >= d->wake_at_ms)) {
+			if (d->wake_at_ms != 0 && duplex_now_ms() >= d->wake_at_ms) {
+				d->wake_at_ms = 0;
+			}
+			r = on_wake(d, arg);
+		}
+	}
+	curl_easy_getinfo(d->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(m, d->h);
+	curl_easy_cleanup(d->h);
+	curl_multi_cleanup(m);
+	curl_slist_free_all(hdrs);
+	d->h = NULL;
+	if (r != 0) {
+		return r > 0 ? 0 : r;
+	}
+	if (s->result != 0) {
+		return s->result > 0 ? 0 : s->result;
+	}
+	if (status != 0 && status != 200) {
+		if (buf_append(&s->line, "", 0) < 0) {
+			return -ENOMEM;
+		}
+		error_message(&s->line, status, s->err, s->err_size);
+		return -EPROTO;
+	}
+	if (rc == CURLE_OK) {
+		return 0;
+	}
+	snprintf(s->err, s->err_size, "context deadline exceeded");
+	return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+}
+
+int ctl_duplex(const struct ctl *c, const char *path, const ProtobufCMessage *first,
+	       const ProtobufCMessageDescriptor *rdesc, ctl_stream_fn on_msg,
+	       ctl_duplex_fn on_wake, int wake_fd, uint64_t wake_ms, void *arg,
+	       char *err, size_t err_size)
+{
+	int r = -ECONNREFUSED;
+
+	snprintf(err, err_size, "context deadline exceeded");
+	for (size_t i = 0; i < c->n_endpoints; i++) {
+		struct ctl_duplex d = {.out = BUF_INIT, .wake_fd = wake_fd};
+		struct stream s = {.rdesc = rdesc, .fn = on_msg, .arg = arg,
+				   .line = BUF_INIT, .err = err, .err_size = err_size};
+		struct buf url = BUF_INIT;
+
+		if (buf_printf(&url, "%s%s", c->endpoints[i], path) < 0 ||
+		    (first != NULL && pjson_encode(first, &d.out) < 0)) {
+			buf_done(&url);
+			buf_done(&d.out);
+			snprintf(err, err_size, "out of memory");
+			return -ENOMEM;
+		}
+		ctl_duplex_wake_in(&d, wake_ms);
+		r = duplex_one(c, (const char *)url.data, &d, &s, on_wake, arg);
+		buf_done(&url);
+		buf_done(&s.line);
+		buf_done(&d.out);
+		if (s.got_data || (r != -ETIMEDOUT && r != -ECONNREFUSED)) {
+			break;
+		}
+	}
 	return r;
 }

@@ -52,6 +52,10 @@ void ctl_flags_reset_local(void);
 int ctl_parse_op_flags(const char *op, char **args, size_t n, char **pos,
 		       size_t *n_pos);
 
+/* The command line as given (etcd compat: watch reads os.Args). */
+extern int ctl_argc;
+extern char **ctl_argv;
+
 /* "Error: msg" on stderr; returns code. */
 int ctl_fail_code(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -1137,6 +1137,7 @@ static int cmd_endpoint_health(struct ctl *c, const struct ctl_cmd *cmd,
 	static const char *const headers[] = {"endpoint", "health", "took",
 					      "error"};
 	struct ctl_table *t = NULL;
+	struct ctl_health *health;
 	struct buf json = BUF_INIT;
 	bool all_ok = true;
 
@@ -1149,64 +1150,20 @@ static int cmd_endpoint_health(struct ctl *c, const struct ctl_cmd *cmd,
 	if (c->format == CTL_FMT_TABLE) {
 		t = ctl_table_new(headers, 4);
 	}
+	/* Every endpoint at once: one silent member costs one timeout. */
+	health = mem_calloc(c->n_endpoints + 1, sizeof(*health));
+	if (health == NULL || ctl_health_all(c, health) < 0) {
+		mem_free(health);
+		ctl_table_free(t);
+		return fail("out of memory");
+	}
 	for (size_t i = 0; i < c->n_endpoints; i++) {
-		/* etcd compat: health is a linearizable Get("health") ... */
-		Etcdserverpb__RangeRequest get =
-		    ETCDSERVERPB__RANGE_REQUEST__INIT;
-		Etcdserverpb__AlarmRequest alarm =
-		    ETCDSERVERPB__ALARM_REQUEST__INIT;
-		ProtobufCMessage *resp = NULL;
 		char err[ERRSZ] = "", took[32], msg[ERRSZ + 64];
 		const char *ep = ctl_ep_name(c, i);
-		uint64_t start = timeutil_mono_ns();
-		bool ok;
-		int r;
+		bool ok = health[i].ok;
 
-		static char health_key[] = "health";
-		get.key = bytes_of(health_key);
-		r = ctl_post(c, c->endpoints[i], "/v3/kv/range", &get.base,
-			     &etcdserverpb__range_response__descriptor, &resp,
-			     err, sizeof(err));
-		/* ... where "permission denied" still proves a working cluster.
-		 */
-		ok = r == 0 || strstr(err, "permission denied") != NULL;
-		timeutil_format_duration(timeutil_mono_ns() - start, took,
-					 sizeof(took));
-		proto_free(resp);
-		resp = NULL;
-		if (ok) {
-			/* 3.5 also counts an active alarm as unhealthy. */
-			if (ctl_post(c, c->endpoints[i],
-				     "/v3/maintenance/alarm", &alarm.base,
-				     &etcdserverpb__alarm_response__descriptor,
-				     &resp, err, sizeof(err)) == 0) {
-				Etcdserverpb__AlarmResponse *a =
-				    (Etcdserverpb__AlarmResponse *)resp;
-				if (a->n_alarms > 0) {
-					struct buf b = BUF_INIT;
-					buf_append_str(&b, "Active Alarm(s): ");
-					for (size_t k = 0; k < a->n_alarms;
-					     k++) {
-						buf_printf(
-						    &b, "%s ",
-						    a->alarms[k]->alarm ==
-							    ETCDSERVERPB__ALARM_TYPE__NOSPACE
-							? "NOSPACE"
-							: "CORRUPT");
-					}
-					snprintf(err, sizeof(err), "%s",
-						 (char *)b.data);
-					buf_done(&b);
-					ok = false;
-				} else {
-					err[0] = '\0';
-				}
-			} else {
-				err[0] = '\0'; /* a member without the alarm API
-						  is still healthy */
-			}
-			proto_free(resp);
-		}
+		snprintf(err, sizeof(err), "%s", health[i].err);
+		timeutil_format_duration(health[i].took_ns, took, sizeof(took));
 		all_ok = all_ok && ok;
 		if (c->format == CTL_FMT_JSON) {
 			/* etcd compat: etcdctl's epHealth; "error" only when
@@ -1254,6 +1211,7 @@ static int cmd_endpoint_health(struct ctl *c, const struct ctl_cmd *cmd,
 		printf("%s]\n", json.len > 0 ? (char *)json.data : "[");
 	}
 	buf_done(&json);
+	mem_free(health);
 	if (!all_ok) {
 		return fail("unhealthy cluster");
 	}
@@ -1702,9 +1660,13 @@ static int setup(struct ctl *c, const struct ctl_cmd *cmd)
 	return 0;
 }
 
+int ctl_argc;
+char **ctl_argv;
+
 int main(int argc, char **argv)
 {
 	struct ctl c = {0};
+	bool dashdash = false;
 	char *pos[64];
 	size_t n_pos = 0;
 	const struct ctl_cmd *cmd = NULL;
@@ -1729,7 +1691,17 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	ctl_argc = argc;
+	ctl_argv = argv;
 	for (int i = 1; i < argc; i++) {
+		if (dashdash || strcmp(argv[i], "--") == 0) {
+			/* etcd compat: cobra reads no flags after "--". */
+			if (dashdash && n_pos < sizeof(pos) / sizeof(pos[0])) {
+				pos[n_pos++] = argv[i];
+			}
+			dashdash = true;
+			continue;
+		}
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			if (cmd != NULL) {

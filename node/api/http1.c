@@ -632,11 +632,15 @@ static int on_url(http_parser *p, const char *at, size_t len)
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct http1_conn *c = p->data;
-	struct buf *h = &c->cur->hdrs;
+	struct buf *h;
 
 	if (hdr_account(c, len) < 0) {
 		return -1;
 	}
+	if (c->cur == NULL) {
+		return 0; /* the trailer of a streamed body: dropped */
+	}
+	h = &c->cur->hdrs;
 	if (c->hdr_state == 2 && buf_append_byte(h, '\0') < 0) {
 		c->fail_status = 503;
 		return -1;
@@ -652,11 +656,15 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
 	struct http1_conn *c = p->data;
-	struct buf *h = &c->cur->hdrs;
+	struct buf *h;
 
 	if (hdr_account(c, len) < 0) {
 		return -1;
 	}
+	if (c->cur == NULL) {
+		return 0; /* the trailer of a streamed body: dropped */
+	}
+	h = &c->cur->hdrs;
 	if ((c->hdr_state == 1 && buf_append_byte(h, '\0') < 0) ||
 	    buf_append(h, at, len) < 0) {
 		c->fail_status = 503;

@@ -926,6 +926,23 @@ START_TEST(test_streamed_body_with_connection_close_is_read_to_its_end)
 }
 END_TEST
 
+START_TEST(test_trailer_after_a_streamed_body_is_dropped)
+{
+	struct apitest_srv s;
+	struct apitest_client c;
+
+	apitest_srv_start(&s, NULL);
+	apitest_connect(&c, &s, 0);
+	apitest_send_str(&c, KA_HEAD "\r\n1\r\na\r\n0\r\nX-Trailer: y\r\n\r\n"
+				     "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert(apitest_wait_responses(&c, &s, 2));
+	ck_assert_str_eq(body_str(&c, 0), "[a]<end>");
+	ck_assert_int_eq(c.resp[1].status, 200);
+	apitest_close(&c);
+	apitest_srv_stop(&s);
+}
+END_TEST
+
 START_TEST(test_client_leaving_mid_body_reaches_the_close_callback)
 {
 	struct apitest_srv s;
@@ -1003,6 +1020,7 @@ static Suite *http1_suite(void)
 	    tc, test_streamed_body_with_connection_close_is_read_to_its_end);
 	tcase_add_test(tc,
 		       test_client_leaving_mid_body_reaches_the_close_callback);
+	tcase_add_test(tc, test_trailer_after_a_streamed_body_is_dropped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,3 +13,6 @@ dist_check_SCRIPTS += tests/ctl/errors.sh tests/ctl/vs_cetcd.sh \
 	tests/ctl/vs_lease_watch.sh
 TESTS += tests/ctl/snapshot.sh tests/ctl/protobuf.sh
 dist_check_SCRIPTS += tests/ctl/snapshot.sh tests/ctl/protobuf.sh
+# Streaming commands: lease keep-alive over one stream, watch exec.
+TESTS += tests/ctl/vs_streams.sh
+dist_check_SCRIPTS += tests/ctl/vs_streams.sh
