@@ -26,7 +26,10 @@ Invariants:
  4. The proxy of member B applies the mode of the directed link A->B to a
     connection that A opened (A is found from the socket's owner in /proc;
     a connection whose owner is not found is closed): one proxy per
-    directed peer link, without changing cetcd.
+    directed peer link, without changing cetcd.  A connection's bytes are
+    passed in order or the connection is reset, as TCP would: "drop"
+    resets the link's connections and refuses new ones, "hold" stalls
+    them, "delay" delays them, "reset" resets them once.
  5. Every run prints its seed and the command that replays it.
  6. A watcher records, in its own order: start/resume (the revision asked
     for), every event (key, type, mod/create revision, version, value,
@@ -143,6 +146,12 @@ class Proxy(threading.Thread):
             # member dials again.
             c.close()
             return
+        link = (src, self.dst)
+        if self.cluster.link_mode(link)[0] == "drop":
+            # A cut link: the dial fails (reset).
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+            return
         try:
             s = socket.create_connection(self.target, timeout=1)
         except OSError:
@@ -150,14 +159,17 @@ class Proxy(threading.Thread):
             return
         for x in (c, s):
             x.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        link = (src, self.dst)
         gen = self.cluster.reset_gen.get(link, 0)
         queues = {c: collections.deque(), s: collections.deque()}
         other = {c: s, s: c}
         try:
             while not self.cluster.closing:
                 mode, delay = self.cluster.link_mode(link)
-                if self.cluster.reset_gen.get(link, 0) != gen:
+                # A cut link loses its connections (reset): TCP never
+                # delivers a stream with a hole in it, so the proxy must
+                # not either (dropping bytes and passing the rest on
+                # desynchronised the peer streams for good; invariant 4).
+                if mode == "drop" or self.cluster.reset_gen.get(link, 0) != gen:
                     for x in (c, s):
                         x.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                      struct.pack("ii", 1, 0))
@@ -168,12 +180,7 @@ class Proxy(threading.Thread):
                     data = x.recv(65536)
                     if not data:
                         return
-                    if mode != "drop":
-                        queues[other[x]].append((t + delay / 1000.0, data))
-                if mode == "drop":
-                    for q in queues.values():
-                        q.clear()
-                    continue
+                    queues[other[x]].append((t + delay / 1000.0, data))
                 if mode == "hold":
                     continue
                 for x, q in queues.items():
@@ -330,11 +337,22 @@ class Cluster:
                     return j
         return None
 
+    def agreed_leader(self):
+        """The leader's member id if every member answers and names the
+        same one (a member that lost its leader for good is not healed)."""
+        sts = [self.status(i) for i in range(len(self.members))]
+        if any(st is None for st in sts):
+            return None
+        leaders = {st.get("leader", "0") for st in sts}
+        ids = {st["header"]["member_id"] for st in sts}
+        if len(leaders) != 1 or not leaders <= ids:
+            return None
+        return leaders.pop()
+
     def wait_healthy(self, timeout=30):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if self.leader() is not None and all(
-                    self.status(i) is not None for i in range(len(self.members))):
+            if self.agreed_leader() is not None:
                 return True
             for i in range(len(self.members)):
                 if not self.alive(i):
@@ -765,6 +783,11 @@ class Nemesis(threading.Thread):
         self.wait(1.0, 3.0)
         self.c.heal_links()
         self.event("heal")
+        # Healed links must bring the member back: every member names the
+        # same leader again soon (the soak once found one that never did).
+        if not self.c.wait_healthy(20):
+            self.errors.append("member %d did not rejoin within 20 s of the heal"
+                               " (%s)" % (victim, mode))
 
     def f_partition_leader(self):
         self.isolate("leader", "partition-leader")
