@@ -7,7 +7,10 @@ node_server_libserver_a_SOURCES = \
 	node/server/diskspace.c node/server/diskspace.h \
 	node/server/ids.c node/server/ids.h \
 	node/server/lessor.c node/server/lessor.h \
-	node/server/member.c node/server/member.h \
+	node/server/member.c node/server/member.h node/server/member_int.h \
+	node/server/member_conf.c node/server/member_lease.c \
+	node/server/member_metrics.c node/server/member_open.c \
+	node/server/member_snap.c \
 	node/server/raftmsg.c node/server/raftmsg.h \
 	node/server/restore.c node/server/restore.h \
 	node/server/srvmetrics.c node/server/srvmetrics.h \
