@@ -273,6 +273,27 @@ static size_t stream_write(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* How a stream ended: the callback's verdict (> 0: it stopped the stream on
+ * purpose), the gateway's error answer, or curl's transport result. */
+static int stream_outcome(struct stream *s, CURLcode rc, long status)
+{
+	if (s->result != 0) {
+		return s->result > 0 ? 0 : s->result;
+	}
+	if (status != 0 && status != 200) {
+		if (buf_append(&s->line, "", 0) < 0) {
+			return -ENOMEM;
+		}
+		error_message(&s->line, status, s->err, s->err_size);
+		return -EPROTO;
+	}
+	if (rc == CURLE_OK) {
+		return 0;
+	}
+	snprintf(s->err, s->err_size, "context deadline exceeded");
+	return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+}
+
 static int stream_one(const struct ctl *c, const char *url, const char *body,
 		      bool bounded, struct stream *s)
 {
@@ -304,21 +325,7 @@ static int stream_one(const struct ctl *c, const char *url, const char *body,
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
-	if (s->result != 0) {
-		return s->result > 0 ? 0 : s->result;
-	}
-	if (status != 0 && status != 200) {
-		if (buf_append(&s->line, "", 0) < 0) {
-			return -ENOMEM;
-		}
-		error_message(&s->line, status, s->err, s->err_size);
-		return -EPROTO;
-	}
-	if (rc == CURLE_OK) {
-		return 0;
-	}
-	snprintf(s->err, s->err_size, "context deadline exceeded");
-	return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+	return stream_outcome(s, rc, status);
 }
 
 int ctl_stream(const struct ctl *c, const char *path, const ProtobufCMessage *req,
@@ -525,21 +532,7 @@ static int duplex_one(const struct ctl *c, const char *url, struct ctl_duplex *d
 	if (r != 0) {
 		return r > 0 ? 0 : r;
 	}
-	if (s->result != 0) {
-		return s->result > 0 ? 0 : s->result;
-	}
-	if (status != 0 && status != 200) {
-		if (buf_append(&s->line, "", 0) < 0) {
-			return -ENOMEM;
-		}
-		error_message(&s->line, status, s->err, s->err_size);
-		return -EPROTO;
-	}
-	if (rc == CURLE_OK) {
-		return 0;
-	}
-	snprintf(s->err, s->err_size, "context deadline exceeded");
-	return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+	return stream_outcome(s, rc, status);
 }
 
 int ctl_duplex(const struct ctl *c, const char *path, const ProtobufCMessage *first,

@@ -99,6 +99,46 @@ static bool learner_ready(struct member *m, raft_id id)
 	return (double)lp->match >= (double)me->match * 0.9;
 }
 
+/* Whether url is one of a member's peer URLs (other than except's). */
+static bool peer_url_taken(struct member *m, const char *url, uint64_t except)
+{
+	for (size_t j = 0; j < m->n_members; j++) {
+		const struct member_rec *o = &m->members[j];
+		for (size_t k = 0; o->id != except && k < o->n_peer_urls; k++) {
+			if (strcmp(o->peer_urls[k], url) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * Propose cc with ctx packed as its context, then free req (ctx borrows
+ * from it).  rq waits for the entry's apply, or is answered now when the
+ * proposal could not be made (a dropped one: no leader).
+ */
+static void propose(struct member *m, struct member_req *rq,
+		    struct raft_conf_change *cc, const ProtobufCMessage *ctx,
+		    ProtobufCMessage *req)
+{
+	int r = member_pack_msg(ctx, &cc->context, &cc->context_len);
+
+	proto_free(req);
+	if (r >= 0) {
+		r = raft_propose_conf_change(m->raft, cc);
+		mem_free(cc->context);
+	}
+	if (r < 0) {
+		member_req_complete(
+		    rq, r == -ERR_PROPOSAL_DROPPED ? -ERR_NO_LEADER : r, NULL);
+		return;
+	}
+	list_remove(&rq->q);
+	rq->state = REQ_PROPOSED;
+	list_push_back(member_bucket(m, rq->id), &rq->q);
+}
+
 void member_conf_propose_change(struct member *m, struct member_req *rq)
 {
 	Cetcdpb__Member ctx = CETCDPB__MEMBER__INIT;
@@ -149,15 +189,8 @@ void member_conf_propose_change(struct member *m, struct member_req *rq)
 					   &port) < 0) {
 				r = -ERR_INVALID_PEER_URLS;
 			}
-			for (size_t j = 0; r == 0 && j < m->n_members; j++) {
-				const struct member_rec *o = &m->members[j];
-				for (size_t k = 0;
-				     o->id != id && k < o->n_peer_urls; k++) {
-					if (strcmp(o->peer_urls[k],
-						   u->peerurls[i]) == 0) {
-						r = -ERR_PEER_URL_EXISTS;
-					}
-				}
+			if (r == 0 && peer_url_taken(m, u->peerurls[i], id)) {
+				r = -ERR_PEER_URL_EXISTS;
 			}
 		}
 		ctx.n_peer_urls = u->n_peerurls;
@@ -177,34 +210,7 @@ void member_conf_propose_change(struct member *m, struct member_req *rq)
 	ctx.request_id = rq->id;
 	mem_free(rq->data);
 	rq->data = NULL;
-	r = member_pack_msg(&ctx.base, &cc.context, &cc.context_len);
-	proto_free(req); /* ctx borrowed its peer URLs */
-	if (r >= 0) {
-		r = raft_propose_conf_change(m->raft, &cc);
-		mem_free(cc.context);
-	}
-	if (r < 0) {
-		member_req_complete(
-		    rq, r == -ERR_PROPOSAL_DROPPED ? -ERR_NO_LEADER : r, NULL);
-		return;
-	}
-	list_remove(&rq->q);
-	rq->state = REQ_PROPOSED;
-	list_push_back(member_bucket(m, rq->id), &rq->q);
-}
-
-/* Whether url is one of a member's peer URLs (other than except's). */
-static bool peer_url_taken(struct member *m, const char *url, uint64_t except)
-{
-	for (size_t j = 0; j < m->n_members; j++) {
-		const struct member_rec *o = &m->members[j];
-		for (size_t k = 0; o->id != except && k < o->n_peer_urls; k++) {
-			if (strcmp(o->peer_urls[k], url) == 0) {
-				return true;
-			}
-		}
-	}
-	return false;
+	propose(m, rq, &cc, &ctx.base, req);
 }
 
 /*
@@ -274,20 +280,7 @@ void member_conf_propose_add(struct member *m, struct member_req *rq)
 	mem_free(rq->data);
 	rq->data = NULL;
 	rq->read_index = id; /* the new member, for the answer */
-	r = member_pack_msg(&ctx.base, &cc.context, &cc.context_len);
-	proto_free(req);
-	if (r >= 0) {
-		r = raft_propose_conf_change(m->raft, &cc);
-		mem_free(cc.context);
-	}
-	if (r < 0) {
-		member_req_complete(
-		    rq, r == -ERR_PROPOSAL_DROPPED ? -ERR_NO_LEADER : r, NULL);
-		return;
-	}
-	list_remove(&rq->q);
-	rq->state = REQ_PROPOSED;
-	list_push_back(member_bucket(m, rq->id), &rq->q);
+	propose(m, rq, &cc, &ctx.base, req);
 }
 
 /* MemberAdd's answer: the new member and the whole membership. */
