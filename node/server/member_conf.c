@@ -99,6 +99,36 @@ static bool learner_ready(struct member *m, raft_id id)
 	return (double)lp->match >= (double)me->match * 0.9;
 }
 
+/*
+ * Propose cc with ctx packed as its context and wait for the entry like
+ * any proposal (the waiter answers rq when it applies); a refusal answers
+ * rq now.  req, rq's unpacked request that ctx may borrow from, is freed
+ * after the packing.
+ */
+static void propose_conf(struct member *m, struct member_req *rq,
+			 struct raft_conf_change *cc,
+			 const Cetcdpb__Member *ctx, ProtobufCMessage *req)
+{
+	int r;
+
+	mem_free(rq->data);
+	rq->data = NULL;
+	r = member_pack_msg(&ctx->base, &cc->context, &cc->context_len);
+	proto_free(req);
+	if (r >= 0) {
+		r = raft_propose_conf_change(m->raft, cc);
+		mem_free(cc->context);
+	}
+	if (r < 0) {
+		member_req_complete(
+		    rq, r == -ERR_PROPOSAL_DROPPED ? -ERR_NO_LEADER : r, NULL);
+		return;
+	}
+	list_remove(&rq->q);
+	rq->state = REQ_PROPOSED;
+	list_push_back(member_bucket(m, rq->id), &rq->q);
+}
+
 void member_conf_propose_change(struct member *m, struct member_req *rq)
 {
 	Cetcdpb__Member ctx = CETCDPB__MEMBER__INIT;
@@ -175,22 +205,7 @@ void member_conf_propose_change(struct member *m, struct member_req *rq)
 	cc.n_changes = 1;
 	ctx.id = id;
 	ctx.request_id = rq->id;
-	mem_free(rq->data);
-	rq->data = NULL;
-	r = member_pack_msg(&ctx.base, &cc.context, &cc.context_len);
-	proto_free(req); /* ctx borrowed its peer URLs */
-	if (r >= 0) {
-		r = raft_propose_conf_change(m->raft, &cc);
-		mem_free(cc.context);
-	}
-	if (r < 0) {
-		member_req_complete(
-		    rq, r == -ERR_PROPOSAL_DROPPED ? -ERR_NO_LEADER : r, NULL);
-		return;
-	}
-	list_remove(&rq->q);
-	rq->state = REQ_PROPOSED;
-	list_push_back(member_bucket(m, rq->id), &rq->q);
+	propose_conf(m, rq, &cc, &ctx, req);
 }
 
 /* Whether url is one of a member's peer URLs (other than except's). */
@@ -271,23 +286,8 @@ void member_conf_propose_add(struct member *m, struct member_req *rq)
 	ctx.peer_urls = a->peerurls;
 	ctx.is_learner = a->islearner;
 	ctx.request_id = rq->id;
-	mem_free(rq->data);
-	rq->data = NULL;
 	rq->read_index = id; /* the new member, for the answer */
-	r = member_pack_msg(&ctx.base, &cc.context, &cc.context_len);
-	proto_free(req);
-	if (r >= 0) {
-		r = raft_propose_conf_change(m->raft, &cc);
-		mem_free(cc.context);
-	}
-	if (r < 0) {
-		member_req_complete(
-		    rq, r == -ERR_PROPOSAL_DROPPED ? -ERR_NO_LEADER : r, NULL);
-		return;
-	}
-	list_remove(&rq->q);
-	rq->state = REQ_PROPOSED;
-	list_push_back(member_bucket(m, rq->id), &rq->q);
+	propose_conf(m, rq, &cc, &ctx, req);
 }
 
 /* MemberAdd's answer: the new member and the whole membership. */
