@@ -3,8 +3,10 @@
 # tests against the built programs.  Every folder adds itself in its local.mk.
 check_LIBRARIES += tests/lib/libtestlib.a
 tests_lib_libtestlib_a_SOURCES = \
-	tests/lib/testlib.c tests/lib/testlib.h tests/lib/check_main.c
-tests_lib_libtestlib_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+	tests/lib/testlib.c tests/lib/testlib.h tests/lib/check_main.c \
+	tests/lib/cluster.c tests/lib/cluster.h
+tests_lib_libtestlib_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS) $(LIBEVENT_CFLAGS)
 # Defaults for running a test binary by hand, outside make check.
 tests_lib_libtestlib_a_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTESTLIB_SRCDIR='"$(abs_top_srcdir)"' -DTESTLIB_BUILDDIR='"$(abs_top_builddir)"'

@@ -114,16 +114,20 @@ static bool peer_url_taken(struct member *m, const char *url, uint64_t except)
 }
 
 /*
- * Propose cc with ctx packed as its context, then free req (ctx borrows
- * from it).  rq waits for the entry's apply, or is answered now when the
- * proposal could not be made (a dropped one: no leader).
+ * Propose cc with ctx packed as its context and wait for the entry like
+ * any proposal (the waiter answers rq when it applies); a refusal answers
+ * rq now.  req, rq's unpacked request that ctx may borrow from, is freed
+ * after the packing.
  */
-static void propose(struct member *m, struct member_req *rq,
-		    struct raft_conf_change *cc, const ProtobufCMessage *ctx,
-		    ProtobufCMessage *req)
+static void propose_conf(struct member *m, struct member_req *rq,
+			 struct raft_conf_change *cc,
+			 const Cetcdpb__Member *ctx, ProtobufCMessage *req)
 {
-	int r = member_pack_msg(ctx, &cc->context, &cc->context_len);
+	int r;
 
+	mem_free(rq->data);
+	rq->data = NULL;
+	r = member_pack_msg(&ctx->base, &cc->context, &cc->context_len);
 	proto_free(req);
 	if (r >= 0) {
 		r = raft_propose_conf_change(m->raft, cc);
@@ -208,9 +212,7 @@ void member_conf_propose_change(struct member *m, struct member_req *rq)
 	cc.n_changes = 1;
 	ctx.id = id;
 	ctx.request_id = rq->id;
-	mem_free(rq->data);
-	rq->data = NULL;
-	propose(m, rq, &cc, &ctx.base, req);
+	propose_conf(m, rq, &cc, &ctx, req);
 }
 
 /*
@@ -277,10 +279,8 @@ void member_conf_propose_add(struct member *m, struct member_req *rq)
 	ctx.peer_urls = a->peerurls;
 	ctx.is_learner = a->islearner;
 	ctx.request_id = rq->id;
-	mem_free(rq->data);
-	rq->data = NULL;
 	rq->read_index = id; /* the new member, for the answer */
-	propose(m, rq, &cc, &ctx.base, req);
+	propose_conf(m, rq, &cc, &ctx, req);
 }
 
 /* MemberAdd's answer: the new member and the whole membership. */

@@ -18,218 +18,8 @@
 #include "server/config.h"
 #include "server/member.h"
 #include "sys/loop.h"
+#include "cluster.h"
 #include "testlib.h"
-
-#define WAIT_MS 10000
-
-struct node {
-	char name[16];
-	char dir[512];
-	char addr[16];
-	int peer_port;
-	int client_port;
-	struct config *cfg;
-	struct member *m;
-};
-
-struct call {
-	struct sys_loop *loop;
-	bool done;
-	int err;
-	ProtobufCMessage *resp; /* a copy, proto_free */
-};
-
-static void on_done(void *arg, int err, const ProtobufCMessage *resp)
-{
-	struct call *c = arg;
-	uint8_t *buf;
-	size_t n;
-
-	ck_assert(!c->done);
-	c->done = true;
-	c->err = err;
-	if (resp != NULL) {
-		n = protobuf_c_message_get_packed_size(resp);
-		buf = mem_alloc(n + 1);
-		ck_assert_ptr_nonnull(buf);
-		protobuf_c_message_pack(resp, buf);
-		ck_assert_int_eq(
-		    proto_unpack(resp->descriptor, buf, n, &c->resp), 0);
-		mem_free(buf);
-	}
-	sys_loop_stop(c->loop);
-}
-
-static void guard_cb(struct sys_timer *t, void *arg)
-{
-	(void)t;
-	sys_loop_stop(arg);
-}
-
-static void run_until_flag(struct sys_loop *loop, const bool *flag)
-{
-	struct sys_timer *guard;
-
-	ck_assert_int_eq(sys_timer_new(loop, guard_cb, loop, &guard), 0);
-	ck_assert_int_eq(sys_timer_start(guard, WAIT_MS, 0), 0);
-	while (!*flag && sys_timer_is_active(guard)) {
-		ck_assert_int_eq(sys_loop_run(loop), 0);
-	}
-	sys_timer_free(guard);
-	ck_assert_msg(*flag, "not answered within %d ms", WAIT_MS);
-}
-
-/* Run the loop for ms milliseconds. */
-static void run_for(struct sys_loop *loop, uint64_t ms)
-{
-	struct sys_timer *t;
-
-	ck_assert_int_eq(sys_timer_new(loop, guard_cb, loop, &t), 0);
-	ck_assert_int_eq(sys_timer_start(t, ms, 0), 0);
-	while (sys_timer_is_active(t)) {
-		ck_assert_int_eq(sys_loop_run(loop), 0);
-	}
-	sys_timer_free(t);
-}
-
-static int call(struct sys_loop *loop, struct member *m, enum member_op op,
-		const ProtobufCMessage *req, ProtobufCMessage **resp)
-{
-	struct call c = {loop, false, 0, NULL};
-
-	ck_assert_int_eq(member_request(m, op, req, on_done, &c, NULL), 0);
-	run_until_flag(loop, &c.done);
-	if (resp != NULL) {
-		*resp = c.resp;
-	} else {
-		proto_free(c.resp);
-	}
-	return c.err;
-}
-
-struct poll {
-	struct member **ms;
-	size_t n;
-	bool ok;
-	struct sys_loop *loop;
-	uint64_t not_leader;
-};
-
-static void poll_cb(struct sys_timer *t, void *arg)
-{
-	struct poll *p = arg;
-	uint64_t lead = 0;
-
-	(void)t;
-	for (size_t i = 0; i < p->n; i++) {
-		struct member_info mi;
-		if (p->ms[i] == NULL) {
-			continue;
-		}
-		member_info(p->ms[i], &mi);
-		if (mi.leader == 0 || mi.leader == p->not_leader ||
-		    (lead != 0 && mi.leader != lead)) {
-			return;
-		}
-		lead = mi.leader;
-	}
-	p->ok = true;
-	sys_loop_stop(p->loop);
-}
-
-static uint64_t wait_leader(struct sys_loop *loop, struct member **ms, size_t n,
-			    uint64_t not_leader)
-{
-	struct poll p = {ms, n, false, loop, not_leader};
-	struct sys_timer *t;
-	struct member_info mi;
-
-	ck_assert_int_eq(sys_timer_new(loop, poll_cb, &p, &t), 0);
-	ck_assert_int_eq(sys_timer_start(t, 5, 5), 0);
-	run_until_flag(loop, &p.ok);
-	sys_timer_free(t);
-	for (size_t i = 0; i < n; i++) {
-		if (ms[i] != NULL) {
-			member_info(ms[i], &mi);
-			return mi.leader;
-		}
-	}
-	return 0;
-}
-
-static void node_init(struct node *nd, const char *name, const char *dir)
-{
-	memset(nd, 0, sizeof(*nd));
-	snprintf(nd->name, sizeof(nd->name), "%s", name);
-	snprintf(nd->dir, sizeof(nd->dir), "%s/%s.etcd", dir, name);
-	ck_assert_int_eq(testlib_loopback_addr(nd->addr, sizeof(nd->addr)), 0);
-	nd->peer_port = testlib_free_port(nd->addr);
-	nd->client_port = testlib_free_port(nd->addr);
-	ck_assert_int_gt(nd->peer_port, 0);
-	ck_assert_int_gt(nd->client_port, 0);
-}
-
-static struct config *node_config(const struct node *nd,
-				  const struct node *nodes, size_t n)
-{
-	char peer[64], client[64], cluster[1024] = "", lpeer[64], lclient[64];
-	char name[64], dir[600];
-	char *argv[16];
-	int argc = 0;
-	struct config *c = NULL;
-	char *msg = NULL;
-
-	snprintf(peer, sizeof(peer),
-		 "--initial-advertise-peer-urls=http://%s:%d", nd->addr,
-		 nd->peer_port);
-	snprintf(client, sizeof(client), "--advertise-client-urls=http://%s:%d",
-		 nd->addr, nd->client_port);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(cluster);
-		snprintf(cluster + len, sizeof(cluster) - len,
-			 "%s%s=http://%s:%d",
-			 i == 0 ? "--initial-cluster=" : ",", nodes[i].name,
-			 nodes[i].addr, nodes[i].peer_port);
-	}
-	snprintf(lpeer, sizeof(lpeer), "--listen-peer-urls=http://%s:%d",
-		 nd->addr, nd->peer_port);
-	snprintf(lclient, sizeof(lclient), "--listen-client-urls=http://%s:%d",
-		 nd->addr, nd->client_port);
-	snprintf(name, sizeof(name), "--name=%s", nd->name);
-	snprintf(dir, sizeof(dir), "--data-dir=%s", nd->dir);
-	argv[argc++] = (char *)"cetcd";
-	argv[argc++] = name;
-	argv[argc++] = dir;
-	argv[argc++] = lpeer;
-	argv[argc++] = lclient;
-	argv[argc++] = peer;
-	argv[argc++] = client;
-	argv[argc++] = cluster;
-	argv[argc++] = (char *)"--initial-cluster-token=leases";
-	argv[argc++] = (char *)"--heartbeat-interval=10";
-	argv[argc++] = (char *)"--election-timeout=100";
-	argv[argc] = NULL;
-	ck_assert_msg(config_parse(argc, argv, NULL, &c, &msg) == 0,
-		      "config: %s", msg ? msg : "?");
-	return c;
-}
-
-static void start(struct sys_loop *loop, struct node *nd)
-{
-	char *msg = NULL;
-	int r = member_new(loop, nd->cfg, &nd->m, &msg);
-
-	ck_assert_msg(r == 0, "member_new: %s (%s)", err_str(r),
-		      msg ? msg : "");
-}
-
-static void node_done(struct node *nd)
-{
-	member_free(nd->m);
-	nd->m = NULL;
-	config_free(nd->cfg);
-	nd->cfg = NULL;
-}
 
 /* ---- requests ---- */
 
@@ -243,8 +33,8 @@ static int grant(struct sys_loop *loop, struct member *m, int64_t id,
 
 	req.id = id;
 	req.ttl = ttl;
-	r = call(loop, m, MEMBER_OP_LEASE_GRANT, &req.base,
-		 (ProtobufCMessage **)&resp);
+	r = cluster_call(loop, m, MEMBER_OP_LEASE_GRANT, &req.base,
+			 (ProtobufCMessage **)&resp);
 	if (r == 0) {
 		ck_assert_str_eq(resp->error, "");
 		if (got_id != NULL) {
@@ -266,7 +56,7 @@ static int revoke(struct sys_loop *loop, struct member *m, int64_t id)
 	    ETCDSERVERPB__LEASE_REVOKE_REQUEST__INIT;
 
 	req.id = id;
-	return call(loop, m, MEMBER_OP_LEASE_REVOKE, &req.base, NULL);
+	return cluster_call(loop, m, MEMBER_OP_LEASE_REVOKE, &req.base, NULL);
 }
 
 /* KeepAlive: the TTL answered (0 for an unknown lease) or an error. */
@@ -279,8 +69,8 @@ static int64_t keepalive(struct sys_loop *loop, struct member *m, int64_t id)
 	int r;
 
 	req.id = id;
-	r = call(loop, m, MEMBER_OP_LEASE_KEEPALIVE, &req.base,
-		 (ProtobufCMessage **)&resp);
+	r = cluster_call(loop, m, MEMBER_OP_LEASE_KEEPALIVE, &req.base,
+			 (ProtobufCMessage **)&resp);
 	if (r < 0) {
 		return r;
 	}
@@ -301,7 +91,8 @@ timetolive(struct sys_loop *loop, struct member *m, int64_t id, bool keys)
 	req.id = id;
 	req.keys = keys;
 	ck_assert_int_eq(
-	    call(loop, m, MEMBER_OP_LEASE_TIMETOLIVE, &req.base, &resp), 0);
+	    cluster_call(loop, m, MEMBER_OP_LEASE_TIMETOLIVE, &req.base, &resp),
+	    0);
 	return (Etcdserverpb__LeaseTimeToLiveResponse *)resp;
 }
 
@@ -317,7 +108,8 @@ static int put(struct sys_loop *loop, struct member *m, const char *k,
 	req.value.data = (uint8_t *)"v";
 	req.value.len = 1;
 	req.lease = lease;
-	r = call(loop, m, MEMBER_OP_PUT, &req.base, (ProtobufCMessage **)&resp);
+	r = cluster_call(loop, m, MEMBER_OP_PUT, &req.base,
+			 (ProtobufCMessage **)&resp);
 	if (r == 0 && rev != NULL) {
 		*rev = resp->header->revision;
 	}
@@ -337,8 +129,8 @@ static int64_t key_lease(struct sys_loop *loop, struct member *m, const char *k)
 	req.key.data = (uint8_t *)(uintptr_t)k;
 	req.key.len = strlen(k);
 	req.serializable = true;
-	ck_assert_int_eq(call(loop, m, MEMBER_OP_RANGE, &req.base,
-			      (ProtobufCMessage **)&resp),
+	ck_assert_int_eq(cluster_call(loop, m, MEMBER_OP_RANGE, &req.base,
+				      (ProtobufCMessage **)&resp),
 			 0);
 	if (resp->n_kvs == 1) {
 		lease = resp->kvs[0]->lease;
@@ -354,8 +146,8 @@ static size_t lease_count(struct sys_loop *loop, struct member *m)
 	Etcdserverpb__LeaseLeasesResponse *resp = NULL;
 	size_t n;
 
-	ck_assert_int_eq(call(loop, m, MEMBER_OP_LEASE_LEASES, &req.base,
-			      (ProtobufCMessage **)&resp),
+	ck_assert_int_eq(cluster_call(loop, m, MEMBER_OP_LEASE_LEASES,
+				      &req.base, (ProtobufCMessage **)&resp),
 			 0);
 	n = resp->n_leases;
 	for (size_t i = 1; i < n; i++) {
@@ -365,7 +157,7 @@ static size_t lease_count(struct sys_loop *loop, struct member *m)
 	return n;
 }
 
-static size_t leader_index(struct node *nd, size_t n, uint64_t lead)
+static size_t leader_index(struct cluster_node *nd, size_t n, uint64_t lead)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (nd[i].m != NULL && nd[i].cfg->member_id == lead) {
@@ -381,15 +173,11 @@ static size_t leader_index(struct node *nd, size_t n, uint64_t lead)
 START_TEST(test_one_member_grants_keeps_alive_lists_and_revokes)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	Etcdserverpb__LeaseTimeToLiveResponse *t;
 	int64_t id = 0, ttl = 0, rev1 = 0, rev2 = 0;
 
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1);
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
+	cluster_solo(&loop, &nd, "leases", NULL);
 
 	/* ID 0: the member picks a positive one; TTL 0 is raised to the
 	 * minimum (1 s with these timeouts). */
@@ -447,7 +235,7 @@ START_TEST(test_one_member_grants_keeps_alive_lists_and_revokes)
 	ck_assert_int_eq(keepalive(loop, nd.m, id), 0);
 	ck_assert_uint_eq(lease_count(loop, nd.m), 1);
 
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -455,14 +243,10 @@ END_TEST
 START_TEST(test_expiry_revokes_and_keepalive_prevents_it)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	int64_t kept = 0, lost = 0;
 
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1);
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
+	cluster_solo(&loop, &nd, "leases", NULL);
 	ck_assert_int_eq(grant(loop, nd.m, 0, 2, &kept, NULL), 0);
 	ck_assert_int_eq(grant(loop, nd.m, 0, 1, &lost, NULL), 0);
 	ck_assert_int_eq(put(loop, nd.m, "kept", kept, NULL), 0);
@@ -470,14 +254,14 @@ START_TEST(test_expiry_revokes_and_keepalive_prevents_it)
 	/* At least 2 s (two TTLs of "lost"), at most 10 s on a busy host. */
 	for (int i = 0;
 	     i < 40 && (i < 8 || key_lease(loop, nd.m, "lost") != -1); i++) {
-		run_for(loop, 250);
+		cluster_run_for(loop, 250);
 		ck_assert_int_eq(keepalive(loop, nd.m, kept), 2);
 	}
 	ck_assert_int_eq(key_lease(loop, nd.m, "kept"), kept);
 	ck_assert_int_eq(key_lease(loop, nd.m, "lost"), -1);
 	ck_assert_int_eq(keepalive(loop, nd.m, lost), 0);
 	ck_assert_uint_eq(lease_count(loop, nd.m), 1);
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -485,15 +269,11 @@ END_TEST
 START_TEST(test_leases_survive_a_restart)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	Etcdserverpb__LeaseTimeToLiveResponse *t;
 	int64_t id = 0;
 
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1);
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
+	cluster_solo(&loop, &nd, "leases", NULL);
 	ck_assert_int_eq(grant(loop, nd.m, 0, 60, &id, NULL), 0);
 	ck_assert_int_eq(grant(loop, nd.m, 99, 30, NULL, NULL), 0);
 	ck_assert_int_eq(revoke(loop, nd.m, 99), 0);
@@ -501,8 +281,8 @@ START_TEST(test_leases_survive_a_restart)
 	member_free(nd.m);
 	nd.m = NULL;
 
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
+	cluster_node_start(loop, &nd);
+	cluster_wait_leader(loop, &nd.m, 1, 0);
 	ck_assert_uint_eq(lease_count(loop, nd.m), 1);
 	t = timetolive(loop, nd.m, id, true);
 	ck_assert_int_eq(t->grantedttl, 60);
@@ -515,7 +295,7 @@ START_TEST(test_leases_survive_a_restart)
 	ck_assert_int_eq(revoke(loop, nd.m, 99), -ERR_LEASE_NOT_FOUND);
 	ck_assert_int_eq(revoke(loop, nd.m, id), 0);
 	ck_assert_int_eq(key_lease(loop, nd.m, "k"), -1);
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -543,25 +323,18 @@ static int64_t delete_rev(struct member *m, const char *k)
 
 START_TEST(test_three_members_forward_expire_alike_and_survive_leader_loss)
 {
+	struct cluster c;
 	struct sys_loop *loop;
-	struct node nd[3];
-	struct member *ms[3];
-	const char *dir = testlib_tmpdir();
+	struct cluster_node *nd = c.nodes;
+	struct member **ms = c.ms;
 	Etcdserverpb__LeaseTimeToLiveResponse *t;
 	int64_t kept = 0, lost = 0, r1, r2, r3;
 	uint64_t lead, lead2;
 	size_t li, f1, f2;
 
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd[0], "n1", dir);
-	node_init(&nd[1], "n2", dir);
-	node_init(&nd[2], "n3", dir);
-	for (size_t i = 0; i < 3; i++) {
-		nd[i].cfg = node_config(&nd[i], nd, 3);
-		start(loop, &nd[i]);
-		ms[i] = nd[i].m;
-	}
-	lead = wait_leader(loop, ms, 3, 0);
+	cluster_start(&c, 3, "leases", NULL);
+	loop = c.loop;
+	lead = cluster_wait_leader(loop, ms, 3, 0);
 	li = leader_index(nd, 3, lead);
 	f1 = (li + 1) % 3;
 	f2 = (li + 2) % 3;
@@ -572,7 +345,7 @@ START_TEST(test_three_members_forward_expire_alike_and_survive_leader_loss)
 	ck_assert_int_eq(put(loop, ms[f1], "kept", kept, NULL), 0);
 	ck_assert_int_eq(put(loop, ms[f1], "lost/a", lost, NULL), 0);
 	ck_assert_int_eq(put(loop, ms[f2], "lost/b", lost, NULL), 0);
-	run_for(loop, 50);
+	cluster_run_for(loop, 50);
 	for (size_t i = 0; i < 3; i++) {
 		ck_assert_uint_eq(lease_count(loop, ms[i]), 2);
 	}
@@ -593,7 +366,7 @@ START_TEST(test_three_members_forward_expire_alike_and_survive_leader_loss)
 	     i < 60 && (i < 12 || delete_rev(ms[f1], "lost/a") == 0 ||
 			delete_rev(ms[f2], "lost/a") == 0);
 	     i++) {
-		run_for(loop, 250);
+		cluster_run_for(loop, 250);
 		ck_assert_int_eq(keepalive(loop, ms[i % 2 ? f1 : f2], kept), 3);
 	}
 	r1 = delete_rev(ms[li], "lost/a");
@@ -610,12 +383,12 @@ START_TEST(test_three_members_forward_expire_alike_and_survive_leader_loss)
 	member_free(nd[li].m);
 	nd[li].m = NULL;
 	ms[li] = NULL;
-	lead2 = wait_leader(loop, ms, 3, lead);
+	lead2 = cluster_wait_leader(loop, ms, 3, lead);
 	ck_assert_uint_ne(lead2, lead);
 	for (int i = 0; i < 10; i++) {
 		int64_t v = keepalive(loop, ms[i % 2 ? f1 : f2], kept);
 		ck_assert_int_eq(v, 3);
-		run_for(loop, 400);
+		cluster_run_for(loop, 400);
 	}
 	ck_assert_int_eq(key_lease(loop, ms[f1], "kept"), kept);
 	ck_assert_int_eq(key_lease(loop, ms[f2], "kept"), kept);
@@ -624,17 +397,14 @@ START_TEST(test_three_members_forward_expire_alike_and_survive_leader_loss)
 	for (int i = 0; i < 60 && (i < 8 || delete_rev(ms[f1], "kept") == 0 ||
 				   delete_rev(ms[f2], "kept") == 0);
 	     i++) {
-		run_for(loop, 250);
+		cluster_run_for(loop, 250);
 	}
 	r2 = delete_rev(ms[f1], "kept");
 	r3 = delete_rev(ms[f2], "kept");
 	ck_assert_int_gt(r2, r1);
 	ck_assert_int_eq(r2, r3);
 
-	for (size_t i = 0; i < 3; i++) {
-		node_done(&nd[i]);
-	}
-	sys_loop_free(loop);
+	cluster_stop(&c);
 }
 END_TEST
 

@@ -18,275 +18,16 @@
 #include "server/config.h"
 #include "server/member.h"
 #include "sys/loop.h"
+#include "cluster.h"
 #include "testlib.h"
 #include "wal/walio.h"
 
-#define WAIT_MS 10000
-
-struct node {
-	char name[16];
-	char dir[512];
-	char addr[16];
-	int peer_port;
-	int client_port;
-	struct config *cfg;
-	struct member *m;
-};
-
-struct call {
-	struct sys_loop *loop;
-	bool done;
-	int err;
-	ProtobufCMessage *resp; /* a copy, proto_free */
-};
-
-static void on_done(void *arg, int err, const ProtobufCMessage *resp)
+static void never_done(void *arg, int err, const ProtobufCMessage *resp)
 {
-	struct call *c = arg;
-	uint8_t *buf;
-	size_t n;
-
-	ck_assert(!c->done);
-	c->done = true;
-	c->err = err;
-	if (resp != NULL) {
-		ck_assert_int_eq(err, 0);
-		n = protobuf_c_message_get_packed_size(resp);
-		buf = mem_alloc(n + 1);
-		ck_assert_ptr_nonnull(buf);
-		protobuf_c_message_pack(resp, buf);
-		ck_assert_int_eq(
-		    proto_unpack(resp->descriptor, buf, n, &c->resp), 0);
-		mem_free(buf);
-	} else {
-		ck_assert_int_lt(err, 0);
-	}
-	sys_loop_stop(c->loop);
-}
-
-static void guard_cb(struct sys_timer *t, void *arg)
-{
-	(void)t;
-	sys_loop_stop(arg);
-}
-
-/* Run the loop until *flag or WAIT_MS pass. */
-static void run_until_flag(struct sys_loop *loop, const bool *flag)
-{
-	struct sys_timer *guard;
-	uint64_t start = 0;
-
-	ck_assert_int_eq(sys_timer_new(loop, guard_cb, loop, &guard), 0);
-	ck_assert_int_eq(sys_timer_start(guard, WAIT_MS, 0), 0);
-	while (!*flag && sys_timer_is_active(guard)) {
-		ck_assert_int_eq(sys_loop_run(loop), 0);
-		start++;
-	}
-	sys_timer_free(guard);
-	ck_assert_msg(*flag, "not answered within %d ms", WAIT_MS);
-}
-
-/* Submit and run the loop until answered; returns the error. */
-static int call(struct sys_loop *loop, struct member *m, enum member_op op,
-		const ProtobufCMessage *req, ProtobufCMessage **resp)
-{
-	struct call c = {loop, false, 0, NULL};
-
-	ck_assert_int_eq(member_request(m, op, req, on_done, &c, NULL), 0);
-	/* Never answered inside member_request (member.h). */
-	ck_assert(!c.done);
-	run_until_flag(loop, &c.done);
-	if (resp != NULL) {
-		*resp = c.resp;
-	} else {
-		proto_free(c.resp);
-	}
-	return c.err;
-}
-
-struct poll {
-	struct member **ms;
-	size_t n;
-	bool ok;
-	struct sys_loop *loop;
-	uint64_t not_leader; /* a leader other than this one */
-};
-
-static void poll_cb(struct sys_timer *t, void *arg)
-{
-	struct poll *p = arg;
-	uint64_t lead = 0;
-	size_t agree = 0;
-
-	(void)t;
-	for (size_t i = 0; i < p->n; i++) {
-		struct member_info mi;
-		if (p->ms[i] == NULL) {
-			continue;
-		}
-		member_info(p->ms[i], &mi);
-		if (mi.leader == 0 || mi.leader == p->not_leader ||
-		    (lead != 0 && mi.leader != lead)) {
-			return;
-		}
-		lead = mi.leader;
-		agree++;
-	}
-	if (agree > 0) {
-		p->ok = true;
-		sys_loop_stop(p->loop);
-	}
-}
-
-/* Run until every live member of ms knows the same leader (not `not`). */
-static uint64_t wait_leader(struct sys_loop *loop, struct member **ms, size_t n,
-			    uint64_t not )
-{
-	struct poll p = {ms, n, false, loop, not };
-	struct sys_timer *t;
-	struct member_info mi;
-
-	ck_assert_int_eq(sys_timer_new(loop, poll_cb, &p, &t), 0);
-	ck_assert_int_eq(sys_timer_start(t, 5, 5), 0);
-	run_until_flag(loop, &p.ok);
-	sys_timer_free(t);
-	for (size_t i = 0; i < n; i++) {
-		if (ms[i] != NULL) {
-			member_info(ms[i], &mi);
-			return mi.leader;
-		}
-	}
-	return 0;
-}
-
-static void node_init(struct node *nd, const char *name, const char *dir)
-{
-	memset(nd, 0, sizeof(*nd));
-	snprintf(nd->name, sizeof(nd->name), "%s", name);
-	snprintf(nd->dir, sizeof(nd->dir), "%s/%s.etcd", dir, name);
-	ck_assert_int_eq(testlib_loopback_addr(nd->addr, sizeof(nd->addr)), 0);
-	nd->peer_port = testlib_free_port(nd->addr);
-	nd->client_port = testlib_free_port(nd->addr);
-	ck_assert_int_gt(nd->peer_port, 0);
-	ck_assert_int_gt(nd->client_port, 0);
-}
-
-/* The configuration of nd in the cluster nodes[0..n) (token given). */
-static struct config *node_config(const struct node *nd,
-				  const struct node *nodes, size_t n,
-				  const char *token, const char *extra)
-{
-	char peer[64], client[64], cluster[1024] = "", tok[128];
-	char *argv[32];
-	int argc = 0;
-	struct config *c = NULL;
-	char *msg = NULL;
-
-	snprintf(peer, sizeof(peer),
-		 "--initial-advertise-peer-urls=http://%s:%d", nd->addr,
-		 nd->peer_port);
-	snprintf(client, sizeof(client), "--advertise-client-urls=http://%s:%d",
-		 nd->addr, nd->client_port);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(cluster);
-		snprintf(cluster + len, sizeof(cluster) - len,
-			 "%s%s=http://%s:%d",
-			 i == 0 ? "--initial-cluster=" : ",", nodes[i].name,
-			 nodes[i].addr, nodes[i].peer_port);
-	}
-	snprintf(tok, sizeof(tok), "--initial-cluster-token=%s", token);
-	static char lpeer[64], lclient[64], name[64], dir[600];
-	snprintf(lpeer, sizeof(lpeer), "--listen-peer-urls=http://%s:%d",
-		 nd->addr, nd->peer_port);
-	snprintf(lclient, sizeof(lclient), "--listen-client-urls=http://%s:%d",
-		 nd->addr, nd->client_port);
-	snprintf(name, sizeof(name), "--name=%s", nd->name);
-	snprintf(dir, sizeof(dir), "--data-dir=%s", nd->dir);
-	argv[argc++] = (char *)"cetcd";
-	argv[argc++] = name;
-	argv[argc++] = dir;
-	argv[argc++] = lpeer;
-	argv[argc++] = lclient;
-	argv[argc++] = peer;
-	argv[argc++] = client;
-	argv[argc++] = cluster;
-	argv[argc++] = tok;
-	argv[argc++] = (char *)"--heartbeat-interval=10";
-	argv[argc++] = (char *)"--election-timeout=100";
-	if (extra != NULL) {
-		argv[argc++] = (char *)(uintptr_t)extra;
-	}
-	argv[argc] = NULL;
-	ck_assert_msg(config_parse(argc, argv, NULL, &c, &msg) == 0,
-		      "config: %s", msg ? msg : "?");
-	return c;
-}
-
-static void start(struct sys_loop *loop, struct node *nd)
-{
-	char *msg = NULL;
-	int r = member_new(loop, nd->cfg, &nd->m, &msg);
-
-	ck_assert_msg(r == 0, "member_new: %s (%s)", err_str(r),
-		      msg ? msg : "");
-}
-
-static void node_done(struct node *nd)
-{
-	member_free(nd->m);
-	nd->m = NULL;
-	config_free(nd->cfg);
-	nd->cfg = NULL;
-}
-
-static int put(struct sys_loop *loop, struct member *m, const char *k,
-	       const char *v, int64_t *rev)
-{
-	Etcdserverpb__PutRequest req = ETCDSERVERPB__PUT_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-	int r;
-
-	req.key.data = (uint8_t *)(uintptr_t)k;
-	req.key.len = strlen(k);
-	req.value.data = (uint8_t *)(uintptr_t)v;
-	req.value.len = strlen(v);
-	r = call(loop, m, MEMBER_OP_PUT, &req.base, &resp);
-	if (r == 0 && rev != NULL) {
-		*rev = ((Etcdserverpb__PutResponse *)resp)->header->revision;
-	}
-	proto_free(resp);
-	return r;
-}
-
-/* Get k; *val (mem_free) NULL when absent. */
-static int get(struct sys_loop *loop, struct member *m, const char *k,
-	       bool serializable, char **val, Etcdserverpb__ResponseHeader *h)
-{
-	Etcdserverpb__RangeRequest req = ETCDSERVERPB__RANGE_REQUEST__INIT;
-	Etcdserverpb__RangeResponse *resp = NULL;
-	int r;
-
-	req.key.data = (uint8_t *)(uintptr_t)k;
-	req.key.len = strlen(k);
-	req.serializable = serializable;
-	r = call(loop, m, MEMBER_OP_RANGE, &req.base,
-		 (ProtobufCMessage **)&resp);
-	*val = NULL;
-	if (r == 0) {
-		ck_assert_ptr_nonnull(resp->header);
-		if (h != NULL) {
-			*h = *resp->header;
-		}
-		if (resp->n_kvs > 0) {
-			*val =
-			    mem_strndup((const char *)resp->kvs[0]->value.data,
-					resp->kvs[0]->value.len);
-		}
-	}
-	if (resp != NULL) {
-		proto_free(&resp->base);
-	}
-	return r;
+	(void)arg;
+	(void)err;
+	(void)resp;
+	ck_abort_msg("a refused request's done ran");
 }
 
 static void on_rev(void *arg, int64_t rev)
@@ -297,38 +38,39 @@ static void on_rev(void *arg, int64_t rev)
 START_TEST(test_single_member_bootstraps_and_serves_kv)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	struct member_info mi;
 	Etcdserverpb__ResponseHeader h;
 	int64_t rev1 = 0, rev2 = 0, seen_rev = 0;
 	char *v;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
-	start(loop, &nd);
-	ck_assert_uint_eq(wait_leader(loop, &nd.m, 1, 0), nd.cfg->member_id);
+	cluster_node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = cluster_node_config(&nd, &nd, 1, "tok", NULL);
+	cluster_node_start(loop, &nd);
+	ck_assert_uint_eq(cluster_wait_leader(loop, &nd.m, 1, 0),
+			  nd.cfg->member_id);
 	member_on_revision(nd.m, on_rev, &seen_rev);
 	ck_assert_ptr_nonnull(member_store(nd.m));
 
-	ck_assert_int_eq(put(loop, nd.m, "foo", "bar", &rev1), 0);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "foo", "bar", &rev1), 0);
 	ck_assert_int_eq(rev1, 2); /* a new store is at revision 1 */
 	/* Watchers hear of it in the same turn of the loop. */
 	ck_assert_int_eq(seen_rev, 2);
-	ck_assert_int_eq(put(loop, nd.m, "foo", "baz", &rev2), 0);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "foo", "baz", &rev2), 0);
 	ck_assert_int_eq(rev2, 3);
 
-	ck_assert_int_eq(get(loop, nd.m, "foo", false, &v, &h), 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "foo", false, &v, &h), 0);
 	ck_assert_str_eq(v, "baz");
 	mem_free(v);
 	ck_assert_uint_eq(h.cluster_id, nd.cfg->cluster_id);
 	ck_assert_uint_eq(h.member_id, nd.cfg->member_id);
 	ck_assert_int_eq(h.revision, 3);
 	ck_assert_uint_ge(h.raft_term, 2);
-	ck_assert_int_eq(get(loop, nd.m, "foo", true, &v, NULL), 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "foo", true, &v, NULL), 0);
 	ck_assert_str_eq(v, "baz");
 	mem_free(v);
-	ck_assert_int_eq(get(loop, nd.m, "nope", false, &v, NULL), 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "nope", false, &v, NULL), 0);
 	ck_assert_ptr_null(v);
 
 	member_info(nd.m, &mi);
@@ -339,7 +81,7 @@ START_TEST(test_single_member_bootstraps_and_serves_kv)
 	ck_assert_uint_eq(mi.applied_index, mi.commit_index);
 	ck_assert_int_eq(mi.error, 0);
 
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -347,7 +89,7 @@ END_TEST
 START_TEST(test_delete_txn_and_compaction_apply_through_raft)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	Etcdserverpb__DeleteRangeRequest del =
 	    ETCDSERVERPB__DELETE_RANGE_REQUEST__INIT;
 	Etcdserverpb__DeleteRangeResponse *dresp = NULL;
@@ -362,13 +104,9 @@ START_TEST(test_delete_txn_and_compaction_apply_through_raft)
 	    ETCDSERVERPB__COMPACTION_REQUEST__INIT;
 	char *v;
 
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
-	ck_assert_int_eq(put(loop, nd.m, "a", "1", NULL), 0);
-	ck_assert_int_eq(put(loop, nd.m, "b", "2", NULL), 0);
+	cluster_solo(&loop, &nd, "tok", NULL);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "a", "1", NULL), 0);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "b", "2", NULL), 0);
 
 	/* Txn: if a's value is "1" then put c=3. */
 	cmp.key.data = (uint8_t *)"a";
@@ -388,8 +126,8 @@ START_TEST(test_delete_txn_and_compaction_apply_through_raft)
 	txn.compare = cmps;
 	txn.n_success = 1;
 	txn.success = ops;
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_TXN, &txn.base,
-			      (ProtobufCMessage **)&tresp),
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_TXN, &txn.base,
+				      (ProtobufCMessage **)&tresp),
 			 0);
 	ck_assert(tresp->succeeded);
 	ck_assert_uint_eq(tresp->n_responses, 1);
@@ -397,7 +135,7 @@ START_TEST(test_delete_txn_and_compaction_apply_through_raft)
 			 ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_PUT);
 	ck_assert_int_eq(tresp->header->revision, 4);
 	proto_free(&tresp->base);
-	ck_assert_int_eq(get(loop, nd.m, "c", false, &v, NULL), 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "c", false, &v, NULL), 0);
 	ck_assert_str_eq(v, "3");
 	mem_free(v);
 
@@ -407,24 +145,25 @@ START_TEST(test_delete_txn_and_compaction_apply_through_raft)
 	del.range_end.data = (uint8_t *)"c";
 	del.range_end.len = 1;
 	del.prev_kv = true;
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_DELETE_RANGE, &del.base,
-			      (ProtobufCMessage **)&dresp),
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_DELETE_RANGE,
+				      &del.base, (ProtobufCMessage **)&dresp),
 			 0);
 	ck_assert_int_eq(dresp->deleted, 2);
 	ck_assert_uint_eq(dresp->n_prev_kvs, 2);
 	ck_assert_int_eq(dresp->header->revision, 5);
 	proto_free(&dresp->base);
-	ck_assert_int_eq(get(loop, nd.m, "a", false, &v, NULL), 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "a", false, &v, NULL), 0);
 	ck_assert_ptr_null(v);
 
 	/* Compaction, then a compacted revision is refused. */
 	comp.revision = 4;
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_COMPACT, &comp.base, NULL),
-			 0);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_COMPACT, &comp.base, NULL),
-			 -ERR_COMPACTED);
+	ck_assert_int_eq(
+	    cluster_call(loop, nd.m, MEMBER_OP_COMPACT, &comp.base, NULL), 0);
+	ck_assert_int_eq(
+	    cluster_call(loop, nd.m, MEMBER_OP_COMPACT, &comp.base, NULL),
+	    -ERR_COMPACTED);
 
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -432,7 +171,7 @@ END_TEST
 START_TEST(test_invalid_requests_get_etcd_errors)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	Etcdserverpb__PutRequest p = ETCDSERVERPB__PUT_REQUEST__INIT;
 	Etcdserverpb__RangeRequest rr = ETCDSERVERPB__RANGE_REQUEST__INIT;
 	Etcdserverpb__TxnRequest txn = ETCDSERVERPB__TXN_REQUEST__INIT;
@@ -443,33 +182,35 @@ START_TEST(test_invalid_requests_get_etcd_errors)
 	static uint8_t big[2048];
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok", "--max-txn-ops=1");
+	cluster_node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = cluster_node_config(&nd, &nd, 1, "tok",
+				     (const char *[]){"--max-txn-ops=1", NULL});
 	nd.cfg->max_request_bytes = 1024;
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
+	cluster_node_start(loop, &nd);
+	cluster_wait_leader(loop, &nd.m, 1, 0);
 
 	/* Wrong message type for the op: refused at once, no callback. */
+	ck_assert_int_eq(member_request(nd.m, MEMBER_OP_PUT, &rr.base,
+					never_done, NULL, NULL),
+			 -ERR_INVALID);
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
+			 -ERR_EMPTY_KEY);
 	ck_assert_int_eq(
-	    member_request(nd.m, MEMBER_OP_PUT, &rr.base, on_done, NULL, NULL),
-	    -ERR_INVALID);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
-			 -ERR_EMPTY_KEY);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL),
-			 -ERR_EMPTY_KEY);
+	    cluster_call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL),
+	    -ERR_EMPTY_KEY);
 	p.key.data = (uint8_t *)"k";
 	p.key.len = 1;
 	p.value.data = big;
 	p.value.len = sizeof(big);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
 			 -ERR_REQUEST_TOO_LARGE);
 	p.value.len = 1;
 	p.ignore_value = true;
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
 			 -ERR_VALUE_PROVIDED);
 	p.value.len = 0;
 	/* ignore_value on a missing key: refused when applied. */
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL),
 			 -ERR_KEY_NOT_FOUND);
 
 	p.ignore_value = false;
@@ -481,16 +222,18 @@ START_TEST(test_invalid_requests_get_etcd_errors)
 	op[1].request_put = &dup;
 	txn.n_success = 2;
 	txn.success = ops;
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_TXN, &txn.base, NULL),
-			 -ERR_TOO_MANY_OPS);
+	ck_assert_int_eq(
+	    cluster_call(loop, nd.m, MEMBER_OP_TXN, &txn.base, NULL),
+	    -ERR_TOO_MANY_OPS);
 	member_free(nd.m);
 	config_free(nd.cfg);
-	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_TXN, &txn.base, NULL),
-			 -ERR_DUPLICATE_KEY);
-	node_done(&nd);
+	nd.cfg = cluster_node_config(&nd, &nd, 1, "tok", NULL);
+	cluster_node_start(loop, &nd);
+	cluster_wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(
+	    cluster_call(loop, nd.m, MEMBER_OP_TXN, &txn.base, NULL),
+	    -ERR_DUPLICATE_KEY);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -498,7 +241,7 @@ END_TEST
 START_TEST(test_member_list_and_status_describe_the_member)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	Etcdserverpb__MemberListRequest ml =
 	    ETCDSERVERPB__MEMBER_LIST_REQUEST__INIT;
 	Etcdserverpb__MemberListResponse *mlr = NULL;
@@ -506,15 +249,11 @@ START_TEST(test_member_list_and_status_describe_the_member)
 	Etcdserverpb__StatusResponse *str = NULL;
 	char url[64];
 
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
+	cluster_solo(&loop, &nd, "tok", NULL);
 	/* The published client URLs are applied through Raft. */
-	ck_assert_int_eq(put(loop, nd.m, "x", "y", NULL), 0);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_MEMBER_LIST, &ml.base,
-			      (ProtobufCMessage **)&mlr),
+	ck_assert_int_eq(cluster_put(loop, nd.m, "x", "y", NULL), 0);
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_MEMBER_LIST,
+				      &ml.base, (ProtobufCMessage **)&mlr),
 			 0);
 	ck_assert_uint_eq(mlr->n_members, 1);
 	ck_assert_uint_eq(mlr->members[0]->id, nd.cfg->member_id);
@@ -537,13 +276,15 @@ START_TEST(test_member_list_and_status_describe_the_member)
 		char *urls[1] = {(char *)"http://127.0.0.1:1"};
 
 		up.id = nd.cfg->member_id;
-		ck_assert_int_eq(
-		    call(loop, nd.m, MEMBER_OP_MEMBER_UPDATE, &up.base, NULL),
-		    -ERR_INVALID_PEER_URLS);
+		ck_assert_int_eq(cluster_call(loop, nd.m,
+					      MEMBER_OP_MEMBER_UPDATE, &up.base,
+					      NULL),
+				 -ERR_INVALID_PEER_URLS);
 		up.n_peerurls = 1;
 		up.peerurls = urls;
-		ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_MEMBER_UPDATE,
-				      &up.base, (ProtobufCMessage **)&upr),
+		ck_assert_int_eq(cluster_call(loop, nd.m,
+					      MEMBER_OP_MEMBER_UPDATE, &up.base,
+					      (ProtobufCMessage **)&upr),
 				 0);
 		ck_assert_uint_eq(upr->n_members, 1);
 		ck_assert_str_eq(upr->members[0]->peerurls[0],
@@ -552,8 +293,8 @@ START_TEST(test_member_list_and_status_describe_the_member)
 		proto_free(&upr->base);
 	}
 
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_STATUS, &st.base,
-			      (ProtobufCMessage **)&str),
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_STATUS, &st.base,
+				      (ProtobufCMessage **)&str),
 			 0);
 	ck_assert_str_eq(str->version, "3.5.13");
 	ck_assert_uint_eq(str->leader, nd.cfg->member_id);
@@ -561,7 +302,7 @@ START_TEST(test_member_list_and_status_describe_the_member)
 	ck_assert_uint_eq(str->raftappliedindex, str->raftindex);
 	ck_assert_int_gt(str->dbsize, 0);
 	proto_free(&str->base);
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -569,35 +310,31 @@ END_TEST
 START_TEST(test_restarted_member_serves_the_same_data)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	Etcdserverpb__ResponseHeader h;
 	int64_t rev = 0;
 	char *v;
 	char key[32];
 
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
+	cluster_solo(&loop, &nd, "tok", NULL);
 	for (int i = 0; i < 20; i++) {
 		snprintf(key, sizeof(key), "k%02d", i);
-		ck_assert_int_eq(put(loop, nd.m, key, key, &rev), 0);
+		ck_assert_int_eq(cluster_put(loop, nd.m, key, key, &rev), 0);
 	}
 	ck_assert_int_eq(rev, 21);
 	member_free(nd.m);
 	nd.m = NULL;
 
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
-	ck_assert_int_eq(get(loop, nd.m, "k07", false, &v, &h), 0);
+	cluster_node_start(loop, &nd);
+	cluster_wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "k07", false, &v, &h), 0);
 	ck_assert_str_eq(v, "k07");
 	mem_free(v);
 	ck_assert_int_eq(h.revision, 21);
 	/* Writes go on from where they were. */
-	ck_assert_int_eq(put(loop, nd.m, "k20", "x", &rev), 0);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "k20", "x", &rev), 0);
 	ck_assert_int_eq(rev, 22);
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -662,20 +399,16 @@ static void check_wal_failure(int err, bool sync, const char *msg_has,
 			      bool full)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	struct member_info mi;
 	struct err_seen seen;
 	char seg[700], *v;
 	int64_t rev = 0;
 
 	memset(&seen, 0, sizeof(seen));
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
+	cluster_solo(&loop, &nd, "tok", NULL);
 	member_on_error(nd.m, on_error_cb, &seen);
-	ck_assert_int_eq(put(loop, nd.m, "a", "1", &rev), 0);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "a", "1", &rev), 0);
 	ck_assert_int_eq(rev, 2);
 
 	full_ops = walio_default_ops;
@@ -685,9 +418,9 @@ static void check_wal_failure(int err, bool sync, const char *msg_has,
 	armed_err = err;
 	arm_sync = sync;
 	log_set_sink(error_sink, &seen);
-	ck_assert_int_eq(put(loop, nd.m, "b", "2", NULL), err);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "b", "2", NULL), err);
 	ck_assert_int_eq(seen.calls, 0); /* told from the loop, not inside */
-	ck_assert_int_eq(get(loop, nd.m, "a", true, &v, NULL), err);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "a", true, &v, NULL), err);
 	log_set_sink(NULL, NULL);
 	ck_assert_int_eq(seen.calls, 1);
 	ck_assert_int_eq(seen.err, err);
@@ -719,12 +452,12 @@ static void check_wal_failure(int err, bool sync, const char *msg_has,
 	armed_err = 0;
 	walio_set_ops(NULL);
 
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
-	ck_assert_int_eq(get(loop, nd.m, "a", false, &v, NULL), 0);
+	cluster_node_start(loop, &nd);
+	cluster_wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "a", false, &v, NULL), 0);
 	ck_assert_str_eq(v, "1");
 	mem_free(v);
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 
@@ -745,13 +478,13 @@ END_TEST
 START_TEST(test_member_that_cannot_start_on_a_full_disk_says_so)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	char *msg = NULL;
 	int r;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
+	cluster_node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = cluster_node_config(&nd, &nd, 1, "tok", NULL);
 	full_ops = walio_default_ops;
 	full_ops.pwrite_all = full_pwrite_all;
 	walio_set_ops(&full_ops);
@@ -769,9 +502,9 @@ START_TEST(test_member_that_cannot_start_on_a_full_disk_says_so)
 		      "%s", msg);
 	mem_free(msg);
 	/* With room again it starts. */
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
-	node_done(&nd);
+	cluster_node_start(loop, &nd);
+	cluster_wait_leader(loop, &nd.m, 1, 0);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -805,7 +538,7 @@ static size_t count_snap_files(const char *dir)
 START_TEST(test_snapshots_keep_data_and_membership_across_restart)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	Etcdserverpb__MemberListRequest ml =
 	    ETCDSERVERPB__MEMBER_LIST_REQUEST__INIT;
 	Etcdserverpb__MemberListResponse *mlr = NULL;
@@ -813,13 +546,14 @@ START_TEST(test_snapshots_keep_data_and_membership_across_restart)
 	int64_t rev = 0;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "snappy", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok", "--snapshot-count=10");
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
+	cluster_node_init(&nd, "snappy", testlib_tmpdir());
+	nd.cfg = cluster_node_config(
+	    &nd, &nd, 1, "tok", (const char *[]){"--snapshot-count=10", NULL});
+	cluster_node_start(loop, &nd);
+	cluster_wait_leader(loop, &nd.m, 1, 0);
 	for (int i = 0; i < 35; i++) {
 		snprintf(key, sizeof(key), "s%02d", i);
-		ck_assert_int_eq(put(loop, nd.m, key, key, &rev), 0);
+		ck_assert_int_eq(cluster_put(loop, nd.m, key, key, &rev), 0);
 	}
 	ck_assert_uint_ge(count_snap_files(nd.dir), 2);
 	member_free(nd.m);
@@ -827,31 +561,29 @@ START_TEST(test_snapshots_keep_data_and_membership_across_restart)
 
 	/* The entries before the snapshot are not replayed: membership and
 	 * Raft's configuration come from the snapshot. */
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
-	ck_assert_int_eq(get(loop, nd.m, "s03", false, &v, NULL), 0);
+	cluster_node_start(loop, &nd);
+	cluster_wait_leader(loop, &nd.m, 1, 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "s03", false, &v, NULL), 0);
 	ck_assert_str_eq(v, "s03");
 	mem_free(v);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_MEMBER_LIST, &ml.base,
-			      (ProtobufCMessage **)&mlr),
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_MEMBER_LIST,
+				      &ml.base, (ProtobufCMessage **)&mlr),
 			 0);
 	ck_assert_uint_eq(mlr->n_members, 1);
 	ck_assert_str_eq(mlr->members[0]->name, "snappy");
 	ck_assert_uint_eq(mlr->members[0]->n_clienturls, 1);
 	proto_free(&mlr->base);
-	ck_assert_int_eq(put(loop, nd.m, "later", "x", &rev), 0);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "later", "x", &rev), 0);
 	ck_assert_int_eq(rev, 37);
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
 
-static void run_for(struct sys_loop *loop, uint64_t ms);
-
 START_TEST(test_hash_defragment_and_nospace_alarm)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	Etcdserverpb__HashKVRequest hk = ETCDSERVERPB__HASH_KVREQUEST__INIT;
 	Etcdserverpb__HashKVResponse *hr = NULL;
 	Etcdserverpb__DefragmentRequest df =
@@ -864,33 +596,29 @@ START_TEST(test_hash_defragment_and_nospace_alarm)
 	uint32_t h1;
 	char *v;
 
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg =
-	    node_config(&nd, &nd, 1, "tok", "--quota-backend-bytes=200000");
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
-	ck_assert_int_eq(put(loop, nd.m, "h", "1", NULL), 0);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_HASH_KV, &hk.base,
-			      (ProtobufCMessage **)&hr),
+	cluster_solo(&loop, &nd, "tok",
+		     (const char *[]){"--quota-backend-bytes=200000", NULL});
+	ck_assert_int_eq(cluster_put(loop, nd.m, "h", "1", NULL), 0);
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_HASH_KV, &hk.base,
+				      (ProtobufCMessage **)&hr),
 			 0);
 	h1 = hr->hash;
 	ck_assert_int_eq(hr->header->revision, 2);
 	proto_free(&hr->base);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_DEFRAGMENT, &df.base, NULL),
-			 0);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_HASH_KV, &hk.base,
-			      (ProtobufCMessage **)&hr),
+	ck_assert_int_eq(
+	    cluster_call(loop, nd.m, MEMBER_OP_DEFRAGMENT, &df.base, NULL), 0);
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_HASH_KV, &hk.base,
+				      (ProtobufCMessage **)&hr),
 			 0);
 	ck_assert_uint_eq(hr->hash, h1); /* defragmenting changes no data */
 	proto_free(&hr->base);
-	ck_assert_int_eq(get(loop, nd.m, "h", false, &v, NULL), 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "h", false, &v, NULL), 0);
 	ck_assert_str_eq(v, "1");
 	mem_free(v);
 
 	/* No alarm yet. */
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_ALARM, &al.base,
-			      (ProtobufCMessage **)&ar),
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_ALARM, &al.base,
+				      (ProtobufCMessage **)&ar),
 			 0);
 	ck_assert_uint_eq(ar->n_alarms, 0);
 	proto_free(&ar->base);
@@ -908,19 +636,19 @@ START_TEST(test_hash_defragment_and_nospace_alarm)
 	 * the next, or fast puts could all pass before the first commit.
 	 */
 	for (int i = 0; i < 50 && r == 0; i++) {
-		r = call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL);
+		r = cluster_call(loop, nd.m, MEMBER_OP_PUT, &p.base, NULL);
 		if (r == 0) {
-			run_for(loop, 150);
+			cluster_run_for(loop, 150);
 		}
 	}
 	ck_assert_int_eq(r, -ERR_NO_SPACE);
 	/* The alarm is applied through Raft; the next read sees it. */
-	ck_assert_int_eq(get(loop, nd.m, "h", false, &v, NULL), 0);
+	ck_assert_int_eq(cluster_get(loop, nd.m, "h", false, &v, NULL), 0);
 	mem_free(v);
 	member_info(nd.m, &mi);
 	ck_assert(mi.nospace);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_ALARM, &al.base,
-			      (ProtobufCMessage **)&ar),
+	ck_assert_int_eq(cluster_call(loop, nd.m, MEMBER_OP_ALARM, &al.base,
+				      (ProtobufCMessage **)&ar),
 			 0);
 	ck_assert_uint_eq(ar->n_alarms, 1);
 	ck_assert_int_eq(ar->alarms[0]->alarm,
@@ -928,66 +656,41 @@ START_TEST(test_hash_defragment_and_nospace_alarm)
 	ck_assert_uint_eq(ar->alarms[0]->memberid, nd.cfg->member_id);
 	proto_free(&ar->base);
 	/* Even a small put fails while the alarm is on. */
-	ck_assert_int_eq(put(loop, nd.m, "h", "2", NULL), -ERR_NO_SPACE);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "h", "2", NULL),
+			 -ERR_NO_SPACE);
 	al.action = ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__DEACTIVATE;
 	al.alarm = ETCDSERVERPB__ALARM_TYPE__NOSPACE;
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_ALARM, &al.base, NULL), 0);
+	ck_assert_int_eq(
+	    cluster_call(loop, nd.m, MEMBER_OP_ALARM, &al.base, NULL), 0);
 	member_info(nd.m, &mi);
 	ck_assert(!mi.nospace);
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
 
-struct delay {
-	struct sys_loop *loop;
-	bool done;
-};
-
-static void delay_cb(struct sys_timer *t, void *arg)
-{
-	struct delay *d = arg;
-
-	(void)t;
-	d->done = true;
-	sys_loop_stop(d->loop);
-}
-
-/* Run the loop (serving the member) for ms milliseconds. */
-static void run_for(struct sys_loop *loop, uint64_t ms)
-{
-	struct delay d = {loop, false};
-	struct sys_timer *t;
-
-	ck_assert_int_eq(sys_timer_new(loop, delay_cb, &d, &t), 0);
-	ck_assert_int_eq(sys_timer_start(t, ms, 0), 0);
-	run_until_flag(loop, &d.done);
-	sys_timer_free(t);
-}
-
 START_TEST(test_periodic_auto_compaction_compacts_old_revisions)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	Etcdserverpb__RangeRequest rr = ETCDSERVERPB__RANGE_REQUEST__INIT;
 
-	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok",
-			     "--auto-compaction-retention=500ms");
-	start(loop, &nd);
-	wait_leader(loop, &nd.m, 1, 0);
-	ck_assert_int_eq(put(loop, nd.m, "a", "1", NULL), 0);
-	ck_assert_int_eq(put(loop, nd.m, "a", "2", NULL), 0);
+	cluster_solo(
+	    &loop, &nd, "tok",
+	    (const char *[]){"--auto-compaction-retention=500ms", NULL});
+	ck_assert_int_eq(cluster_put(loop, nd.m, "a", "1", NULL), 0);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "a", "2", NULL), 0);
 	rr.key.data = (uint8_t *)"a";
 	rr.key.len = 1;
 	rr.revision = 2;
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL), 0);
+	ck_assert_int_eq(
+	    cluster_call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL), 0);
 	/* A retention period later, revision 2 is compacted away. */
-	run_for(loop, 1200);
-	ck_assert_int_eq(call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL),
-			 -ERR_COMPACTED);
-	node_done(&nd);
+	cluster_run_for(loop, 1200);
+	ck_assert_int_eq(
+	    cluster_call(loop, nd.m, MEMBER_OP_RANGE, &rr.base, NULL),
+	    -ERR_COMPACTED);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -995,16 +698,16 @@ END_TEST
 START_TEST(test_data_dir_in_use_or_of_another_cluster_is_refused)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	struct member *second = NULL;
 	struct config *other;
 	char *msg = NULL;
 	int r;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "solo", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "tok", NULL);
-	start(loop, &nd);
+	cluster_node_init(&nd, "solo", testlib_tmpdir());
+	nd.cfg = cluster_node_config(&nd, &nd, 1, "tok", NULL);
+	cluster_node_start(loop, &nd);
 	r = member_new(loop, nd.cfg, &second, &msg);
 	ck_assert_int_lt(r, 0);
 	ck_assert_ptr_nonnull(msg);
@@ -1015,13 +718,13 @@ START_TEST(test_data_dir_in_use_or_of_another_cluster_is_refused)
 	member_free(nd.m);
 	nd.m = NULL;
 
-	other = node_config(&nd, &nd, 1, "another-token", NULL);
+	other = cluster_node_config(&nd, &nd, 1, "another-token", NULL);
 	r = member_new(loop, other, &second, &msg);
 	ck_assert_int_eq(r, -ERR_CLUSTER_ID_MISMATCH);
 	ck_assert_msg(strstr(msg, "belongs to member") != NULL, "%s", msg);
 	mem_free(msg);
 	config_free(other);
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -1029,7 +732,7 @@ END_TEST
 START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
 {
 	struct sys_loop *loop;
-	struct node nd[3];
+	struct cluster_node nd[3];
 	struct member *ms[3];
 	const char *dir = testlib_tmpdir();
 	uint64_t lead, lead2;
@@ -1037,15 +740,15 @@ START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
 	char *v;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd[0], "n1", dir);
-	node_init(&nd[1], "n2", dir);
-	node_init(&nd[2], "n3", dir);
+	cluster_node_init(&nd[0], "n1", dir);
+	cluster_node_init(&nd[1], "n2", dir);
+	cluster_node_init(&nd[2], "n3", dir);
 	for (size_t i = 0; i < 3; i++) {
-		nd[i].cfg = node_config(&nd[i], nd, 3, "three", NULL);
-		start(loop, &nd[i]);
+		nd[i].cfg = cluster_node_config(&nd[i], nd, 3, "three", NULL);
+		cluster_node_start(loop, &nd[i]);
 		ms[i] = nd[i].m;
 	}
-	lead = wait_leader(loop, ms, 3, 0);
+	lead = cluster_wait_leader(loop, ms, 3, 0);
 	for (size_t i = 0; i < 3; i++) {
 		if (nd[i].cfg->member_id == lead) {
 			li = i;
@@ -1056,13 +759,15 @@ START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
 
 	/* A follower's proposal is forwarded; a read on another follower is
 	 * linearizable: it sees the write that was acknowledged. */
-	ck_assert_int_eq(put(loop, ms[other], "greeting", "hello etcd", NULL),
-			 0);
 	ck_assert_int_eq(
-	    get(loop, ms[(li + 2) % 3], "greeting", false, &v, NULL), 0);
+	    cluster_put(loop, ms[other], "greeting", "hello etcd", NULL), 0);
+	ck_assert_int_eq(
+	    cluster_get(loop, ms[(li + 2) % 3], "greeting", false, &v, NULL),
+	    0);
 	ck_assert_str_eq(v, "hello etcd");
 	mem_free(v);
-	ck_assert_int_eq(get(loop, ms[li], "greeting", false, &v, NULL), 0);
+	ck_assert_int_eq(cluster_get(loop, ms[li], "greeting", false, &v, NULL),
+			 0);
 	ck_assert_str_eq(v, "hello etcd");
 	mem_free(v);
 
@@ -1070,24 +775,26 @@ START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
 	member_free(nd[li].m);
 	nd[li].m = NULL;
 	ms[li] = NULL;
-	lead2 = wait_leader(loop, ms, 3, lead);
+	lead2 = cluster_wait_leader(loop, ms, 3, lead);
 	ck_assert_uint_ne(lead2, lead);
-	ck_assert_int_eq(put(loop, ms[other], "after", "failover", NULL), 0);
-	ck_assert_int_eq(get(loop, ms[(li + 2) % 3], "after", false, &v, NULL),
-			 0);
+	ck_assert_int_eq(
+	    cluster_put(loop, ms[other], "after", "failover", NULL), 0);
+	ck_assert_int_eq(
+	    cluster_get(loop, ms[(li + 2) % 3], "after", false, &v, NULL), 0);
 	ck_assert_str_eq(v, "failover");
 	mem_free(v);
 
 	/* The old leader comes back as a follower and catches up. */
-	start(loop, &nd[li]);
+	cluster_node_start(loop, &nd[li]);
 	ms[li] = nd[li].m;
-	ck_assert_uint_eq(wait_leader(loop, ms, 3, lead), lead2);
-	ck_assert_int_eq(get(loop, ms[li], "after", false, &v, NULL), 0);
+	ck_assert_uint_eq(cluster_wait_leader(loop, ms, 3, lead), lead2);
+	ck_assert_int_eq(cluster_get(loop, ms[li], "after", false, &v, NULL),
+			 0);
 	ck_assert_str_eq(v, "failover");
 	mem_free(v);
 
 	for (size_t i = 0; i < 3; i++) {
-		node_done(&nd[i]);
+		cluster_node_done(&nd[i]);
 	}
 	sys_loop_free(loop);
 }
@@ -1117,7 +824,7 @@ static bool caught_up(struct member **ms, size_t n)
 START_TEST(test_members_restarted_again_and_again_rejoin_their_leader)
 {
 	struct sys_loop *loop;
-	struct node nd[3];
+	struct cluster_node nd[3];
 	struct member *ms[3];
 	const char *dir = testlib_tmpdir();
 	uint64_t seed = testlib_seed();
@@ -1125,16 +832,16 @@ START_TEST(test_members_restarted_again_and_again_rejoin_their_leader)
 	char key[32];
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd[0], "n1", dir);
-	node_init(&nd[1], "n2", dir);
-	node_init(&nd[2], "n3", dir);
+	cluster_node_init(&nd[0], "n1", dir);
+	cluster_node_init(&nd[1], "n2", dir);
+	cluster_node_init(&nd[2], "n3", dir);
 	for (size_t i = 0; i < 3; i++) {
-		nd[i].cfg = node_config(&nd[i], nd, 3, "again", NULL);
-		start(loop, &nd[i]);
+		nd[i].cfg = cluster_node_config(&nd[i], nd, 3, "again", NULL);
+		cluster_node_start(loop, &nd[i]);
 		ms[i] = nd[i].m;
 	}
 	for (int round = 0; round < 8; round++) {
-		uint64_t lead = wait_leader(loop, ms, 3, 0);
+		uint64_t lead = cluster_wait_leader(loop, ms, 3, 0);
 		size_t victim = 0, other;
 		int tries;
 
@@ -1149,23 +856,25 @@ START_TEST(test_members_restarted_again_and_again_rejoin_their_leader)
 		}
 		other = (victim + 1) % 3;
 		snprintf(key, sizeof(key), "k%d", round);
-		ck_assert_int_eq(put(loop, ms[other], key, "v", NULL), 0);
+		ck_assert_int_eq(cluster_put(loop, ms[other], key, "v", NULL),
+				 0);
 		member_free(nd[victim].m);
 		nd[victim].m = NULL;
 		ms[victim] = NULL;
-		wait_leader(loop, ms, 3,
-			    nd[victim].cfg->member_id == lead ? lead : 0);
+		cluster_wait_leader(
+		    loop, ms, 3, nd[victim].cfg->member_id == lead ? lead : 0);
 		for (int j = 0; j < 3; j++) {
 			tries = 0;
-			while (put(loop, ms[other], key, "w", NULL) != 0) {
+			while (cluster_put(loop, ms[other], key, "w", NULL) !=
+			       0) {
 				ck_assert_int_lt(++tries, 20);
 			}
 		}
-		run_for(loop, (seed >> 20) % 50);
-		start(loop, &nd[victim]);
+		cluster_run_for(loop, (seed >> 20) % 50);
+		cluster_node_start(loop, &nd[victim]);
 		ms[victim] = nd[victim].m;
 		for (tries = 0; tries < 300 && !caught_up(ms, 3); tries++) {
-			run_for(loop, 10);
+			cluster_run_for(loop, 10);
 		}
 		for (size_t i = 0; i < 3; i++) {
 			member_info(ms[i], &mi);
@@ -1176,7 +885,7 @@ START_TEST(test_members_restarted_again_and_again_rejoin_their_leader)
 			      round, nd[victim].name);
 	}
 	for (size_t i = 0; i < 3; i++) {
-		node_done(&nd[i]);
+		cluster_node_done(&nd[i]);
 	}
 	sys_loop_free(loop);
 }
@@ -1211,7 +920,7 @@ static void copy_file(const char *src, const char *dst)
 START_TEST(test_member_stops_when_told_to_commit_entries_it_lost)
 {
 	struct sys_loop *loop;
-	struct node nd[3];
+	struct cluster_node nd[3];
 	struct member *ms[3];
 	const char *dir = testlib_tmpdir();
 	char wal[700], backup[700], key[16];
@@ -1221,25 +930,26 @@ START_TEST(test_member_stops_when_told_to_commit_entries_it_lost)
 	int tries;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd[0], "n1", dir);
-	node_init(&nd[1], "n2", dir);
-	node_init(&nd[2], "n3", dir);
+	cluster_node_init(&nd[0], "n1", dir);
+	cluster_node_init(&nd[1], "n2", dir);
+	cluster_node_init(&nd[2], "n3", dir);
 	for (size_t i = 0; i < 3; i++) {
 		/* A long election timeout keeps one leader (and its view of
 		 * the follower) through the test even on a loaded machine. */
-		nd[i].cfg = node_config(&nd[i], nd, 3, "rollback",
-					"--election-timeout=2000");
-		start(loop, &nd[i]);
+		nd[i].cfg = cluster_node_config(
+		    &nd[i], nd, 3, "rollback",
+		    (const char *[]){"--election-timeout=2000", NULL});
+		cluster_node_start(loop, &nd[i]);
 		ms[i] = nd[i].m;
 	}
-	lead = wait_leader(loop, ms, 3, 0);
+	lead = cluster_wait_leader(loop, ms, 3, 0);
 	for (size_t i = 0; i < 3; i++) {
 		if (nd[i].cfg->member_id == lead) {
 			li = i;
 		}
 	}
 	v = (li + 1) % 3;
-	ck_assert_int_eq(put(loop, ms[li], "k0", "v", NULL), 0);
+	ck_assert_int_eq(cluster_put(loop, ms[li], "k0", "v", NULL), 0);
 
 	/* Keep a copy of the follower's WAL as it is now. */
 	member_free(nd[v].m);
@@ -1251,11 +961,11 @@ START_TEST(test_member_stops_when_told_to_commit_entries_it_lost)
 	copy_file(wal, backup);
 
 	/* It comes back, catches up and acknowledges more. */
-	start(loop, &nd[v]);
+	cluster_node_start(loop, &nd[v]);
 	ms[v] = nd[v].m;
 	for (int i = 1; i <= 5; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
-		ck_assert_int_eq(put(loop, ms[li], key, "v", NULL), 0);
+		ck_assert_int_eq(cluster_put(loop, ms[li], key, "v", NULL), 0);
 	}
 	member_info(ms[li], &li_mi);
 	for (tries = 0; tries < 500; tries++) {
@@ -1263,7 +973,7 @@ START_TEST(test_member_stops_when_told_to_commit_entries_it_lost)
 		if (mi.applied_index >= li_mi.applied_index) {
 			break;
 		}
-		run_for(loop, 10);
+		cluster_run_for(loop, 10);
 	}
 	ck_assert_uint_ge(mi.applied_index, li_mi.applied_index);
 	ck_assert_int_eq(mi.error, 0);
@@ -1272,27 +982,28 @@ START_TEST(test_member_stops_when_told_to_commit_entries_it_lost)
 	member_free(nd[v].m);
 	ms[v] = nd[v].m = NULL;
 	copy_file(backup, wal);
-	start(loop, &nd[v]);
+	cluster_node_start(loop, &nd[v]);
 	ms[v] = nd[v].m;
 	for (tries = 0; tries < 500; tries++) {
 		member_info(ms[v], &mi);
 		if (mi.error != 0) {
 			break;
 		}
-		run_for(loop, 10);
+		cluster_run_for(loop, 10);
 	}
 	ck_assert_msg(mi.error == -ERR_CORRUPT,
 		      "the member did not stop: error %d (%s)", mi.error,
 		      err_str(mi.error));
 	/* Requests get the error instead of waiting for a state that will
 	 * never move; the leader's side is unaffected. */
-	ck_assert_int_eq(put(loop, ms[v], "k9", "v", NULL), -ERR_CORRUPT);
+	ck_assert_int_eq(cluster_put(loop, ms[v], "k9", "v", NULL),
+			 -ERR_CORRUPT);
 	member_info(ms[li], &mi);
 	ck_assert_uint_eq(mi.leader, lead);
 	ck_assert_int_eq(mi.error, 0);
 
 	for (size_t i = 0; i < 3; i++) {
-		node_done(&nd[i]);
+		cluster_node_done(&nd[i]);
 	}
 	sys_loop_free(loop);
 }
@@ -1306,7 +1017,7 @@ static void stop_done(void *arg)
 START_TEST(test_move_leader_remove_and_graceful_stop)
 {
 	struct sys_loop *loop;
-	struct node nd[3];
+	struct cluster_node nd[3];
 	struct member *ms[3];
 	const char *dir = testlib_tmpdir();
 	Etcdserverpb__MoveLeaderRequest mv =
@@ -1322,15 +1033,15 @@ START_TEST(test_move_leader_remove_and_graceful_stop)
 	char *v;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd[0], "n1", dir);
-	node_init(&nd[1], "n2", dir);
-	node_init(&nd[2], "n3", dir);
+	cluster_node_init(&nd[0], "n1", dir);
+	cluster_node_init(&nd[1], "n2", dir);
+	cluster_node_init(&nd[2], "n3", dir);
 	for (size_t i = 0; i < 3; i++) {
-		nd[i].cfg = node_config(&nd[i], nd, 3, "moves", NULL);
-		start(loop, &nd[i]);
+		nd[i].cfg = cluster_node_config(&nd[i], nd, 3, "moves", NULL);
+		cluster_node_start(loop, &nd[i]);
 		ms[i] = nd[i].m;
 	}
-	lead = wait_leader(loop, ms, 3, 0);
+	lead = cluster_wait_leader(loop, ms, 3, 0);
 	for (size_t i = 0; i < 3; i++) {
 		if (nd[i].cfg->member_id == lead) {
 			li = i;
@@ -1338,52 +1049,54 @@ START_TEST(test_move_leader_remove_and_graceful_stop)
 	}
 	a = (li + 1) % 3;
 	b = (li + 2) % 3;
-	ck_assert_int_eq(put(loop, ms[a], "k", "v", NULL), 0);
+	ck_assert_int_eq(cluster_put(loop, ms[a], "k", "v", NULL), 0);
 
 	/* MoveLeader only on the leader; then leadership goes to a. */
 	mv.targetid = nd[a].cfg->member_id;
 	ck_assert_int_eq(
-	    call(loop, ms[b], MEMBER_OP_MOVE_LEADER, &mv.base, NULL),
+	    cluster_call(loop, ms[b], MEMBER_OP_MOVE_LEADER, &mv.base, NULL),
 	    -ERR_NOT_LEADER);
 	ck_assert_int_eq(
-	    call(loop, ms[li], MEMBER_OP_MOVE_LEADER, &mv.base, NULL), 0);
-	ck_assert_uint_eq(wait_leader(loop, ms, 3, lead), nd[a].cfg->member_id);
+	    cluster_call(loop, ms[li], MEMBER_OP_MOVE_LEADER, &mv.base, NULL),
+	    0);
+	ck_assert_uint_eq(cluster_wait_leader(loop, ms, 3, lead),
+			  nd[a].cfg->member_id);
 
 	/* A graceful stop of the leader hands leadership over: the others
 	 * have a leader again without waiting for an election timeout. */
 	member_stop(nd[a].m, stop_done, &stopped);
-	run_until_flag(loop, &stopped);
+	cluster_run_until(loop, &stopped);
 	ms[a] = NULL;
-	lead2 = wait_leader(loop, ms, 3, nd[a].cfg->member_id);
+	lead2 = cluster_wait_leader(loop, ms, 3, nd[a].cfg->member_id);
 	ck_assert(lead2 == nd[li].cfg->member_id ||
 		  lead2 == nd[b].cfg->member_id);
-	ck_assert_int_eq(put(loop, ms[b], "k2", "v2", NULL), 0);
+	ck_assert_int_eq(cluster_put(loop, ms[b], "k2", "v2", NULL), 0);
 
 	/* Promote a voter: refused.  Remove the stopped member: two remain
 	 * and still take writes. */
 	pr.id = nd[b].cfg->member_id;
 	ck_assert_int_eq(
-	    call(loop, ms[b], MEMBER_OP_MEMBER_PROMOTE, &pr.base, NULL),
+	    cluster_call(loop, ms[b], MEMBER_OP_MEMBER_PROMOTE, &pr.base, NULL),
 	    -ERR_MEMBER_NOT_LEARNER);
 	rm.id = 12345;
 	ck_assert_int_eq(
-	    call(loop, ms[b], MEMBER_OP_MEMBER_REMOVE, &rm.base, NULL),
+	    cluster_call(loop, ms[b], MEMBER_OP_MEMBER_REMOVE, &rm.base, NULL),
 	    -ERR_MEMBER_NOT_FOUND);
 	rm.id = nd[a].cfg->member_id;
-	ck_assert_int_eq(call(loop, ms[li], MEMBER_OP_MEMBER_REMOVE, &rm.base,
-			      (ProtobufCMessage **)&rr),
+	ck_assert_int_eq(cluster_call(loop, ms[li], MEMBER_OP_MEMBER_REMOVE,
+				      &rm.base, (ProtobufCMessage **)&rr),
 			 0);
 	ck_assert_uint_eq(rr->n_members, 2);
 	for (size_t i = 0; i < rr->n_members; i++) {
 		ck_assert_uint_ne(rr->members[i]->id, nd[a].cfg->member_id);
 	}
 	proto_free(&rr->base);
-	ck_assert_int_eq(put(loop, ms[li], "k3", "v3", NULL), 0);
-	ck_assert_int_eq(get(loop, ms[b], "k3", false, &v, NULL), 0);
+	ck_assert_int_eq(cluster_put(loop, ms[li], "k3", "v3", NULL), 0);
+	ck_assert_int_eq(cluster_get(loop, ms[b], "k3", false, &v, NULL), 0);
 	ck_assert_str_eq(v, "v3");
 	mem_free(v);
 	for (size_t i = 0; i < 3; i++) {
-		node_done(&nd[i]);
+		cluster_node_done(&nd[i]);
 	}
 	sys_loop_free(loop);
 }
@@ -1392,7 +1105,7 @@ END_TEST
 START_TEST(test_member_added_with_member_add_joins_and_serves)
 {
 	struct sys_loop *loop;
-	struct node nd[4];
+	struct cluster_node nd[4];
 	struct member *ms[4] = {NULL, NULL, NULL, NULL};
 	const char *dir = testlib_tmpdir();
 	Etcdserverpb__MemberAddRequest add =
@@ -1405,23 +1118,23 @@ START_TEST(test_member_added_with_member_add_joins_and_serves)
 	uint64_t new_id;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd[0], "n1", dir);
-	node_init(&nd[1], "n2", dir);
-	node_init(&nd[2], "n3", dir);
-	node_init(&nd[3], "n4", dir);
+	cluster_node_init(&nd[0], "n1", dir);
+	cluster_node_init(&nd[1], "n2", dir);
+	cluster_node_init(&nd[2], "n3", dir);
+	cluster_node_init(&nd[3], "n4", dir);
 	for (size_t i = 0; i < 3; i++) {
-		nd[i].cfg = node_config(&nd[i], nd, 3, "grow", NULL);
-		start(loop, &nd[i]);
+		nd[i].cfg = cluster_node_config(&nd[i], nd, 3, "grow", NULL);
+		cluster_node_start(loop, &nd[i]);
 		ms[i] = nd[i].m;
 	}
-	wait_leader(loop, ms, 3, 0);
-	ck_assert_int_eq(put(loop, ms[0], "before", "join", NULL), 0);
+	cluster_wait_leader(loop, ms, 3, 0);
+	ck_assert_int_eq(cluster_put(loop, ms[0], "before", "join", NULL), 0);
 
 	snprintf(url, sizeof(url), "http://%s:%d", nd[3].addr, nd[3].peer_port);
 	add.n_peerurls = 1;
 	add.peerurls = urls;
-	ck_assert_int_eq(call(loop, ms[1], MEMBER_OP_MEMBER_ADD, &add.base,
-			      (ProtobufCMessage **)&ar),
+	ck_assert_int_eq(cluster_call(loop, ms[1], MEMBER_OP_MEMBER_ADD,
+				      &add.base, (ProtobufCMessage **)&ar),
 			 0);
 	ck_assert_ptr_nonnull(ar->member);
 	new_id = ar->member->id;
@@ -1430,25 +1143,26 @@ START_TEST(test_member_added_with_member_add_joins_and_serves)
 	proto_free(&ar->base);
 	/* The same URL twice: refused. */
 	ck_assert_int_eq(
-	    call(loop, ms[1], MEMBER_OP_MEMBER_ADD, &add.base, NULL),
+	    cluster_call(loop, ms[1], MEMBER_OP_MEMBER_ADD, &add.base, NULL),
 	    -ERR_PEER_URL_EXISTS);
 
 	/* The new member starts as etcdctl member add says: the whole
 	 * cluster, state existing, an empty data dir. */
-	nd[3].cfg = node_config(&nd[3], nd, 4, "grow",
-				"--initial-cluster-state=existing");
-	start(loop, &nd[3]);
+	nd[3].cfg = cluster_node_config(
+	    &nd[3], nd, 4, "grow",
+	    (const char *[]){"--initial-cluster-state=existing", NULL});
+	cluster_node_start(loop, &nd[3]);
 	ms[3] = nd[3].m;
-	wait_leader(loop, ms, 4, 0);
+	cluster_wait_leader(loop, ms, 4, 0);
 	{
-		int gr = get(loop, ms[3], "before", false, &v, NULL);
+		int gr = cluster_get(loop, ms[3], "before", false, &v, NULL);
 		ck_assert_msg(gr == 0, "get on the new member: %s",
 			      err_str(gr));
 	}
 	ck_assert_str_eq(v, "join");
 	mem_free(v);
-	ck_assert_int_eq(put(loop, ms[3], "after", "join", NULL), 0);
-	ck_assert_int_eq(get(loop, ms[0], "after", false, &v, NULL), 0);
+	ck_assert_int_eq(cluster_put(loop, ms[3], "after", "join", NULL), 0);
+	ck_assert_int_eq(cluster_get(loop, ms[0], "after", false, &v, NULL), 0);
 	ck_assert_str_eq(v, "join");
 	mem_free(v);
 	{
@@ -1457,13 +1171,13 @@ START_TEST(test_member_added_with_member_add_joins_and_serves)
 		ck_assert_uint_eq(mi.id, new_id);
 		ck_assert_uint_eq(mi.cluster_id, nd[0].cfg->cluster_id);
 	}
-	ck_assert_int_eq(call(loop, ms[3], MEMBER_OP_MEMBER_LIST, &ml.base,
-			      (ProtobufCMessage **)&mlr),
+	ck_assert_int_eq(cluster_call(loop, ms[3], MEMBER_OP_MEMBER_LIST,
+				      &ml.base, (ProtobufCMessage **)&mlr),
 			 0);
 	ck_assert_uint_eq(mlr->n_members, 4);
 	proto_free(&mlr->base);
 	for (size_t i = 0; i < 4; i++) {
-		node_done(&nd[i]);
+		cluster_node_done(&nd[i]);
 	}
 	sys_loop_free(loop);
 }

@@ -1,7 +1,7 @@
 /*
  * test_snapshot.c - snapshots of the store, in-process: members on one
- * loop with real WAL and LMDB files and real peer sockets (the helpers
- * follow test_member.c's).  A member that fell behind the leader's
+ * loop with real WAL and LMDB files and real peer sockets (the shared
+ * fixture tests/lib/cluster.h).  A member that fell behind the leader's
  * compacted log, and a member added after it was compacted, catch up by
  * snapshot transfer (the store travels with the MsgSnap); a member's
  * Maintenance.Snapshot copy opens as a store with every key; and the copy
@@ -27,292 +27,8 @@
 #include "server/config.h"
 #include "server/member.h"
 #include "sys/loop.h"
+#include "cluster.h"
 #include "testlib.h"
-
-#define WAIT_MS 10000
-
-struct node {
-	char name[16];
-	char dir[512];
-	char addr[16];
-	int peer_port;
-	int client_port;
-	struct config *cfg;
-	struct member *m;
-};
-
-struct call {
-	struct sys_loop *loop;
-	bool done;
-	int err;
-	ProtobufCMessage *resp; /* a copy, proto_free */
-};
-
-static void on_done(void *arg, int err, const ProtobufCMessage *resp)
-{
-	struct call *c = arg;
-	uint8_t *buf;
-	size_t n;
-
-	ck_assert(!c->done);
-	c->done = true;
-	c->err = err;
-	if (resp != NULL) {
-		ck_assert_int_eq(err, 0);
-		n = protobuf_c_message_get_packed_size(resp);
-		buf = mem_alloc(n + 1);
-		ck_assert_ptr_nonnull(buf);
-		protobuf_c_message_pack(resp, buf);
-		ck_assert_int_eq(
-		    proto_unpack(resp->descriptor, buf, n, &c->resp), 0);
-		mem_free(buf);
-	} else {
-		ck_assert_int_lt(err, 0);
-	}
-	sys_loop_stop(c->loop);
-}
-
-static void guard_cb(struct sys_timer *t, void *arg)
-{
-	(void)t;
-	sys_loop_stop(arg);
-}
-
-/* Run the loop until *flag or WAIT_MS pass. */
-static void run_until_flag(struct sys_loop *loop, const bool *flag)
-{
-	struct sys_timer *guard;
-	uint64_t start = 0;
-
-	ck_assert_int_eq(sys_timer_new(loop, guard_cb, loop, &guard), 0);
-	ck_assert_int_eq(sys_timer_start(guard, WAIT_MS, 0), 0);
-	while (!*flag && sys_timer_is_active(guard)) {
-		ck_assert_int_eq(sys_loop_run(loop), 0);
-		start++;
-	}
-	sys_timer_free(guard);
-	ck_assert_msg(*flag, "not answered within %d ms", WAIT_MS);
-}
-
-/* Submit and run the loop until answered; returns the error. */
-static int call(struct sys_loop *loop, struct member *m, enum member_op op,
-		const ProtobufCMessage *req, ProtobufCMessage **resp)
-{
-	struct call c = {loop, false, 0, NULL};
-
-	ck_assert_int_eq(member_request(m, op, req, on_done, &c, NULL), 0);
-	/* Never answered inside member_request (member.h). */
-	ck_assert(!c.done);
-	run_until_flag(loop, &c.done);
-	if (resp != NULL) {
-		*resp = c.resp;
-	} else {
-		proto_free(c.resp);
-	}
-	return c.err;
-}
-
-struct poll {
-	struct member **ms;
-	size_t n;
-	bool ok;
-	struct sys_loop *loop;
-	uint64_t not_leader; /* a leader other than this one */
-};
-
-static void poll_cb(struct sys_timer *t, void *arg)
-{
-	struct poll *p = arg;
-	uint64_t lead = 0;
-	size_t agree = 0;
-
-	(void)t;
-	for (size_t i = 0; i < p->n; i++) {
-		struct member_info mi;
-		if (p->ms[i] == NULL) {
-			continue;
-		}
-		member_info(p->ms[i], &mi);
-		if (mi.leader == 0 || mi.leader == p->not_leader ||
-		    (lead != 0 && mi.leader != lead)) {
-			return;
-		}
-		lead = mi.leader;
-		agree++;
-	}
-	if (agree > 0) {
-		p->ok = true;
-		sys_loop_stop(p->loop);
-	}
-}
-
-/* Run until every live member of ms knows the same leader (not `not`). */
-static uint64_t wait_leader(struct sys_loop *loop, struct member **ms, size_t n,
-			    uint64_t not )
-{
-	struct poll p = {ms, n, false, loop, not };
-	struct sys_timer *t;
-	struct member_info mi;
-
-	ck_assert_int_eq(sys_timer_new(loop, poll_cb, &p, &t), 0);
-	ck_assert_int_eq(sys_timer_start(t, 5, 5), 0);
-	run_until_flag(loop, &p.ok);
-	sys_timer_free(t);
-	for (size_t i = 0; i < n; i++) {
-		if (ms[i] != NULL) {
-			member_info(ms[i], &mi);
-			return mi.leader;
-		}
-	}
-	return 0;
-}
-
-static void node_init(struct node *nd, const char *name, const char *dir)
-{
-	memset(nd, 0, sizeof(*nd));
-	snprintf(nd->name, sizeof(nd->name), "%s", name);
-	snprintf(nd->dir, sizeof(nd->dir), "%s/%s.etcd", dir, name);
-	ck_assert_int_eq(testlib_loopback_addr(nd->addr, sizeof(nd->addr)), 0);
-	nd->peer_port = testlib_free_port(nd->addr);
-	nd->client_port = testlib_free_port(nd->addr);
-	ck_assert_int_gt(nd->peer_port, 0);
-	ck_assert_int_gt(nd->client_port, 0);
-}
-
-/* The configuration of nd in the cluster nodes[0..n) (token given). */
-static struct config *node_config(const struct node *nd,
-				  const struct node *nodes, size_t n,
-				  const char *token, const char *const *extra)
-{
-	char peer[64], client[64], cluster[1024] = "", tok[128];
-	char *argv[40];
-	int argc = 0;
-	struct config *c = NULL;
-	char *msg = NULL;
-
-	snprintf(peer, sizeof(peer),
-		 "--initial-advertise-peer-urls=http://%s:%d", nd->addr,
-		 nd->peer_port);
-	snprintf(client, sizeof(client), "--advertise-client-urls=http://%s:%d",
-		 nd->addr, nd->client_port);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(cluster);
-		snprintf(cluster + len, sizeof(cluster) - len,
-			 "%s%s=http://%s:%d",
-			 i == 0 ? "--initial-cluster=" : ",", nodes[i].name,
-			 nodes[i].addr, nodes[i].peer_port);
-	}
-	snprintf(tok, sizeof(tok), "--initial-cluster-token=%s", token);
-	static char lpeer[64], lclient[64], name[64], dir[600];
-	snprintf(lpeer, sizeof(lpeer), "--listen-peer-urls=http://%s:%d",
-		 nd->addr, nd->peer_port);
-	snprintf(lclient, sizeof(lclient), "--listen-client-urls=http://%s:%d",
-		 nd->addr, nd->client_port);
-	snprintf(name, sizeof(name), "--name=%s", nd->name);
-	snprintf(dir, sizeof(dir), "--data-dir=%s", nd->dir);
-	argv[argc++] = (char *)"cetcd";
-	argv[argc++] = name;
-	argv[argc++] = dir;
-	argv[argc++] = lpeer;
-	argv[argc++] = lclient;
-	argv[argc++] = peer;
-	argv[argc++] = client;
-	argv[argc++] = cluster;
-	argv[argc++] = tok;
-	argv[argc++] = (char *)"--heartbeat-interval=10";
-	argv[argc++] = (char *)"--election-timeout=100";
-	for (const char *const *e = extra; e != NULL && *e != NULL; e++) {
-		argv[argc++] = (char *)(uintptr_t)*e;
-	}
-	argv[argc] = NULL;
-	ck_assert_msg(config_parse(argc, argv, NULL, &c, &msg) == 0,
-		      "config: %s", msg ? msg : "?");
-	return c;
-}
-
-static void start(struct sys_loop *loop, struct node *nd)
-{
-	char *msg = NULL;
-	int r = member_new(loop, nd->cfg, &nd->m, &msg);
-
-	ck_assert_msg(r == 0, "member_new: %s (%s)", err_str(r),
-		      msg ? msg : "");
-}
-
-static void node_done(struct node *nd)
-{
-	member_free(nd->m);
-	nd->m = NULL;
-	config_free(nd->cfg);
-	nd->cfg = NULL;
-}
-
-static int put(struct sys_loop *loop, struct member *m, const char *k,
-	       const char *v, int64_t *rev)
-{
-	Etcdserverpb__PutRequest req = ETCDSERVERPB__PUT_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-	int r;
-
-	req.key.data = (uint8_t *)(uintptr_t)k;
-	req.key.len = strlen(k);
-	req.value.data = (uint8_t *)(uintptr_t)v;
-	req.value.len = strlen(v);
-	r = call(loop, m, MEMBER_OP_PUT, &req.base, &resp);
-	if (r == 0 && rev != NULL) {
-		*rev = ((Etcdserverpb__PutResponse *)resp)->header->revision;
-	}
-	proto_free(resp);
-	return r;
-}
-
-/* Get k; *val (mem_free) NULL when absent. */
-static int get(struct sys_loop *loop, struct member *m, const char *k,
-	       bool serializable, char **val, Etcdserverpb__ResponseHeader *h)
-{
-	Etcdserverpb__RangeRequest req = ETCDSERVERPB__RANGE_REQUEST__INIT;
-	Etcdserverpb__RangeResponse *resp = NULL;
-	int r;
-
-	req.key.data = (uint8_t *)(uintptr_t)k;
-	req.key.len = strlen(k);
-	req.serializable = serializable;
-	r = call(loop, m, MEMBER_OP_RANGE, &req.base,
-		 (ProtobufCMessage **)&resp);
-	*val = NULL;
-	if (r == 0) {
-		ck_assert_ptr_nonnull(resp->header);
-		if (h != NULL) {
-			*h = *resp->header;
-		}
-		if (resp->n_kvs > 0) {
-			*val =
-			    mem_strndup((const char *)resp->kvs[0]->value.data,
-					resp->kvs[0]->value.len);
-		}
-	}
-	if (resp != NULL) {
-		proto_free(&resp->base);
-	}
-	return r;
-}
-
-
-static void run_cb(struct sys_timer *t, void *arg)
-{
-	(void)t;
-	sys_loop_stop(arg);
-}
-
-static void run_for(struct sys_loop *loop, uint64_t ms)
-{
-	struct sys_timer *t;
-
-	ck_assert_int_eq(sys_timer_new(loop, run_cb, loop, &t), 0);
-	ck_assert_int_eq(sys_timer_start(t, ms, 0), 0);
-	ck_assert_int_eq(sys_loop_run(loop), 0);
-	sys_timer_free(t);
-}
 
 /* Every live member applied the same index as the most advanced one. */
 static bool caught_up(struct member **ms, size_t n)
@@ -339,7 +55,7 @@ static bool caught_up(struct member **ms, size_t n)
 static void wait_caught_up(struct sys_loop *loop, struct member **ms, size_t n)
 {
 	for (int tries = 0; tries < 1000 && !caught_up(ms, n); tries++) {
-		run_for(loop, 10);
+		cluster_run_for(loop, 10);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct member_info mi;
@@ -356,8 +72,8 @@ static uint32_t hash_kv(struct sys_loop *loop, struct member *m, int64_t *rev)
 	Etcdserverpb__HashKVResponse *resp = NULL;
 	uint32_t h;
 
-	ck_assert_int_eq(call(loop, m, MEMBER_OP_HASH_KV, &req.base,
-			      (ProtobufCMessage **)&resp),
+	ck_assert_int_eq(cluster_call(loop, m, MEMBER_OP_HASH_KV, &req.base,
+				      (ProtobufCMessage **)&resp),
 			 0);
 	h = resp->hash;
 	*rev = resp->header->revision;
@@ -372,7 +88,7 @@ static void expect_keys(struct sys_loop *loop, struct member *m, int n)
 		char k[32], want[32], *v;
 		snprintf(k, sizeof(k), "k%d", i);
 		snprintf(want, sizeof(want), "v%d", i);
-		ck_assert_int_eq(get(loop, m, k, true, &v, NULL), 0);
+		ck_assert_int_eq(cluster_get(loop, m, k, true, &v, NULL), 0);
 		ck_assert_msg(v != NULL, "%s missing", k);
 		ck_assert_str_eq(v, want);
 		mem_free(v);
@@ -462,7 +178,7 @@ static void put_keys(struct sys_loop *loop, struct member *m, int from, int to)
 					put_request(m, i + j, &p[j]);
 				}
 			}
-			run_until_flag(loop, &b.done);
+			cluster_run_until(loop, &b.done);
 			for (int j = 0; j < n; j++) {
 				if (b.err[j] < 0) {
 					failed++;
@@ -498,13 +214,12 @@ static size_t count_files(const char *dir, const char *prefix)
 
 /* Small snapshot-count and catch-up window: the log is compacted early. */
 static const char *const small_log[] = {
-    "--snapshot-count=100", "--experimental-snapshot-catchup-entries=20",
-    NULL};
+    "--snapshot-count=100", "--experimental-snapshot-catchup-entries=20", NULL};
 
 START_TEST(test_lagging_member_catches_up_by_snapshot_transfer)
 {
 	struct sys_loop *loop;
-	struct node nd[3];
+	struct cluster_node nd[3];
 	struct member *ms[3];
 	const char *dir = testlib_tmpdir();
 	uint64_t lead;
@@ -514,15 +229,16 @@ START_TEST(test_lagging_member_catches_up_by_snapshot_transfer)
 	char snapdir[700];
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd[0], "n1", dir);
-	node_init(&nd[1], "n2", dir);
-	node_init(&nd[2], "n3", dir);
+	cluster_node_init(&nd[0], "n1", dir);
+	cluster_node_init(&nd[1], "n2", dir);
+	cluster_node_init(&nd[2], "n3", dir);
 	for (size_t i = 0; i < 3; i++) {
-		nd[i].cfg = node_config(&nd[i], nd, 3, "lag", small_log);
-		start(loop, &nd[i]);
+		nd[i].cfg =
+		    cluster_node_config(&nd[i], nd, 3, "lag", small_log);
+		cluster_node_start(loop, &nd[i]);
 		ms[i] = nd[i].m;
 	}
-	lead = wait_leader(loop, ms, 3, 0);
+	lead = cluster_wait_leader(loop, ms, 3, 0);
 	for (size_t i = 0; i < 3; i++) {
 		if (nd[i].cfg->member_id == lead) {
 			li = i;
@@ -539,7 +255,7 @@ START_TEST(test_lagging_member_catches_up_by_snapshot_transfer)
 	ms[lag] = NULL;
 	put_keys(loop, ms[li], 20, 20 + lag_writes());
 
-	start(loop, &nd[lag]);
+	cluster_node_start(loop, &nd[lag]);
 	ms[lag] = nd[lag].m;
 	wait_caught_up(loop, ms, 3);
 	expect_keys(loop, ms[lag], 20 + lag_writes());
@@ -554,18 +270,18 @@ START_TEST(test_lagging_member_catches_up_by_snapshot_transfer)
 	snprintf(snapdir, sizeof(snapdir), "%s/member/snap", nd[lag].dir);
 	ck_assert_uint_eq(count_files(snapdir, "snap.recv."), 0);
 	/* It keeps working: a write through it reaches everyone. */
-	ck_assert_int_eq(put(loop, ms[lag], "k0", "v0", NULL), 0);
+	ck_assert_int_eq(cluster_put(loop, ms[lag], "k0", "v0", NULL), 0);
 
 	/* And it restarts from the installed snapshot. */
 	member_free(nd[lag].m);
 	nd[lag].m = NULL;
 	ms[lag] = NULL;
-	start(loop, &nd[lag]);
+	cluster_node_start(loop, &nd[lag]);
 	ms[lag] = nd[lag].m;
 	wait_caught_up(loop, ms, 3);
 	expect_keys(loop, ms[lag], 20 + lag_writes());
 	for (size_t i = 0; i < 3; i++) {
-		node_done(&nd[i]);
+		cluster_node_done(&nd[i]);
 	}
 	sys_loop_free(loop);
 }
@@ -574,7 +290,7 @@ END_TEST
 START_TEST(test_member_added_after_compaction_joins_by_snapshot)
 {
 	struct sys_loop *loop;
-	struct node nd[4];
+	struct cluster_node nd[4];
 	struct member *ms[4] = {NULL, NULL, NULL, NULL};
 	const char *dir = testlib_tmpdir();
 	const char *existing[] = {small_log[0], small_log[1],
@@ -593,14 +309,15 @@ START_TEST(test_member_added_after_compaction_joins_by_snapshot)
 	for (size_t i = 0; i < 4; i++) {
 		char name[8];
 		snprintf(name, sizeof(name), "n%zu", i + 1);
-		node_init(&nd[i], name, dir);
+		cluster_node_init(&nd[i], name, dir);
 	}
 	for (size_t i = 0; i < 3; i++) {
-		nd[i].cfg = node_config(&nd[i], nd, 3, "grow", small_log);
-		start(loop, &nd[i]);
+		nd[i].cfg =
+		    cluster_node_config(&nd[i], nd, 3, "grow", small_log);
+		cluster_node_start(loop, &nd[i]);
 		ms[i] = nd[i].m;
 	}
-	lead = wait_leader(loop, ms, 3, 0);
+	lead = cluster_wait_leader(loop, ms, 3, 0);
 	for (size_t i = 0; i < 3; i++) {
 		if (nd[i].cfg->member_id == lead) {
 			li = i;
@@ -612,25 +329,26 @@ START_TEST(test_member_added_after_compaction_joins_by_snapshot)
 	add.n_peerurls = 1;
 	add.peerurls = urls;
 	ck_assert_int_eq(
-	    call(loop, ms[1], MEMBER_OP_MEMBER_ADD, &add.base, NULL), 0);
-	nd[3].cfg = node_config(&nd[3], nd, 4, "grow", existing);
-	start(loop, &nd[3]);
+	    cluster_call(loop, ms[1], MEMBER_OP_MEMBER_ADD, &add.base, NULL),
+	    0);
+	nd[3].cfg = cluster_node_config(&nd[3], nd, 4, "grow", existing);
+	cluster_node_start(loop, &nd[3]);
 	ms[3] = nd[3].m;
-	wait_leader(loop, ms, 4, 0);
+	cluster_wait_leader(loop, ms, 4, 0);
 	wait_caught_up(loop, ms, 4);
 	expect_keys(loop, ms[3], 120);
 	ck_assert_uint_eq(hash_kv(loop, ms[3], &rev3),
 			  hash_kv(loop, ms[0], &rev0));
 	ck_assert_int_eq(rev3, rev0);
 	/* The membership came with the snapshot. */
-	ck_assert_int_eq(call(loop, ms[3], MEMBER_OP_MEMBER_LIST, &ml.base,
-			      (ProtobufCMessage **)&mlr),
+	ck_assert_int_eq(cluster_call(loop, ms[3], MEMBER_OP_MEMBER_LIST,
+				      &ml.base, (ProtobufCMessage **)&mlr),
 			 0);
 	ck_assert_uint_eq(mlr->n_members, 4);
 	proto_free(&mlr->base);
-	ck_assert_int_eq(put(loop, ms[3], "after", "join", NULL), 0);
+	ck_assert_int_eq(cluster_put(loop, ms[3], "after", "join", NULL), 0);
 	for (size_t i = 0; i < 4; i++) {
-		node_done(&nd[i]);
+		cluster_node_done(&nd[i]);
 	}
 	sys_loop_free(loop);
 }
@@ -704,28 +422,28 @@ static void expect_store(const char *dir, int n, int64_t rev)
 START_TEST(test_member_snapshot_is_a_store_with_every_applied_write)
 {
 	struct sys_loop *loop;
-	struct node nd;
+	struct cluster_node nd;
 	struct member *ms[1];
 	struct snap_result sr = {0};
 	char copy[700], file[800];
 	int64_t rev;
 
 	ck_assert_int_eq(sys_loop_new(&loop), 0);
-	node_init(&nd, "n1", testlib_tmpdir());
-	nd.cfg = node_config(&nd, &nd, 1, "copy", NULL);
-	start(loop, &nd);
+	cluster_node_init(&nd, "n1", testlib_tmpdir());
+	nd.cfg = cluster_node_config(&nd, &nd, 1, "copy", NULL);
+	cluster_node_start(loop, &nd);
 	ms[0] = nd.m;
-	wait_leader(loop, ms, 1, 0);
+	cluster_wait_leader(loop, ms, 1, 0);
 	put_keys(loop, nd.m, 0, 200);
-	ck_assert_int_eq(put(loop, nd.m, "k0", "v0", &rev), 0);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "k0", "v0", &rev), 0);
 
 	/* Applied but not yet committed writes are in it (it commits). */
 	sr.loop = loop;
 	ck_assert_int_eq(member_snapshot(nd.m, on_snapshot, &sr, NULL), 0);
 	ck_assert(!sr.done);
 	/* The member keeps serving while the thread copies. */
-	ck_assert_int_eq(put(loop, nd.m, "later", "x", NULL), 0);
-	run_until_flag(loop, &sr.done);
+	ck_assert_int_eq(cluster_put(loop, nd.m, "later", "x", NULL), 0);
+	cluster_run_until(loop, &sr.done);
 	ck_assert_int_eq(sr.err, 0);
 	ck_assert_uint_gt(sr.size, 0);
 	ck_assert_uint_eq(sr.size % 4096, 0); /* whole pages */
@@ -743,10 +461,10 @@ START_TEST(test_member_snapshot_is_a_store_with_every_applied_write)
 		ck_assert_int_eq(member_snapshot(nd.m, on_snapshot, &sr, &h),
 				 0);
 		member_snapshot_cancel(h);
-		run_for(loop, 200);
+		cluster_run_for(loop, 200);
 		ck_assert(!sr.done);
 	}
-	node_done(&nd);
+	cluster_node_done(&nd);
 	sys_loop_free(loop);
 }
 END_TEST
@@ -830,10 +548,12 @@ START_TEST(test_debian_etcdctl_saves_a_snapshot_that_opens_as_a_store)
 		char line[512];
 		bool saved = false;
 		while (fgets(line, sizeof(line), f) != NULL) {
-			saved = saved || strstr(line, "Snapshot saved at") != NULL;
+			saved =
+			    saved || strstr(line, "Snapshot saved at") != NULL;
 		}
 		fclose(f);
-		ck_assert_msg(saved, "etcdctl did not say \"Snapshot saved at\"");
+		ck_assert_msg(saved,
+			      "etcdctl did not say \"Snapshot saved at\"");
 	}
 	testlib_kill(pid, SIGTERM);
 	testlib_wait(pid, 10000);
@@ -874,7 +594,8 @@ static Suite *snapshot_suite(void)
 		 test_debian_etcdctl_saves_a_snapshot_that_opens_as_a_store);
 	add_case(s, "lagging",
 		 test_lagging_member_catches_up_by_snapshot_transfer);
-	add_case(s, "join", test_member_added_after_compaction_joins_by_snapshot);
+	add_case(s, "join",
+		 test_member_added_after_compaction_joins_by_snapshot);
 	return s;
 }
 TEST_SUITE(snapshot_suite)
