@@ -100,8 +100,13 @@ if ! grep -Eq '^(PASS: Throughput is|FAIL: Throughput too low:) [0-9]+ writes/s$
 	echo "DIFF: check perf output"
 	fails=$((fails + 1))
 fi
-left=$("$CTL" --endpoints="$EPS" get /etcdctl-check-perf/ --prefix --keys-only | wc -l)
-[ "$left" -eq 0 ] || { echo "DIFF: check perf left $left lines of keys"; fails=$((fails + 1)); }
+# A put the member answered "request timed out" is still proposed and may
+# land after the cleanup's delete, with etcdctl too; only a run without
+# such errors must leave the prefix empty.
+if ! grep -q 'ERROR(' "$T/perf"; then
+	left=$("$CTL" --endpoints="$EPS" get /etcdctl-check-perf/ --prefix --keys-only | wc -l)
+	[ "$left" -eq 0 ] || { echo "DIFF: check perf left $left lines of keys"; fails=$((fails + 1)); }
+fi
 n_puts=$(grep -c 'v3/kv/put' "$T"/n*.log 2>/dev/null || true)
 
 # --- failover: one member down -------------------------------------------------
@@ -121,9 +126,9 @@ get after-kill
 endpoint status -w table
 !endpoint health
 CMDS
-EPS="$DOWN --command-timeout=2s"
+EPS="$DOWN --command-timeout=5s"
 compare_run
-# etcdctl's words for the member that is down (its wait is 2 s; ours is
+# etcdctl's words for the member that is down (its wait is 5 s; ours is
 # the connection refused at once, with the same message).
 for who in etcdctl cetcdctl; do
 	n=3

@@ -111,9 +111,20 @@ if [ "$rc" -ne 0 ] || [ "$(grep -c "^lease $K keepalived with TTL(3)$" "$T/ka")"
 fi
 
 # --- watch ------------------------------------------------------------------
-# Each watcher of cetcdctl and etcdctl starts before the writes and is
-# killed by PID after them.
-set -- "w --prefix --prev-kv" "w -w json" "w -w fields" "w wz" "w --rev=1" "wa"
+# The writes come first and every watcher replays them from revision R
+# (or 1), so no watcher can miss one by starting late on a busy machine;
+# each pair of watchers is stopped by PID once their outputs agree (or
+# after 30 s, and the comparison below reports the difference).
+R=$($G put wmark x -w json | sed 's/.*"revision":\([0-9]*\).*/\1/')
+R=$((R + 1))
+$G put w 1 >/dev/null
+$G put wa 2 >/dev/null
+$G put w 3 >/dev/null
+$G del w >/dev/null
+$G put wa 5 >/dev/null
+$G put wb 6 --lease="$L" >/dev/null
+set -- "w --prefix --prev-kv --rev=$R" "w -w json --rev=$R" "w -w fields --rev=$R" \
+	"w wz --rev=$R" "w --rev=1" "wa --rev=$R"
 W=""
 i=0
 for args in "$@"; do
@@ -125,19 +136,20 @@ for args in "$@"; do
 	$C watch $args >"$T/c.w$i" 2>&1 &
 	W="$W $!"
 done
-(printf 'watch wa\nbogus\nwatch\n'; sleep 4) | $G watch -i >"$T/g.wi" 2>&1 &
+(printf 'watch wa --rev=%s\nbogus\nwatch\n' "$R"; sleep 6) | $G watch -i >"$T/g.wi" 2>&1 &
 WI="$!"
-(printf 'watch wa\nbogus\nwatch\n'; sleep 4) | $C watch -i >"$T/c.wi" 2>&1 &
+(printf 'watch wa --rev=%s\nbogus\nwatch\n' "$R"; sleep 6) | $C watch -i >"$T/c.wi" 2>&1 &
 WI="$WI $!"
 PIDS="$PIDS $W $WI"
-sleep 1.5
-$G put w 1 >/dev/null
-$G put wa 2 >/dev/null
-$G put w 3 >/dev/null
-$G del w >/dev/null
-$G put wa 5 >/dev/null
-$G put wb 6 --lease="$L" >/dev/null
-sleep 1.5
+for _ in $(seq 60); do
+	same=1
+	for i in $(seq $#); do
+		{ [ -s "$T/g.w$i" ] && cmp -s "$T/g.w$i" "$T/c.w$i"; } || same=0
+	done
+	[ "$same" = 1 ] && break
+	sleep 0.5
+done
+sleep 0.5 # a late duplicate would show up now
 for p in $W; do kill "$p"; done
 for p in $W; do wait "$p" 2>/dev/null || true; done
 rc_i=""
