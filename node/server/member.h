@@ -33,6 +33,10 @@
 
 #include "server/config.h"
 
+/* The store's aux records of removed member IDs: this prefix and the ID
+ * in 16 hex digits (kept across restarts; dropped by snapshot restore). */
+#define MEMBER_REMOVED_PREFIX "removed/"
+
 struct sys_loop;
 struct member;
 struct member_req;

@@ -11,9 +11,10 @@
  *     proposals only validate and propose.
  *  2. A peer stream exists for every member with peer URLs other than
  *     this one, and is removed with it.
- *  3. A removed member's ID is kept in the store (REMOVED_PREFIX) in the
- *     conf entry's own transaction and is never added again: peers refuse
- *     its streams, which is how a member removed while cut off learns it.
+ *  3. A removed member's ID is kept in the store (MEMBER_REMOVED_PREFIX)
+ *     in the conf entry's own transaction and is never added again: peers
+ *     refuse its streams, which is how a member removed while cut off
+ *     learns it.
  */
 #include "server/member_int.h"
 
@@ -24,7 +25,6 @@
  * own removal, learns it and stops.  One aux record per removed ID, in
  * the conf entry's own transaction.
  */
-#define REMOVED_PREFIX "removed/"
 
 /*
  * Answer rq with a response of desc's type whose layout is MemberList's
@@ -529,10 +529,10 @@ static void remember_removed_id(struct member *m, raft_id id)
 
 static void note_removed_id(struct member *m, raft_id id)
 {
-	char key[sizeof(REMOVED_PREFIX) + IDS_HEX_LEN];
+	char key[sizeof(MEMBER_REMOVED_PREFIX) + IDS_HEX_LEN];
 
 	remember_removed_id(m, id);
-	snprintf(key, sizeof(key), REMOVED_PREFIX "%016" PRIx64, id);
+	snprintf(key, sizeof(key), MEMBER_REMOVED_PREFIX "%016" PRIx64, id);
 	(void)mvcc_aux_put(m->store, key, strlen(key), "", 0);
 }
 
@@ -540,14 +540,14 @@ static int removed_found(void *arg, const void *key, size_t key_len,
 			 const void *val, size_t val_len)
 {
 	char hex[IDS_HEX_LEN];
-	size_t n = key_len - (sizeof(REMOVED_PREFIX) - 1);
+	size_t n = key_len - (sizeof(MEMBER_REMOVED_PREFIX) - 1);
 
 	(void)val;
 	(void)val_len;
 	if (n == 0 || n >= sizeof(hex)) {
 		return 0;
 	}
-	memcpy(hex, (const char *)key + sizeof(REMOVED_PREFIX) - 1, n);
+	memcpy(hex, (const char *)key + sizeof(MEMBER_REMOVED_PREFIX) - 1, n);
 	hex[n] = '\0';
 	remember_removed_id(arg, strtoull(hex, NULL, 16));
 	return 0;
@@ -555,7 +555,7 @@ static int removed_found(void *arg, const void *key, size_t key_len,
 
 int member_conf_restore_removed(struct member *m)
 {
-	int r = mvcc_aux_scan(m->store, REMOVED_PREFIX, strlen(REMOVED_PREFIX),
+	int r = mvcc_aux_scan(m->store, MEMBER_REMOVED_PREFIX, strlen(MEMBER_REMOVED_PREFIX),
 			      removed_found, m);
 
 	return r < 0 ? r : 0;

@@ -15,30 +15,9 @@
  *     stopped or not yet joined.
  */
 #include "server/member_int.h"
+#include "wal/walio.h"
 
 static void on_identity(void *arg, raft_id id, uint64_t cluster_id);
-
-static int mkdir_p(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf)) {
-		return -ENAMETOOLONG;
-	}
-	memcpy(buf, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (buf[i] == '/' || buf[i] == '\0') {
-			char c = buf[i];
-			buf[i] = '\0';
-			if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
-				return -errno;
-			}
-			buf[i] = c;
-		}
-	}
-	return 0;
-}
 
 static bool file_exists(const char *dir, const char *name)
 {
@@ -119,7 +98,7 @@ static int open_storage(struct member *m, raft_index *snap_index, char **errmsg)
 	char a[IDS_HEX_LEN], b[IDS_HEX_LEN], x[IDS_HEX_LEN], y[IDS_HEX_LEN];
 	int r;
 
-	r = mkdir_p(c->snap_dir);
+	r = walio_mkdir_p(c->snap_dir);
 	if (r < 0) {
 		member_errmsgf(
 		    errmsg,

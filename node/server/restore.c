@@ -32,11 +32,11 @@
 #include "base/mem.h"
 #include "mvcc/mvcc.h"
 #include "server/config.h"
+#include "server/member.h"
+#include "wal/walio.h"
 #include "wal/walstore.h"
 
 #define SHA_LEN 32
-/* The removed-member records of member.c (aux keys "removed/<id>"). */
-#define REMOVED_PREFIX "removed/"
 
 static int errf(char **errmsg, int r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -51,28 +51,6 @@ static int errf(char **errmsg, int r, const char *fmt, ...)
 	va_end(ap);
 	*errmsg = mem_strdup(b);
 	return r;
-}
-
-static int mkdir_p(const char *path)
-{
-	char b[4096];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(b)) {
-		return -ENAMETOOLONG;
-	}
-	memcpy(b, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (b[i] == '/' || b[i] == '\0') {
-			char c = b[i];
-			b[i] = '\0';
-			if (mkdir(b, 0700) < 0 && errno != EEXIST) {
-				return -errno;
-			}
-			b[i] = c;
-		}
-	}
-	return 0;
 }
 
 static int fsync_path(const char *path, int flags)
@@ -232,7 +210,7 @@ static int reset_store(const char *snap_dir)
 	}
 	r = mvcc_reset_applied(s);
 	if (r >= 0) {
-		r = mvcc_aux_scan(s, REMOVED_PREFIX, strlen(REMOVED_PREFIX),
+		r = mvcc_aux_scan(s, MEMBER_REMOVED_PREFIX, strlen(MEMBER_REMOVED_PREFIX),
 				  collect_removed, &rm);
 	}
 	for (size_t off = 0; r >= 0 && off < rm.keys.len;) {
@@ -367,7 +345,7 @@ int restore_snapshot(const struct restore_options *o, char **errmsg)
 		goto out;
 	}
 	mvcc_close(probe);
-	r = mkdir_p(cfg->snap_dir);
+	r = walio_mkdir_p(cfg->snap_dir);
 	if (r >= 0) {
 		r = buf_printf(&file, "%s/data.mdb", cfg->snap_dir);
 	}
