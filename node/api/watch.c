@@ -1395,8 +1395,15 @@ int watch_init(struct api *a)
 	h->api = a;
 	list_init(&h->streams);
 	h->st = member_store(a->m);
-	h->progress_ms = env_ms("CETCD_WATCH_PROGRESS_NOTIFY_INTERVAL_MS",
-				WATCH_PROGRESS_MS_DEFAULT);
+	/* etcd compat: the flag, when above zero (here: 1 ms); the variable
+	 * (for tests) overrides it. */
+	h->progress_ms = a->cfg ? a->cfg->watch_progress_notify_ns / NSEC_PER_MSEC
+				: 0;
+	if (h->progress_ms == 0) {
+		h->progress_ms = WATCH_PROGRESS_MS_DEFAULT;
+	}
+	h->progress_ms =
+	    env_ms("CETCD_WATCH_PROGRESS_NOTIFY_INTERVAL_MS", h->progress_ms);
 	h->slow_ms = env_ms("CETCD_WATCH_SLOW_CANCEL_MS", WATCH_SLOW_MS_DEFAULT);
 	h->fragment_bytes = a->cfg && a->cfg->max_request_bytes
 				? a->cfg->max_request_bytes

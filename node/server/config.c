@@ -76,6 +76,9 @@ enum opt_use {
 	  U_OK, "5000", "Member",                                              \
 	  "Number of entries for a slow follower to catch up after "          \
 	  "compacting the raft storage entries.")                              \
+	X(O_WATCH_PROGRESS, "experimental-watch-progress-notify-interval",    \
+	  T_STR, U_OK, "10m", "Member",                                        \
+	  "Duration of periodic watch progress notifications.")               \
 	X(O_HEARTBEAT, "heartbeat-interval", T_STR, U_OK, "100", "Member",     \
 	  "Time (in milliseconds) of a heartbeat interval.")                   \
 	X(O_ELECTION, "election-timeout", T_STR, U_OK, "1000", "Member",       \
@@ -177,8 +180,6 @@ enum opt_use {
 	  "1000", "", "")                                                      \
 	X(O_I38, "experimental-compaction-sleep-interval", T_STR, U_IGNORED,   \
 	  "10ms", "", "")                                                      \
-	X(O_I39, "experimental-watch-progress-notify-interval", T_STR,         \
-	  U_IGNORED, "10m", "", "")                                            \
 	X(O_I40, "experimental-downgrade-check-time", T_STR, U_IGNORED, "5s",  \
 	  "", "")                                                              \
 	X(O_I41, "experimental-memory-mlock", T_BOOL, U_IGNORED, "false", "",  \
@@ -1687,6 +1688,12 @@ static int resolve(struct ctx *x, struct config *c)
 				 num_err(r));
 	}
 	c->snapshot_count = u;
+	v = val(x, O_WATCH_PROGRESS);
+	if (timeutil_parse_duration(v, &c->watch_progress_notify_ns) < 0) {
+		return bad_value(x, O_WATCH_PROGRESS, v,
+				 "parse error (expected a duration such as 10m "
+				 "or 30s)");
+	}
 	v = val(x, O_QUOTA);
 	if ((r = parse_i64(v, &c->quota_backend_bytes)) < 0) {
 		return bad_value(x, O_QUOTA, v,

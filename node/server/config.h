@@ -119,6 +119,8 @@ struct config {
 	/* entries kept behind a snapshot for slow followers (etcd 3.5.14's
 	 * --experimental-snapshot-catchup-entries) */
 	unsigned snapshot_catchup_entries;
+	/* --experimental-watch-progress-notify-interval (default 10m) */
+	uint64_t watch_progress_notify_ns;
 
 	enum config_compaction_mode auto_compaction_mode;
 	char *auto_compaction_retention;    /* as given ("0", "1h", "1000") */

@@ -177,6 +177,9 @@ static const struct bad {
      "are \"new\" or \"existing\""},
     {"--auto-compaction-mode daily", NULL,
      "unknown auto-compaction-mode \"daily\""},
+    {"--experimental-watch-progress-notify-interval 5", NULL,
+     "invalid value \"5\" for flag "
+     "-experimental-watch-progress-notify-interval"},
     {"--auto-compaction-retention 1y", NULL,
      "invalid value \"1y\" for flag -auto-compaction-retention"},
     {"--auto-compaction-mode revision --auto-compaction-retention 1h", NULL,
@@ -650,19 +653,33 @@ START_TEST(test_config_parses_periodic_retention_like_etcd)
 }
 END_TEST
 
+START_TEST(test_config_reads_watch_progress_interval)
+{
+	struct config *c =
+	    ok("--experimental-watch-progress-notify-interval=1m30s", NULL);
+
+	ck_assert_uint_eq(c->watch_progress_notify_ns, 90000000000ULL);
+	ck_assert_uint_eq(c->n_warnings, 0);
+	config_free(c);
+	c = ok("", NULL);
+	ck_assert_uint_eq(c->watch_progress_notify_ns, 600000000000ULL);
+	config_free(c);
+}
+END_TEST
+
 START_TEST(test_config_warns_for_each_flag_it_ignores)
 {
 	struct config *c =
 	    ok("--max-wals 3 --pre-vote --v "
-	       "--experimental-watch-progress-notify-interval=5s",
+	       "--experimental-compaction-batch-limit=500",
 	       "ETCD_MAX_SNAPSHOTS=2");
 
 	ck_assert(has_warning(c, "--max-wals=3 is accepted but ignored"));
 	ck_assert(has_warning(c, "--pre-vote=true is accepted but ignored"));
 	ck_assert(has_warning(c, "ETCD_MAX_SNAPSHOTS=2 is accepted but "
 				 "ignored"));
-	ck_assert(has_warning(c, "--experimental-watch-progress-notify-"
-				 "interval=5s is accepted but ignored"));
+	ck_assert(has_warning(c, "--experimental-compaction-batch-limit=500 "
+				 "is accepted but ignored"));
 	ck_assert(has_warning(c, "flag \"-v\" is no longer supported - "
 				 "ignoring."));
 	ck_assert_uint_eq(c->n_warnings, 5);
@@ -1010,6 +1027,7 @@ static Suite *config_suite(void)
 		       test_config_derives_cluster_from_etcds_default_string);
 	tcase_add_test(tc, test_config_sorts_and_dedups_url_lists);
 	tcase_add_test(tc, test_config_parses_periodic_retention_like_etcd);
+	tcase_add_test(tc, test_config_reads_watch_progress_interval);
 	tcase_add_test(tc, test_config_warns_for_each_flag_it_ignores);
 	tcase_add_test(tc, test_config_allows_refused_flags_at_their_defaults);
 	tcase_add_test(tc, test_config_reports_help_and_version);

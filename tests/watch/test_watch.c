@@ -198,7 +198,8 @@ END_TEST
 START_TEST(test_progress_notify_fragments_and_slow_watcher_cancel)
 {
 	struct cluster c;
-	char *env[] = {(char *)"CETCD_WATCH_PROGRESS_NOTIFY_INTERVAL_MS=300",
+	char *env[] = {(char *)"ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL="
+			       "300ms",
 		       (char *)"CETCD_WATCH_SLOW_CANCEL_MS=1500", NULL};
 
 	if (!have_deps()) {

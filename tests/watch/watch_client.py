@@ -536,7 +536,7 @@ def wait_ready(chans, timeout=20):
 
 
 def mode_tuned(targets):
-    """The member runs with CETCD_WATCH_PROGRESS_NOTIFY_INTERVAL_MS=300,
+    """The member runs with ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL=300ms,
     CETCD_WATCH_SLOW_CANCEL_MS=1500 and --max-request-bytes=200000."""
     t = parse_targets(targets)[0][0]
     ch = grpc.insecure_channel(t)
