@@ -1395,8 +1395,8 @@ int watch_init(struct api *a)
 	h->api = a;
 	list_init(&h->streams);
 	h->st = member_store(a->m);
-	/* etcd compat: the flag, when above zero (here: 1 ms); the variable
-	 * (for tests) overrides it. */
+	/* etcd compat: the flag counts when positive (below 1 ms: unset);
+	 * the variable, for tests, overrides it. */
 	h->progress_ms = a->cfg ? a->cfg->watch_progress_notify_ns / NSEC_PER_MSEC
 				: 0;
 	if (h->progress_ms == 0) {
