@@ -5,26 +5,10 @@
 # streaming a body from a fifo, as grpc-gateway's users do.
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 
-CETCD="$BUILD/node/cetcd"
-base=$((($$ % 200) + 20))
-sub=$((($$ / 200) % 250 + 1))
-A="127.$base.$sub.22"
+A=$(testlib_addr 22)
 P=$((20000 + ($$ % 20000)))
 EP="$A:$P"
-"$CETCD" --name g --data-dir "$T/d" \
-	--listen-peer-urls "http://$A:$((P + 1))" --initial-advertise-peer-urls "http://$A:$((P + 1))" \
-	--listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-	--initial-cluster "g=http://$A:$((P + 1))" >"$T/g.log" 2>&1 &
-PIDS="$PIDS $!"
-ready=0
-for k in $(seq 1 100); do
-	if curl -fs "http://$EP/health" 2>/dev/null | grep -q '"health":"true"'; then
-		ready=1
-		break
-	fi
-	sleep 0.1
-done
-[ "$ready" = 1 ] || { tail -n 20 "$T/g.log"; fail "member did not become healthy"; }
+testlib_member g "$A" "$P" $((P + 1))
 
 [ -n "${GS_SKIP_PY:-}" ] || python3 "$SRC/tests/compat/gateway_streams.py" "$A" "$P" || fail "gateway_streams.py"
 

@@ -10,23 +10,12 @@ if ! command -v etcdctl >/dev/null || ! command -v protoc >/dev/null; then
 	echo "skipped: etcdctl 3.4 or protoc not installed"
 	exit 77
 fi
-CETCD="$BUILD/node/cetcd"
 CTL="$BUILD/agent/cetcdctl"
-base=$((($$ % 200) + 20))
-sub=$((($$ / 200) % 250 + 1))
-A="127.$base.$sub.56"
+A=$(testlib_addr 56)
 EP="$A:2379"
-"$CETCD" --name p1 --data-dir "$T/d1" \
-	--listen-peer-urls "http://$A:2380" --initial-advertise-peer-urls "http://$A:2380" \
-	--listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-	--initial-cluster "p1=http://$A:2380" >"$T/p1.log" 2>&1 &
-PIDS="$PIDS $!"
+testlib_member p1 "$A" 2379 2380
 G="env ETCDCTL_API=3 etcdctl --endpoints=$EP -w protobuf"
 C="$CTL --endpoints=$EP -w protobuf"
-for k in $(seq 1 100); do
-	$CTL --endpoints=$EP endpoint health >/dev/null 2>&1 && break
-	sleep 0.1
-done
 fails=0
 
 # Revisions differ between the two tools' writes: the header's revision

@@ -11,24 +11,12 @@ if ! command -v etcdctl >/dev/null; then
 	echo "skipped: etcdctl not installed (deploy/install-deps installs etcd-client)"
 	exit 77
 fi
-CETCD="$BUILD/node/cetcd"
 CTL="$BUILD/agent/cetcdctl"
-base=$((($$ % 200) + 20))
-sub=$((($$ / 200) % 250 + 1))
-A="127.$base.$sub.41"
+A=$(testlib_addr 41)
 EP="$A:2379"
-"$CETCD" --name n1 --data-dir "$T/d1" \
-	--listen-peer-urls "http://$A:2380" --initial-advertise-peer-urls "http://$A:2380" \
-	--listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-	--initial-cluster "n1=http://$A:2380" >"$T/n1.log" 2>&1 &
-PIDS="$PIDS $!"
+testlib_member n1 "$A" 2379 2380
 G="env ETCDCTL_API=3 etcdctl --endpoints=$EP"
 C="$CTL --endpoints=$EP"
-for k in $(seq 1 100); do
-	$C endpoint health >/dev/null 2>&1 && break
-	sleep 0.2
-done
-$C endpoint health >/dev/null 2>&1 || { tail -n 20 "$T/n1.log"; fail "member did not become healthy"; }
 fails=0
 
 mask() {

@@ -16,25 +16,13 @@ if ! command -v etcdctl >/dev/null; then
 	echo "skipped: etcdctl not installed (deploy/install-deps installs etcd-client)"
 	exit 77
 fi
-CETCD="$BUILD/node/cetcd"
 CTL="$BUILD/agent/cetcdctl"
-base=$((($$ % 200) + 20))
-sub=$((($$ / 200) % 250 + 1))
-A="127.$base.$sub.43"
+A=$(testlib_addr 43)
 P=$((20000 + ($$ % 20000)))
 EP="$A:$P"
-"$CETCD" --name s1 --data-dir "$T/d1" \
-	--listen-peer-urls "http://$A:$((P + 1))" --initial-advertise-peer-urls "http://$A:$((P + 1))" \
-	--listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-	--initial-cluster "s1=http://$A:$((P + 1))" >"$T/s1.log" 2>&1 &
-PIDS="$PIDS $!"
+testlib_member s1 "$A" "$P" $((P + 1))
 G="env ETCDCTL_API=3 etcdctl --endpoints=$EP"
 C="$CTL --endpoints=$EP"
-for k in $(seq 1 100); do
-	$C endpoint health >/dev/null 2>&1 && break
-	sleep 0.2
-done
-$C endpoint health >/dev/null 2>&1 || { tail -n 20 "$T/s1.log"; fail "member did not become healthy"; }
 fails=0
 diffs() {
 	echo "DIFF: $*"
