@@ -9,20 +9,9 @@
 # (`etcdctl snapshot status` reads bbolt files: not applicable to cetcd.)
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 
-CETCD="$BUILD/node/cetcd"
-A="127.$((($$ % 200) + 20)).$((($$ / 200) % 250 + 1)).21"
+A=$(testlib_addr 21)
 CP=$((20000 + $$ % 20000))
-PP=$((CP + 1))
-"$CETCD" --name s1 --data-dir "$T/d" \
-	--listen-peer-urls "http://$A:$PP" --initial-advertise-peer-urls "http://$A:$PP" \
-	--listen-client-urls "http://$A:$CP" --advertise-client-urls "http://$A:$CP" \
-	--initial-cluster "s1=http://$A:$PP" >"$T/s1.log" 2>&1 &
-PIDS="$PIDS $!"
-for k in $(seq 1 100); do
-	curl -sf "http://$A:$CP/health" 2>/dev/null | grep -q '"true"' && break
-	sleep 0.1
-done
-curl -sf "http://$A:$CP/health" | grep -q '"true"' || { tail -n 20 "$T/s1.log"; fail "member did not become healthy"; }
+testlib_member s1 "$A" "$CP" $((CP + 1))
 # Values of 2 KiB: the store spans several 32 KiB messages.
 pad=$(head -c 1500 /dev/zero | base64 -w0)
 for i in $(seq 1 60); do

@@ -7,26 +7,10 @@
 # installed; the test fails if any installed client misbehaves.
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 
-CETCD="$BUILD/node/cetcd"
-base=$((($$ % 200) + 20))
-sub=$((($$ / 200) % 250 + 1))
-A="127.$base.$sub.21"
+A=$(testlib_addr 21)
 P=$((20000 + ($$ % 20000)))
 EP="$A:$P"
-"$CETCD" --name w --data-dir "$T/d" \
-	--listen-peer-urls "http://$A:$((P + 1))" --initial-advertise-peer-urls "http://$A:$((P + 1))" \
-	--listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-	--initial-cluster "w=http://$A:$((P + 1))" >"$T/w.log" 2>&1 &
-PIDS="$PIDS $!"
-ready=0
-for k in $(seq 1 100); do
-	if curl -fs "http://$EP/health" 2>/dev/null | grep -q '"health":"true"'; then
-		ready=1
-		break
-	fi
-	sleep 0.1
-done
-[ "$ready" = 1 ] || { tail -n 20 "$T/w.log"; fail "member did not become healthy"; }
+testlib_member w "$A" "$P" $((P + 1))
 
 fails=0
 check() { # description, then a command that must succeed
