@@ -568,6 +568,24 @@ static int parse_op(struct txn_input *in, char *line,
 	return r;
 }
 
+/* The next line of a txn section: 0 with *line, NULL at the blank line
+ * that ends the section; or an exit code (end of input included). */
+static int section_line(struct txn_input *in, char **line)
+{
+	int r = read_line(in, line);
+
+	if (r < 0) {
+		return ctl_fail("out of memory");
+	}
+	if (r == 0) {
+		return ctl_fail_code(CTL_EXIT_INVALID_INPUT, "EOF");
+	}
+	if (**line == '\0') {
+		*line = NULL;
+	}
+	return 0;
+}
+
 /* Ops until a blank line into *ops. 0 or an exit code. */
 static int read_ops(struct txn_input *in, Etcdserverpb__RequestOp ***ops,
 		    size_t *n)
@@ -575,16 +593,10 @@ static int read_ops(struct txn_input *in, Etcdserverpb__RequestOp ***ops,
 	for (;;) {
 		Etcdserverpb__RequestOp **v, *op;
 		char *line;
-		int r = read_line(in, &line);
+		int r = section_line(in, &line);
 
-		if (r < 0) {
-			return ctl_fail("out of memory");
-		}
-		if (r == 0) {
-			return ctl_fail_code(CTL_EXIT_INVALID_INPUT, "EOF");
-		}
-		if (*line == '\0') {
-			return 0;
+		if (r != 0 || line == NULL) {
+			return r;
 		}
 		v = mem_realloc(*ops, (*n + 1) * sizeof(*v));
 		op = mem_alloc(sizeof(*op));
@@ -609,16 +621,10 @@ static int read_compares(struct txn_input *in, Etcdserverpb__TxnRequest *req)
 	for (;;) {
 		Etcdserverpb__Compare **v, *cmp;
 		char *line;
-		int r = read_line(in, &line);
+		int r = section_line(in, &line);
 
-		if (r < 0) {
-			return ctl_fail("out of memory");
-		}
-		if (r == 0) {
-			return ctl_fail_code(CTL_EXIT_INVALID_INPUT, "EOF");
-		}
-		if (*line == '\0') {
-			return 0;
+		if (r != 0 || line == NULL) {
+			return r;
 		}
 		v = mem_realloc(req->compare,
 				(req->n_compare + 1) * sizeof(*v));
