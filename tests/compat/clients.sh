@@ -7,41 +7,9 @@
 # byte for byte (scenario.md), json field names, simple formats.
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 
-CETCD="$BUILD/node/cetcd"
-# Three addresses of our own in 127.0.0.0/8, derived from the pid.
-base=$((($$ % 200) + 20))
-sub=$((($$ / 200) % 250 + 1))
-A1="127.$base.$sub.11" A2="127.$base.$sub.12" A3="127.$base.$sub.13"
-IC="n1=http://$A1:2380,n2=http://$A2:2380,n3=http://$A3:2380"
-EPS="$A1:2379,$A2:2379,$A3:2379"
-i=0
-for a in $A1 $A2 $A3; do
-	i=$((i + 1))
-	"$CETCD" --name "n$i" --data-dir "$T/d$i" \
-		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
-		--listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
-		--initial-cluster "$IC" --initial-cluster-token compat >"$T/n$i.log" 2>&1 &
-	PIDS="$PIDS $!"
-done
+testlib_cluster3 11 compat
 CTL="$BUILD/agent/cetcdctl --endpoints=$EPS"
-for k in $(seq 1 100); do
-	$CTL endpoint health >/dev/null 2>&1 && break
-	sleep 0.2
-done
-$CTL endpoint health >/dev/null 2>&1 || { tail -n 20 "$T"/n*.log; fail "cluster did not become healthy"; }
 
-fails=0
-check() { # description, then a command that must succeed
-	d=$1
-	shift
-	if "$@" >"$T/out" 2>"$T/err"; then
-		echo "ok   $d"
-	else
-		echo "FAIL $d"
-		sed 's/^/     /' "$T/out" "$T/err" | grep -v 'retrying of unary' | head -n 20
-		fails=$((fails + 1))
-	fi
-}
 
 # --- etcdctl 3.4 ------------------------------------------------------------
 if command -v etcdctl >/dev/null 2>&1; then

@@ -6,41 +6,8 @@
 # installed client misbehaves.  Output formats are etcdctl's.
 . "${CETCD_SRCDIR:-.}/tests/lib/testlib.sh"
 
-CETCD="$BUILD/node/cetcd"
-base=$((($$ % 200) + 20))
-sub=$((($$ / 200) % 250 + 1))
-A1="127.$base.$sub.31" A2="127.$base.$sub.32" A3="127.$base.$sub.33"
-IC="n1=http://$A1:2380,n2=http://$A2:2380,n3=http://$A3:2380"
-i=0
-for a in $A1 $A2 $A3; do
-	i=$((i + 1))
-	"$CETCD" --name "n$i" --data-dir "$T/d$i" \
-		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
-		--listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
-		--initial-cluster "$IC" --initial-cluster-token leasecompat >"$T/n$i.log" 2>&1 &
-	PIDS="$PIDS $!"
-done
-healthy() {
-	curl -s -m 2 "http://$1:2379/health" 2>/dev/null | grep -q '"health":"true"'
-}
-for k in $(seq 1 100); do
-	healthy $A1 && healthy $A2 && healthy $A3 && break
-	sleep 0.1
-done
-healthy $A1 && healthy $A2 && healthy $A3 || { tail -n 20 "$T"/n*.log; fail "cluster did not become healthy"; }
+testlib_cluster3 31 leasecompat
 
-fails=0
-check() { # description, then a command that must succeed
-	d=$1
-	shift
-	if "$@" >"$T/out" 2>"$T/err"; then
-		echo "ok   $d"
-	else
-		echo "FAIL $d"
-		sed 's/^/     /' "$T/out" "$T/err" | grep -v 'retrying of unary' | head -n 20
-		fails=$((fails + 1))
-	fi
-}
 
 # --- etcdctl 3.4 ------------------------------------------------------------
 if command -v etcdctl >/dev/null 2>&1; then

@@ -12,18 +12,6 @@ P=$((20000 + ($$ % 20000)))
 EP="$A:$P"
 testlib_member w "$A" "$P" $((P + 1))
 
-fails=0
-check() { # description, then a command that must succeed
-	d=$1
-	shift
-	if "$@" >"$T/out" 2>"$T/err"; then
-		echo "ok   $d"
-	else
-		echo "FAIL $d"
-		sed 's/^/     /' "$T/out" "$T/err" | head -n 20
-		fails=$((fails + 1))
-	fi
-}
 
 # Wait until file $1 has at least $2 lines (5 s).
 wait_lines() {

@@ -13,28 +13,8 @@ if ! command -v etcdctl >/dev/null; then
 	echo "skipped: etcdctl not installed (deploy/install-deps installs etcd-client)"
 	exit 77
 fi
-CETCD="$BUILD/node/cetcd"
 CTL="$BUILD/agent/cetcdctl"
-base=$((($$ % 200) + 20))
-sub=$((($$ / 200) % 250 + 1))
-A1="127.$base.$sub.31" A2="127.$base.$sub.32" A3="127.$base.$sub.33"
-IC="n1=http://$A1:2380,n2=http://$A2:2380,n3=http://$A3:2380"
-EPS="$A1:2379,$A2:2379,$A3:2379"
-i=0
-for a in $A1 $A2 $A3; do
-	i=$((i + 1))
-	"$CETCD" --name "n$i" --data-dir "$T/d$i" \
-		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
-		--listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
-		--initial-cluster "$IC" --initial-cluster-token vsctl >"$T/n$i.log" 2>&1 &
-	PIDS="$PIDS $!"
-	eval "PID$i=$!"
-done
-for k in $(seq 1 100); do
-	"$CTL" --endpoints="$EPS" endpoint health >/dev/null 2>&1 && break
-	sleep 0.2
-done
-"$CTL" --endpoints="$EPS" endpoint health >/dev/null 2>&1 || { tail -n 20 "$T"/n*.log; fail "cluster did not become healthy"; }
+testlib_cluster3 31 vsctl
 
 cat >"$T/cmds" <<'CMDS'
 put foo bar

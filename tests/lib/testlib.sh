@@ -43,3 +43,46 @@ testlib_member() {
 	tail -n 20 "$T/$_tm_n.log" >&2
 	fail "member $_tm_n did not become healthy on $_tm_h:$_tm_c"
 }
+# testlib_cluster3 N TOKEN: a three-member cluster on testlib_addr N, N+1,
+# N+2 (A1 A2 A3; client port 2379, peer port 2380; names n1-n3, data dirs
+# $T/d1-d3, logs $T/n1.log-n3.log, pids PID1-PID3, all in PIDS), with IC
+# and EPS set; waits up to 20 s for every member's /health, else fails.
+testlib_cluster3() {
+	A1=$(testlib_addr "$1") A2=$(testlib_addr $(($1 + 1))) A3=$(testlib_addr $(($1 + 2)))
+	IC="n1=http://$A1:2380,n2=http://$A2:2380,n3=http://$A3:2380"
+	EPS="$A1:2379,$A2:2379,$A3:2379"
+	_tc_i=0
+	for _tc_a in $A1 $A2 $A3; do
+		_tc_i=$((_tc_i + 1))
+		"$BUILD/node/cetcd" --name "n$_tc_i" --data-dir "$T/d$_tc_i" \
+			--listen-peer-urls "http://$_tc_a:2380" --initial-advertise-peer-urls "http://$_tc_a:2380" \
+			--listen-client-urls "http://$_tc_a:2379" --advertise-client-urls "http://$_tc_a:2379" \
+			--initial-cluster "$IC" --initial-cluster-token "$2" >"$T/n$_tc_i.log" 2>&1 &
+		PIDS="$PIDS $!"
+		eval "PID$_tc_i=$!"
+	done
+	for _tc_i in $(seq 200); do
+		_tc_ok=1
+		for _tc_a in $A1 $A2 $A3; do
+			curl -fs -m 2 "http://$_tc_a:2379/health" 2>/dev/null | grep -q '"health":"true"' || _tc_ok=0
+		done
+		[ "$_tc_ok" = 0 ] || return 0
+		sleep 0.1
+	done
+	tail -n 20 "$T"/n*.log >&2
+	fail "cluster did not become healthy"
+}
+# check DESCRIPTION COMMAND...: run the command, print ok/FAIL with its
+# output, and count failures in $fails.
+fails=0
+check() {
+	_ck_d=$1
+	shift
+	if "$@" >"$T/out" 2>"$T/err"; then
+		echo "ok   $_ck_d"
+	else
+		echo "FAIL $_ck_d"
+		sed 's/^/     /' "$T/out" "$T/err" | grep -v 'retrying of unary' | head -n 20
+		fails=$((fails + 1))
+	fi
+}
