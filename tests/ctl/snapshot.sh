@@ -91,8 +91,10 @@ stop "$EPID"
 # --- snapshot status -----------------------------------------------------------
 # Values differ (cetcd's store is not bbolt); masked, every byte of layout
 # must match: table borders and widths, JSON field names, fields labels.
+# A hash is hex in tables and decimal (up to 10 digits) in json and fields:
+# any run of 5 or more such characters is one H.
 mask() {
-	sed -E 's/[0-9a-f]{5,8}/H/g; s/[0-9]+(\.[0-9])? ?(B|kB|MB)/S/g; s/[0-9]+/N/g;
+	sed -E 's/[0-9a-f]{5,}/H/g; s/[0-9]+(\.[0-9])? ?(B|kB|MB)/S/g; s/[0-9]+/N/g;
 		s/ +/ /g; s/-+/-/g' "$1"
 }
 for w in simple table json fields; do
