@@ -100,7 +100,7 @@ member update $SELF --peer-urls=http://$A:2380
 member update $SELF --peer-urls=http://$A:2380 -w json
 !member update $SELF --peer-urls=http://$A:2380 -w fields
 member remove $LEARNER
-member add n4 --peer-urls=http://$PEER2 -w json --learner
+member add n4 --peer-urls=http://$PEER4 -w json --learner
 member remove $LEARNER -w json
 !member add
 !member add x y http://a
@@ -127,7 +127,7 @@ printf '\nfoo x\n' >"$T/TXNBAD5"
 printf 'value "foo" = "x"\n' >"$T/TXNBAD6"
 printf 'value("foo") = "bar"\n\nput a 1\n' >"$T/TXNEOF"
 # Peer addresses of members that are added but never started.
-PEER2="$A:2390" PEER3="$A:2391"
+PEER2="$A:2390" PEER3="$A:2391" PEER4="$A:2392"
 
 EPS="$A:2379"
 CMDS="$T/cmds"
