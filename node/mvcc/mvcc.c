@@ -32,9 +32,16 @@
  *  2. For every key entry, krevs holds all its revisions not yet physically
  *     compacted, and the entry's newest revision is the largest of them.
  *  3. Every krevs revision has its hist record, and vice versa.
- *  4. Every write goes through a nested LMDB transaction (wop_begin/
- *     wop_end) so a failed operation leaves nothing behind and the long-lived
- *     outer transaction never enters LMDB's error state.
+ *  4. A write operation (wop_begin/wop_end) changes the long-lived write
+ *     transaction directly, and every request error it can return (empty
+ *     key, key or lease not found, duplicate key, compacted or future
+ *     revision, the quota) is found before its first change.  So a failed
+ *     operation that changed nothing leaves nothing behind, and one that
+ *     changed something (out of memory, LMDB's map full, a corrupt page)
+ *     cannot be undone: it sets the sticky error, the uncommitted
+ *     operations are lost with the transaction, and the server replays them
+ *     from its log on restart.  Every change goes through w_put/w_del, which
+ *     record whether the operation touched the transaction.
  *  5. LMDB pointers are used only before the next write in the same
  *     transaction: everything kept across a write is copied first.
  *  6. lkeys holds (lease, id) exactly for the live keys whose newest
@@ -76,7 +83,7 @@ struct mvcc_store {
 	MDB_env *env;
 	MDB_dbi meta, hist, keys, krevs, lkeys, aux;
 	MDB_txn *wtxn; /* the long-lived write transaction, or NULL */
-	MDB_txn *op;   /* the nested transaction of the write under way */
+	MDB_txn *op;   /* wtxn while a write operation is under way, or NULL */
 	MDB_txn *rtxn; /* a reset read-only txn reused when wtxn is NULL */
 	int sticky;    /* once set, every call fails with it */
 	char *dir;
@@ -94,6 +101,7 @@ struct mvcc_store {
 	int64_t file_bytes; /* read-only: the pages the file's meta names */
 
 	/* State of the write under way, restored when it fails. */
+	bool touched; /* it changed the write transaction (invariant 4) */
 	int64_t changes;
 	mvcc_rev saved_rev;
 	uint64_t saved_next_id;
@@ -387,13 +395,38 @@ static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
 	return 1;
 }
 
-static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
-			uint64_t val)
+/*
+ * The only ways a write operation changes the store (invariant 4).  LMDB
+ * returns MDB_NOTFOUND (nothing to delete) and MDB_BAD_VALSIZE (a key or
+ * value it cannot hold) before touching anything; after any other result
+ * the transaction may hold part of the change.  They return LMDB's code.
+ */
+static bool lmdb_touched(int rc)
+{
+	return rc != MDB_NOTFOUND && rc != MDB_BAD_VALSIZE;
+}
+
+static int w_put(struct mvcc_store *s, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+		 unsigned flags)
+{
+	int rc = mdb_put(s->op, dbi, k, v, flags);
+	s->touched = s->touched || lmdb_touched(rc);
+	return rc;
+}
+
+static int w_del(struct mvcc_store *s, MDB_dbi dbi, MDB_val *k)
+{
+	int rc = mdb_del(s->op, dbi, k, NULL);
+	s->touched = s->touched || lmdb_touched(rc);
+	return rc;
+}
+
+static int w_meta(struct mvcc_store *s, const char *name, uint64_t val)
 {
 	uint8_t b[8];
 	put_be64(b, val);
 	MDB_val k = mval(name, strlen(name)), v = {8, b};
-	return lmdb_err(mdb_put(txn, dbi, &k, &v, 0));
+	return lmdb_err(w_put(s, s->meta, &k, &v, 0));
 }
 
 /* ---- transactions ---- */
@@ -458,11 +491,8 @@ static int wop_begin(struct mvcc_store *s)
 	if (ret < 0) {
 		return ret;
 	}
-	int rc = mdb_txn_begin(s->env, s->wtxn, 0, &s->op);
-	if (rc != 0) {
-		s->op = NULL;
-		return lmdb_err(rc);
-	}
+	s->op = s->wtxn;
+	s->touched = false;
 	s->changes = 0;
 	s->saved_rev = s->rev;
 	s->saved_next_id = s->next_id;
@@ -473,38 +503,43 @@ static int wop_begin(struct mvcc_store *s)
 	return 0;
 }
 
-/* Finish the write under way: commit it when ret >= 0, else undo it. */
+/*
+ * A failed write that touched the transaction cannot be undone (invariant
+ * 4): the store stops with an error the server reads as a storage failure,
+ * never as a refused request.  A full map is EFBIG (mvcc_open grows the map
+ * to fit the file, so a restart can replay); a request error after a change
+ * would be a broken invariant, reported as ERR_CORRUPT.
+ */
+static int stop_store(struct mvcc_store *s, int ret)
+{
+	if (ret == -ERR_NO_SPACE) {
+		ret = -EFBIG;
+	} else if (ret <= -ERR_BASE && ret != -ERR_CORRUPT) {
+		ret = -ERR_CORRUPT;
+	}
+	s->sticky = ret;
+	return ret;
+}
+
+/* Finish the write under way: keep it when ret >= 0, else undo it. */
 static int wop_end(struct mvcc_store *s, int ret)
 {
 	if (ret >= 0 && s->changes > 0) {
-		int r = meta_put_u64(s->op, s->meta, META_REV,
-				     (uint64_t)(s->rev + 1));
-		if (r < 0) {
-			ret = r;
-		}
+		ret = w_meta(s, META_REV, (uint64_t)(s->rev + 1));
 	}
 	if (ret >= 0 && s->next_id != s->saved_next_id) {
-		int r = meta_put_u64(s->op, s->meta, META_NEXT_ID, s->next_id);
-		if (r < 0) {
-			ret = r;
-		}
+		ret = w_meta(s, META_NEXT_ID, s->next_id);
 	}
+	s->op = NULL;
 	if (ret >= 0) {
-		int rc = mdb_txn_commit(s->op);
-		s->op = NULL;
-		if (rc != 0) {
-			ret = lmdb_err(rc);
-		} else {
-			s->uncommitted++;
-			if (s->changes > 0) {
-				s->rev++;
-			}
+		s->uncommitted++;
+		if (s->changes > 0) {
+			s->rev++;
 		}
 	} else {
-		mdb_txn_abort(s->op);
-		s->op = NULL;
-	}
-	if (ret < 0) {
+		if (s->touched) {
+			ret = stop_store(s, ret);
+		}
 		s->rev = s->saved_rev;
 		s->next_id = s->saved_next_id;
 		s->applied_index = s->saved_index;
@@ -570,7 +605,7 @@ static int hist_put(struct mvcc_store *s, const struct rec *r)
 	if (r->key_len > UINT32_MAX) {
 		return -ERR_INVALID;
 	}
-	int rc = mdb_put(s->op, s->hist, &k, &v, MDB_RESERVE);
+	int rc = w_put(s, s->hist, &k, &v, MDB_RESERVE);
 	if (rc != 0) {
 		return lmdb_err(rc);
 	}
@@ -706,7 +741,7 @@ static int key_set(struct mvcc_store *s, const uint8_t *key, size_t key_len,
 	size_t add = e ? ENT_FIXED + sl : 0;
 	size_t nlen = at + add + (v.mv_size - skip_to);
 	if (nlen == 0) {
-		rc = mdb_del(s->op, s->keys, &k, NULL);
+		rc = w_del(s, s->keys, &k);
 		return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
 	}
 	uint8_t *nb = mem_alloc(nlen);
@@ -724,7 +759,7 @@ static int key_set(struct mvcc_store *s, const uint8_t *key, size_t key_len,
 		       v.mv_size - skip_to);
 	}
 	MDB_val nv = {nlen, nb};
-	rc = mdb_put(s->op, s->keys, &k, &nv, 0);
+	rc = w_put(s, s->keys, &k, &nv, 0);
 	mem_free(nb);
 	return lmdb_err(rc);
 }
@@ -882,6 +917,33 @@ static int check_file_pages(struct mvcc_store *s)
 	return (int64_t)fst.st_size < s->file_bytes ? -ERR_CORRUPT : 0;
 }
 
+/*
+ * A store stopped by a full map (stop_store) replays its log when it is
+ * opened again: keep the map the configured room (the map's size above the
+ * quota) beyond the pages the file already uses, so that replay can run.
+ */
+static int map_fit(struct mvcc_store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int rc = mdb_env_info(s->env, &info);
+	if (rc == 0) {
+		rc = mdb_env_stat(s->env, &st);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	int64_t used = ((int64_t)info.me_last_pgno + 1) * (int64_t)st.ms_psize;
+	int64_t room = s->quota > 0 && s->quota < s->map_size
+			   ? s->map_size - s->quota
+			   : s->map_size / 2;
+	if (used + room <= (int64_t)info.me_mapsize) {
+		return 0;
+	}
+	s->map_size = used + room;
+	return mdb_env_set_mapsize(s->env, (size_t)s->map_size);
+}
+
 static int env_open(struct mvcc_store *s)
 {
 	/* Read-only: no lock file, no table created, no write ever. */
@@ -918,6 +980,9 @@ static int env_open(struct mvcc_store *s)
 		rc = mdb_env_open(s->env, s->dir,
 				  MDB_NOMETASYNC | MDB_NOTLS | MDB_NORDAHEAD,
 				  0600);
+		if (rc == 0) {
+			rc = map_fit(s);
+		}
 	}
 	MDB_txn *txn = NULL;
 	if (rc == 0) {
@@ -943,8 +1008,8 @@ static int env_open(struct mvcc_store *s)
 		rc = mdb_dbi_open(txn, "aux", dbi_flags, &s->aux);
 	}
 	/* A read-only file without cetcd's tables is not a cetcd store. */
-	int ret = s->readonly && rc == MDB_NOTFOUND ? -ERR_INVALID
-						     : lmdb_err(rc);
+	int ret =
+	    s->readonly && rc == MDB_NOTFOUND ? -ERR_INVALID : lmdb_err(rc);
 	uint64_t v;
 	s->rev = 1;
 	s->compact_rev = -1;
@@ -1048,10 +1113,7 @@ int mvcc_open_file(const char *path, struct mvcc_store **out)
 
 static void env_close(struct mvcc_store *s)
 {
-	if (s->op) {
-		mdb_txn_abort(s->op);
-		s->op = NULL;
-	}
+	s->op = NULL; /* the write transaction itself, when set */
 	if (s->wtxn) {
 		mdb_txn_abort(s->wtxn);
 		s->wtxn = NULL;
@@ -1110,17 +1172,20 @@ int mvcc_apply_begin(struct mvcc_store *s, uint64_t index, uint64_t term)
 	if (ret < 0) {
 		return ret;
 	}
-	ret = meta_put_u64(s->op, s->meta, META_INDEX, index);
+	ret = w_meta(s, META_INDEX, index);
 	if (ret >= 0) {
-		ret = meta_put_u64(s->op, s->meta, META_TERM, term);
+		ret = w_meta(s, META_TERM, term);
 	}
 	if (ret >= 0) {
 		s->applied_index = index;
 		s->applied_term = term;
 	}
 	ret = wop_end(s, ret);
-	/* Planted bug (base/failpoint.h): the index committed without its data. */
-	return ret >= 0 && FAILPOINT_BUG("split-applied-commit") ? mvcc_commit(s) : ret;
+	/* Planted bug (base/failpoint.h): the index committed without its data.
+	 */
+	return ret >= 0 && FAILPOINT_BUG("split-applied-commit")
+		   ? mvcc_commit(s)
+		   : ret;
 }
 
 void mvcc_applied(const struct mvcc_store *s, uint64_t *index, uint64_t *term)
@@ -1379,11 +1444,11 @@ static int lease_link(struct mvcc_store *s, int64_t lease, uint64_t id,
 	put_be64(kb + 8, id);
 	MDB_val k = {16, kb};
 	if (!key) {
-		int rc = mdb_del(s->op, s->lkeys, &k, NULL);
+		int rc = w_del(s, s->lkeys, &k);
 		return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
 	}
 	MDB_val v = mval(key, key_len);
-	return lmdb_err(mdb_put(s->op, s->lkeys, &k, &v, 0));
+	return lmdb_err(w_put(s, s->lkeys, &k, &v, 0));
 }
 
 /* etcd compat: a put naming a lease the lessor does not know fails. */
@@ -1455,7 +1520,7 @@ static int put_in(struct mvcc_store *s, const struct mvcc_put_req *req,
 		uint8_t kb[24], t = 0;
 		krev_key(kb, ne.id, main, sub);
 		MDB_val k = {24, kb}, v = {1, &t};
-		ret = lmdb_err(mdb_put(s->op, s->krevs, &k, &v, 0));
+		ret = lmdb_err(w_put(s, s->krevs, &k, &v, 0));
 	}
 	if (ret >= 0) {
 		ret = key_set(s, req->key, req->key_len, &ne);
@@ -1578,7 +1643,7 @@ static int delete_in(struct mvcc_store *s, const struct mvcc_delete_req *req,
 			uint8_t kb[24], t = 1;
 			krev_key(kb, kc->e.id, main, sub);
 			MDB_val k = {24, kb}, v = {1, &t};
-			ret = lmdb_err(mdb_put(s->op, s->krevs, &k, &v, 0));
+			ret = lmdb_err(w_put(s, s->krevs, &k, &v, 0));
 		}
 		if (ret >= 0) {
 			struct kent ne = {kc->e.id, main, sub, true};
@@ -2116,12 +2181,12 @@ int mvcc_compact(struct mvcc_store *s, mvcc_rev rev)
 	if (ret < 0) {
 		return ret;
 	}
-	ret = meta_put_u64(s->op, s->meta, META_COMPACT, (uint64_t)rev);
+	ret = w_meta(s, META_COMPACT, (uint64_t)rev);
 	if (ret >= 0) {
 		/* Start over: keys already passed may hold more to remove. */
 		MDB_val k =
 		    mval(META_COMPACT_CURSOR, strlen(META_COMPACT_CURSOR));
-		int rc = mdb_del(s->op, s->meta, &k, NULL);
+		int rc = w_del(s, s->meta, &k);
 		ret = rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
 	}
 	if (ret >= 0) {
@@ -2181,12 +2246,12 @@ static int compact_key(struct mvcc_store *s, const struct key_copy *kc,
 		}
 		krev_key(kb, kc->e.id, m, sb);
 		k = (MDB_val){24, kb};
-		rc = mdb_del(s->op, s->krevs, &k, NULL);
+		rc = w_del(s, s->krevs, &k);
 		uint8_t hb[16];
 		rev_key(hb, m, sb);
 		MDB_val hk = {16, hb};
 		if (rc == 0) {
-			rc = mdb_del(s->op, s->hist, &hk, NULL);
+			rc = w_del(s, s->hist, &hk);
 		}
 		if (rc != 0) {
 			return lmdb_err(rc);
@@ -2262,12 +2327,11 @@ int mvcc_compact_step(struct mvcc_store *s, unsigned budget, bool *done)
 	}
 	if (ret >= 0) {
 		if (finished_all && i == l.n) {
-			rc = mdb_del(s->op, s->meta, &ck, NULL);
+			rc = w_del(s, s->meta, &ck);
 			ret = rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
 			if (ret >= 0) {
-				ret = meta_put_u64(s->op, s->meta,
-						   META_COMPACT_DONE,
-						   (uint64_t)s->compact_rev);
+				ret = w_meta(s, META_COMPACT_DONE,
+					     (uint64_t)s->compact_rev);
 			}
 			if (ret >= 0) {
 				s->compact_done = s->compact_rev;
@@ -2284,8 +2348,7 @@ int mvcc_compact_step(struct mvcc_store *s, unsigned budget, bool *done)
 			}
 			if (ret >= 0) {
 				MDB_val v = {nb.len, nb.data};
-				ret = lmdb_err(
-				    mdb_put(s->op, s->meta, &ck, &v, 0));
+				ret = lmdb_err(w_put(s, s->meta, &ck, &v, 0));
 			}
 			buf_done(&nb);
 		}
@@ -2541,8 +2604,7 @@ static int hash_table(MDB_txn *txn, MDB_dbi dbi, uint32_t *h)
 int mvcc_hash(struct mvcc_store *s, uint32_t *hash, mvcc_rev *rev)
 {
 	/* meta holds the applied index, which differs between members. */
-	const MDB_dbi tables[] = {s->hist, s->keys, s->krevs, s->lkeys,
-				  s->aux};
+	const MDB_dbi tables[] = {s->hist, s->keys, s->krevs, s->lkeys, s->aux};
 	uint32_t h = 0;
 	MDB_txn *txn;
 	int r = read_begin(s, &txn);
@@ -2615,9 +2677,9 @@ int mvcc_reset_applied(struct mvcc_store *s)
 	if (ret < 0) {
 		return ret;
 	}
-	ret = meta_put_u64(s->op, s->meta, META_INDEX, 0);
+	ret = w_meta(s, META_INDEX, 0);
 	if (ret >= 0) {
-		ret = meta_put_u64(s->op, s->meta, META_TERM, 0);
+		ret = w_meta(s, META_TERM, 0);
 	}
 	if (ret >= 0) {
 		s->applied_index = 0;
@@ -2818,7 +2880,7 @@ int mvcc_aux_put(struct mvcc_store *s, const void *key, size_t key_len,
 		return ret;
 	}
 	MDB_val k = mval(key, key_len), v = mval(val, val_len);
-	ret = lmdb_err(mdb_put(s->op, s->aux, &k, &v, 0));
+	ret = lmdb_err(w_put(s, s->aux, &k, &v, 0));
 	return wop_end(s, ret);
 }
 
@@ -2832,7 +2894,7 @@ int mvcc_aux_del(struct mvcc_store *s, const void *key, size_t key_len)
 		return ret;
 	}
 	MDB_val k = mval(key, key_len);
-	ret = lmdb_err(mdb_del(s->op, s->aux, &k, NULL));
+	ret = lmdb_err(w_del(s, s->aux, &k));
 	return wop_end(s, ret);
 }
 

@@ -27,10 +27,14 @@
  *  5. The applied Raft index and term are written in the same transaction
  *     as the data they produced (mvcc_apply_begin), so replaying the log
  *     after a crash skips entries already applied.
- *  6. Each write operation runs in its own nested LMDB transaction: a
- *     failed operation (ERR_NO_SPACE when the map is full, -ENOMEM, ...)
- *     leaves no partial effect and the outer transaction stays usable.
- *     An error from LMDB's commit is sticky: the store refuses further work.
+ *  6. A write operation refused for the request (ERR_KEY_NOT_FOUND,
+ *     ERR_COMPACTED, ERR_NO_SPACE while the NOSPACE alarm is on, ...) has
+ *     no effect and the store goes on.  A write that fails while changing
+ *     the store (-ENOMEM; -EFBIG when LMDB's map is full; ERR_CORRUPT) and
+ *     an error from LMDB's commit are sticky: the store refuses further work
+ *     and its uncommitted operations are lost, as in a crash, for the
+ *     server to replay from its log.  mvcc_open grows the map to fit the
+ *     file, so that a store stopped by a full map can replay.
  *
  * Ownership: request structs are borrowed for the call.  Response structs
  * are filled by the call and released with their *_done function; every

@@ -779,6 +779,16 @@ void member_fail_at(struct member *m, int err, const char *what,
 	if (file != NULL && diskspace_is_full(err, file)) {
 		msg = diskspace_message(err, what, file, m->cfg->data_dir);
 	}
+	if (msg == NULL && file != NULL && err == -EFBIG &&
+	    strcmp(file, member_store_file(m)) == 0) {
+		/* mvcc.h, 6: a full LMDB map stops the store. */
+		member_errmsgf(&msg,
+			       "%s failed on %s: the store's LMDB map or "
+			       "transaction is full; restart the member: the "
+			       "store reopens with a larger map and replays "
+			       "its log",
+			       what, file);
+	}
 	if (msg == NULL && file != NULL) {
 		member_errmsgf(&msg, "%s failed on %s: %s", what, file,
 			       err_str(err));

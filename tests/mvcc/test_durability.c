@@ -174,35 +174,48 @@ START_TEST(test_child_killed_during_apply_replays_to_the_same_state)
 }
 END_TEST
 
-START_TEST(test_full_map_gives_no_space_and_the_store_stays_usable)
+/* A put of a 64 KiB value at key big<i>: 0 or the store's error. */
+static int put_big(struct mvcc_store *s, int i)
 {
-	struct mvcc_options o = {.quota_bytes = 1 << 20, .map_size = 2 << 20};
+	static uint8_t val[65536];
+	char k[16];
+	snprintf(k, sizeof(k), "big%02d", i);
+	struct mvcc_put_req rq = {.key = (const uint8_t *)k,
+				  .key_len = strlen(k),
+				  .value = val,
+				  .value_len = sizeof(val)};
+	struct mvcc_put_resp rp;
+	int ret = mvcc_put(s, &rq, &rp);
+	if (ret == 0) {
+		mvcc_put_resp_done(&rp);
+	}
+	return ret;
+}
+
+/*
+ * Past the quota, the NOSPACE alarm refuses puts at apply and the store
+ * goes on: a refused request changes nothing (mvcc.h, 6).
+ */
+START_TEST(test_nospace_refuses_puts_and_the_store_stays_usable)
+{
+	struct mvcc_options o = {.quota_bytes = 1 << 20};
 	struct mvcc_store *s = NULL;
 	ck_assert_int_eq(mvcc_open(testlib_tmpdir(), &o, &s), 0);
 	ck_assert_int_eq(mvcc_quota(s), 1 << 20);
-	uint8_t *val = mem_calloc(1, 65536);
-	int ret = 0;
 	int i;
-	for (i = 0; i < 100; i++) {
-		char k[16];
-		snprintf(k, sizeof(k), "big%02d", i);
-		struct mvcc_put_req rq = {.key = (const uint8_t *)k,
-					  .key_len = strlen(k),
-					  .value = val,
-					  .value_len = 65536};
-		struct mvcc_put_resp rp;
-		ret = mvcc_put(s, &rq, &rp);
-		if (ret < 0) {
-			break;
-		}
-		mvcc_put_resp_done(&rp);
+	for (i = 0; i < 100 && mvcc_quota_check(s, 0) == 0; i++) {
+		ck_assert_int_eq(put_big(s, i), 0);
+		ck_assert_int_eq(mvcc_commit(s), 0);
 	}
-	ck_assert_int_eq(ret, -ERR_NO_SPACE);
 	ck_assert_int_gt(i, 5);
-	mvcc_rev rev = mvcc_current_rev(s);
-	ck_assert_int_eq(rev, 1 + i);
-	ck_assert_int_eq(mvcc_quota_check(s, 1 << 20), -ERR_NO_SPACE);
-	/* Reads and deletes still work, and the failed put left nothing. */
+	ck_assert_int_lt(i, 100);
+	ck_assert_int_eq(mvcc_quota_check(s, 0), -ERR_NO_SPACE);
+	mvcc_set_nospace(s, true);
+	struct mvcc_put_req pq = {.key = (const uint8_t *)"x", .key_len = 1};
+	struct mvcc_put_resp pr;
+	ck_assert_int_eq(mvcc_put(s, &pq, &pr), -ERR_NO_SPACE);
+	ck_assert_int_eq(mvcc_current_rev(s), 1 + i);
+	/* Reads and deletes still work. */
 	struct mvcc_range_req rq = h_rq("big", "");
 	rq.count_only = true;
 	struct mvcc_range_resp rp;
@@ -210,14 +223,61 @@ START_TEST(test_full_map_gives_no_space_and_the_store_stays_usable)
 	ck_assert_int_eq(rp.count, i);
 	mvcc_range_resp_done(&rp);
 	ck_assert_int_eq(h_del(s, "big00", NULL, NULL), 1);
-	/* The NOSPACE alarm blocks puts at apply, not deletes. */
-	mvcc_set_nospace(s, true);
+	mvcc_set_nospace(s, false);
+	ck_assert_int_eq(mvcc_put(s, &pq, &pr), 0);
+	mvcc_put_resp_done(&pr);
+	ck_assert_int_eq(mvcc_commit(s), 0);
+	ck_assert_int_eq(mvcc_current_rev(s), 3 + i);
+	mvcc_close(s);
+}
+END_TEST
+
+/*
+ * A full LMDB map in the middle of a put cannot be undone: the store stops
+ * (-EFBIG, sticky) and loses its uncommitted operations, as in a crash;
+ * opened again, it has room to replay them (mvcc.h, 6).
+ */
+START_TEST(test_full_map_stops_the_store_and_a_reopen_has_room)
+{
+	const char *dir = testlib_tmpdir();
+	struct mvcc_options o = {.quota_bytes = 1 << 20, .map_size = 2 << 20};
+	struct mvcc_store *s = NULL;
+	ck_assert_int_eq(mvcc_open(dir, &o, &s), 0);
+	int ret = 0, i, committed = 0;
+	for (i = 0; i < 100; i++) {
+		ret = put_big(s, i);
+		if (ret < 0) {
+			break;
+		}
+		if (i % 4 == 3) {
+			ck_assert_int_eq(mvcc_commit(s), 0);
+			committed = i + 1;
+		}
+	}
+	ck_assert_int_eq(ret, -EFBIG);
+	ck_assert_int_gt(committed, 4);
+	/* Sticky: nothing more is read, written or committed. */
 	struct mvcc_put_req pq = {.key = (const uint8_t *)"x", .key_len = 1};
 	struct mvcc_put_resp pr;
-	ck_assert_int_eq(mvcc_put(s, &pq, &pr), -ERR_NO_SPACE);
-	ck_assert_int_eq(h_del(s, "big01", NULL, NULL), 1);
-	mvcc_set_nospace(s, false);
-	mem_free(val);
+	ck_assert_int_eq(mvcc_put(s, &pq, &pr), -EFBIG);
+	struct mvcc_range_req rq = h_rq("big", "");
+	rq.count_only = true;
+	struct mvcc_range_resp rp;
+	ck_assert_int_eq(mvcc_range(s, &rq, &rp), -EFBIG);
+	ck_assert_int_eq(mvcc_commit(s), -EFBIG);
+	mvcc_close(s);
+
+	ck_assert_int_eq(mvcc_open(dir, &o, &s), 0);
+	ck_assert_int_eq(mvcc_current_rev(s), 1 + committed);
+	h_range(s, &rq, &rp);
+	ck_assert_int_eq(rp.count, committed);
+	mvcc_range_resp_done(&rp);
+	/* The lost puts replay, and the failed one goes in. */
+	for (int j = committed; j <= i; j++) {
+		ck_assert_int_eq(put_big(s, j), 0);
+	}
+	ck_assert_int_eq(mvcc_commit(s), 0);
+	ck_assert_int_eq(mvcc_current_rev(s), 2 + i);
 	mvcc_close(s);
 }
 END_TEST
@@ -305,7 +365,9 @@ static Suite *durability_suite(void)
 	tcase_add_test(
 	    tc, test_child_killed_during_apply_replays_to_the_same_state);
 	tcase_add_test(tc,
-		       test_full_map_gives_no_space_and_the_store_stays_usable);
+		       test_nospace_refuses_puts_and_the_store_stays_usable);
+	tcase_add_test(tc,
+		       test_full_map_stops_the_store_and_a_reopen_has_room);
 	tcase_add_test(tc, test_defrag_shrinks_the_file_and_keeps_the_data);
 	tcase_add_test(tc, test_event_feed_returns_whole_revisions_in_order);
 	suite_add_tcase(s, tc);
