@@ -893,27 +893,41 @@ out:
  * names: LMDB maps the file and a page past its end would be SIGBUS, not
  * an error.
  */
-static int check_file_pages(struct mvcc_store *s)
+/* The bytes up to the last page the newest meta names, and the map's size
+ * (map may be NULL). */
+static int env_used(struct mvcc_store *s, int64_t *used, int64_t *map)
 {
 	MDB_envinfo info;
 	MDB_stat st;
-	struct stat fst;
-	int fd;
 	int rc = mdb_env_info(s->env, &info);
-
 	if (rc == 0) {
 		rc = mdb_env_stat(s->env, &st);
 	}
-	if (rc == 0) {
-		rc = mdb_env_get_fd(s->env, &fd);
+	if (rc != 0) {
+		return lmdb_err(rc);
 	}
+	*used = ((int64_t)info.me_last_pgno + 1) * (int64_t)st.ms_psize;
+	if (map) {
+		*map = (int64_t)info.me_mapsize;
+	}
+	return 0;
+}
+
+static int check_file_pages(struct mvcc_store *s)
+{
+	struct stat fst;
+	int fd;
+	int ret = env_used(s, &s->file_bytes, NULL);
+	if (ret < 0) {
+		return ret;
+	}
+	int rc = mdb_env_get_fd(s->env, &fd);
 	if (rc != 0) {
 		return lmdb_err(rc);
 	}
 	if (fstat(fd, &fst) < 0) {
 		return -errno;
 	}
-	s->file_bytes = ((int64_t)info.me_last_pgno + 1) * (int64_t)st.ms_psize;
 	return (int64_t)fst.st_size < s->file_bytes ? -ERR_CORRUPT : 0;
 }
 
@@ -924,24 +938,19 @@ static int check_file_pages(struct mvcc_store *s)
  */
 static int map_fit(struct mvcc_store *s)
 {
-	MDB_envinfo info;
-	MDB_stat st;
-	int rc = mdb_env_info(s->env, &info);
-	if (rc == 0) {
-		rc = mdb_env_stat(s->env, &st);
+	int64_t used, map;
+	int ret = env_used(s, &used, &map);
+	if (ret < 0) {
+		return ret;
 	}
-	if (rc != 0) {
-		return rc;
-	}
-	int64_t used = ((int64_t)info.me_last_pgno + 1) * (int64_t)st.ms_psize;
 	int64_t room = s->quota > 0 && s->quota < s->map_size
 			   ? s->map_size - s->quota
 			   : s->map_size / 2;
-	if (used + room <= (int64_t)info.me_mapsize) {
+	if (used + room <= map) {
 		return 0;
 	}
 	s->map_size = used + room;
-	return mdb_env_set_mapsize(s->env, (size_t)s->map_size);
+	return lmdb_err(mdb_env_set_mapsize(s->env, (size_t)s->map_size));
 }
 
 static int env_open(struct mvcc_store *s)
@@ -981,7 +990,12 @@ static int env_open(struct mvcc_store *s)
 				  MDB_NOMETASYNC | MDB_NOTLS | MDB_NORDAHEAD,
 				  0600);
 		if (rc == 0) {
-			rc = map_fit(s);
+			int r = map_fit(s);
+			if (r < 0) {
+				mdb_env_close(s->env);
+				s->env = NULL;
+				return r;
+			}
 		}
 	}
 	MDB_txn *txn = NULL;
@@ -2651,17 +2665,10 @@ int mvcc_file_info(struct mvcc_store *s, uint64_t *records, int64_t *size)
 		return r;
 	}
 	if (!s->readonly) {
-		MDB_envinfo info;
-		MDB_stat st;
-		int rc = mdb_env_info(s->env, &info);
-		if (rc == 0) {
-			rc = mdb_env_stat(s->env, &st);
+		r = env_used(s, &s->file_bytes, NULL);
+		if (r < 0) {
+			return r;
 		}
-		if (rc != 0) {
-			return lmdb_err(rc);
-		}
-		s->file_bytes =
-		    ((int64_t)info.me_last_pgno + 1) * (int64_t)st.ms_psize;
 	}
 	*records = n;
 	*size = s->file_bytes;
