@@ -43,6 +43,9 @@ struct ctl_cmd {
 /* A flag's value ("true" for a bare bool), or NULL when not given. */
 const char *ctl_flag(const char *name);
 bool ctl_flag_bool(const char *name);
+/* etcd compat: clientv3's GetPrefix range end of key into out (room for
+ * strlen(key) bytes, at least 1); its length. */
+size_t ctl_prefix_end(const char *key, uint8_t *out);
 /* Forget every local flag's value (txn parses one op line at a time). */
 void ctl_flags_reset_local(void);
 /*
@@ -142,14 +145,14 @@ int ctl_cmd_lease_grant(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 			size_t n);
 int ctl_cmd_lease_revoke(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 			 size_t n);
-int ctl_cmd_lease_timetolive(struct ctl *c, const struct ctl_cmd *cmd, char **args,
-			     size_t n);
+int ctl_cmd_lease_timetolive(struct ctl *c, const struct ctl_cmd *cmd,
+			     char **args, size_t n);
 int ctl_cmd_lease_list(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 		       size_t n);
 int ctl_cmd_watch(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 		  size_t n);
-int ctl_cmd_lease_keepalive(struct ctl *c, const struct ctl_cmd *cmd, char **args,
-			    size_t n);
+int ctl_cmd_lease_keepalive(struct ctl *c, const struct ctl_cmd *cmd,
+			    char **args, size_t n);
 
 /* ctl_snapshot.c */
 int ctl_cmd_snapshot_save(struct ctl *c, const struct ctl_cmd *cmd, char **args,

@@ -33,66 +33,70 @@
  */
 
 struct flag {
-	const char *name;  /* long name */
+	const char *name;  /* long name, the key commands list it by */
 	char shorthand;	   /* 0: none */
 	bool takes_value;  /* false: a bool flag (--x or --x=true) */
 	const char *value; /* set by parsing: "true" for a bare bool */
+	/* As typed, when not name: a flag whose type depends on the command
+	 * (etcd compat: check perf's --prefix takes a string). */
+	const char *spelled;
 };
 
 static struct flag global_flags[] = {
-    {"endpoints", 0, true, NULL},
-    {"dial-timeout", 0, true, NULL},
-    {"command-timeout", 0, true, NULL},
-    {"write-out", 'w', true, NULL},
-    {"hex", 0, false, NULL},
-    {"debug", 0, false, NULL},
-    {"keepalive-time", 0, true, NULL},
-    {"keepalive-timeout", 0, true, NULL},
-    {"cacert", 0, true, NULL},
-    {"cert", 0, true, NULL},
-    {"key", 0, true, NULL},
-    {"insecure-skip-tls-verify", 0, false, NULL},
-    {"insecure-transport", 0, false, NULL},
-    {"insecure-discovery", 0, false, NULL},
-    {"user", 0, true, NULL},
-    {"password", 0, true, NULL},
-    {"discovery-srv", 'd', true, NULL},
-    {"discovery-srv-name", 0, true, NULL},
+    {"endpoints", 0, true, NULL, NULL},
+    {"dial-timeout", 0, true, NULL, NULL},
+    {"command-timeout", 0, true, NULL, NULL},
+    {"write-out", 'w', true, NULL, NULL},
+    {"hex", 0, false, NULL, NULL},
+    {"debug", 0, false, NULL, NULL},
+    {"keepalive-time", 0, true, NULL, NULL},
+    {"keepalive-timeout", 0, true, NULL, NULL},
+    {"cacert", 0, true, NULL, NULL},
+    {"cert", 0, true, NULL, NULL},
+    {"key", 0, true, NULL, NULL},
+    {"insecure-skip-tls-verify", 0, false, NULL, NULL},
+    {"insecure-transport", 0, false, NULL, NULL},
+    {"insecure-discovery", 0, false, NULL, NULL},
+    {"user", 0, true, NULL, NULL},
+    {"password", 0, true, NULL, NULL},
+    {"discovery-srv", 'd', true, NULL, NULL},
+    {"discovery-srv-name", 0, true, NULL, NULL},
 };
 #define N_GLOBAL (sizeof(global_flags) / sizeof(global_flags[0]))
 
 static struct flag local_flags[] = {
-    {"prefix", 0, false, NULL},
-    {"from-key", 0, false, NULL},
-    {"limit", 0, true, NULL},
-    {"rev", 0, true, NULL},
-    {"keys-only", 0, false, NULL},
-    {"count-only", 0, false, NULL},
-    {"print-value-only", 0, false, NULL},
-    {"sort-by", 0, true, NULL},
-    {"order", 0, true, NULL},
-    {"consistency", 0, true, NULL},
-    {"prev-kv", 0, false, NULL},
-    {"lease", 0, true, NULL},
-    {"ignore-value", 0, false, NULL},
-    {"ignore-lease", 0, false, NULL},
-    {"cluster", 0, false, NULL},
-    {"interactive", 'i', false, NULL},
-    {"physical", 0, false, NULL},
-    {"peer-urls", 0, true, NULL},
-    {"learner", 0, false, NULL},
-    {"load", 0, true, NULL},
-    {"auto-compact", 0, false, NULL},
-    {"auto-defrag", 0, false, NULL},
-    {"keys", 0, false, NULL},
-    {"once", 0, false, NULL},
-    {"data-dir", 0, true, NULL},
-    {"wal-dir", 0, true, NULL},
-    {"name", 0, true, NULL},
-    {"initial-cluster", 0, true, NULL},
-    {"initial-cluster-token", 0, true, NULL},
-    {"initial-advertise-peer-urls", 0, true, NULL},
-    {"skip-hash-check", 0, false, NULL},
+    {"prefix", 0, false, NULL, NULL},
+    {"from-key", 0, false, NULL, NULL},
+    {"limit", 0, true, NULL, NULL},
+    {"rev", 0, true, NULL, NULL},
+    {"keys-only", 0, false, NULL, NULL},
+    {"count-only", 0, false, NULL, NULL},
+    {"print-value-only", 0, false, NULL, NULL},
+    {"sort-by", 0, true, NULL, NULL},
+    {"order", 0, true, NULL, NULL},
+    {"consistency", 0, true, NULL, NULL},
+    {"prev-kv", 0, false, NULL, NULL},
+    {"lease", 0, true, NULL, NULL},
+    {"ignore-value", 0, false, NULL, NULL},
+    {"ignore-lease", 0, false, NULL, NULL},
+    {"cluster", 0, false, NULL, NULL},
+    {"interactive", 'i', false, NULL, NULL},
+    {"physical", 0, false, NULL, NULL},
+    {"peer-urls", 0, true, NULL, NULL},
+    {"learner", 0, false, NULL, NULL},
+    {"load", 0, true, NULL, NULL},
+    {"perf-prefix", 0, true, NULL, "prefix"},
+    {"auto-compact", 0, false, NULL, NULL},
+    {"auto-defrag", 0, false, NULL, NULL},
+    {"keys", 0, false, NULL, NULL},
+    {"once", 0, false, NULL, NULL},
+    {"data-dir", 0, true, NULL, NULL},
+    {"wal-dir", 0, true, NULL, NULL},
+    {"name", 0, true, NULL, NULL},
+    {"initial-cluster", 0, true, NULL, NULL},
+    {"initial-cluster-token", 0, true, NULL, NULL},
+    {"initial-advertise-peer-urls", 0, true, NULL, NULL},
+    {"skip-hash-check", 0, false, NULL, NULL},
 };
 #define N_LOCAL (sizeof(local_flags) / sizeof(local_flags[0]))
 
@@ -491,7 +495,7 @@ static ProtobufCBinaryData bytes_of(char *s)
 /* etcd compat: clientv3's GetPrefix: the key with its last byte below 0xff
  * incremented and the rest cut; all 0xff (or empty) means "\0" (every key
  * from the start). */
-static size_t prefix_end(const char *key, uint8_t *out)
+size_t ctl_prefix_end(const char *key, uint8_t *out)
 {
 	size_t n = strlen(key);
 
@@ -557,7 +561,7 @@ static int key_range(char **args, size_t n, ProtobufCBinaryData *key,
 		if (strlen(args[0]) >= 4096) {
 			return fail("key too long for --prefix");
 		}
-		range_end->len = prefix_end(args[0], end);
+		range_end->len = ctl_prefix_end(args[0], end);
 		range_end->data = end;
 	}
 	if (from_key) {
@@ -1244,11 +1248,16 @@ static const char *const compaction_flags[] = {"physical", NULL};
 static const char *const member_add_flags[] = {"peer-urls", "learner", NULL};
 static const char *const member_update_flags[] = {"peer-urls", NULL};
 static const char *const defrag_flags[] = {"cluster", "data-dir", NULL};
-static const char *const restore_flags[] = {
-    "data-dir", "wal-dir", "name", "initial-cluster", "initial-cluster-token",
-    "initial-advertise-peer-urls", "skip-hash-check", NULL};
-static const char *const perf_flags[] = {"load", "auto-compact", "auto-defrag",
-					 NULL};
+static const char *const restore_flags[] = {"data-dir",
+					    "wal-dir",
+					    "name",
+					    "initial-cluster",
+					    "initial-cluster-token",
+					    "initial-advertise-peer-urls",
+					    "skip-hash-check",
+					    NULL};
+static const char *const perf_flags[] = {"load", "perf-prefix", "auto-compact",
+					 "auto-defrag", NULL};
 static const char *const ttl_flags[] = {"keys", NULL};
 static const char *const keepalive_flags[] = {"once", NULL};
 static const char *const watch_flags[] = {"interactive", "prefix", "rev",
@@ -1324,17 +1333,19 @@ static const struct ctl_cmd commands[] = {
      "Watches events stream on keys or prefixes", ctl_cmd_watch, watch_flags, 0,
      64, NULL},
     {"lease grant", "lease grant <ttl> [flags]", "Creates leases",
-     ctl_cmd_lease_grant, no_flags, 1, 1, "lease grant command needs TTL argument"},
+     ctl_cmd_lease_grant, no_flags, 1, 1,
+     "lease grant command needs TTL argument"},
     {"lease revoke", "lease revoke <leaseID> [flags]", "Revokes leases",
-     ctl_cmd_lease_revoke, no_flags, 1, 1, "lease revoke command needs 1 argument"},
+     ctl_cmd_lease_revoke, no_flags, 1, 1,
+     "lease revoke command needs 1 argument"},
     {"lease timetolive", "lease timetolive <leaseID> [options]",
      "Get lease information", ctl_cmd_lease_timetolive, ttl_flags, 1, 1,
      "lease timetolive command needs lease ID as argument"},
     {"lease list", "lease list [flags]", "List all active leases",
      ctl_cmd_lease_list, no_flags, 0, 64, NULL},
     {"lease keep-alive", "lease keep-alive [options] <leaseID>",
-     "Keeps leases alive (renew)", ctl_cmd_lease_keepalive, keepalive_flags, 1, 1,
-     "lease keep-alive command needs lease ID as argument"},
+     "Keeps leases alive (renew)", ctl_cmd_lease_keepalive, keepalive_flags, 1,
+     1, "lease keep-alive command needs lease ID as argument"},
     {"snapshot save", "snapshot save <filename> [flags]",
      "Stores an etcd node backend snapshot to a given file",
      ctl_cmd_snapshot_save, no_flags, 1, 1,
@@ -1387,7 +1398,12 @@ static void usage_cmd(const struct ctl_cmd *cmd)
 	if (cmd->flag_names[0] != NULL) {
 		fprintf(stderr, "\nOPTIONS:\n");
 		for (size_t i = 0; cmd->flag_names[i] != NULL; i++) {
-			fprintf(stderr, "\t--%s\n", cmd->flag_names[i]);
+			const struct flag *f = flag_find(local_flags, N_LOCAL,
+							 cmd->flag_names[i], 0);
+			fprintf(stderr, "\t--%s\n",
+				f != NULL && f->spelled != NULL
+				    ? f->spelled
+				    : cmd->flag_names[i]);
 		}
 	}
 	fprintf(stderr, "\nGLOBAL OPTIONS: see cetcdctl --help\n");
@@ -1396,14 +1412,23 @@ static void usage_cmd(const struct ctl_cmd *cmd)
 /* --- main
  * ----------------------------------------------------------------------- */
 
-static bool cmd_has_flag(const struct ctl_cmd *cmd, const char *name)
+/* The command's own flag typed as --typed (or -shorthand), or NULL. */
+static struct flag *cmd_flag(const struct ctl_cmd *cmd, const char *typed,
+			     char shorthand)
 {
 	for (size_t i = 0; cmd != NULL && cmd->flag_names[i] != NULL; i++) {
-		if (strcmp(cmd->flag_names[i], name) == 0) {
-			return true;
+		struct flag *f =
+		    flag_find(local_flags, N_LOCAL, cmd->flag_names[i], 0);
+		if (f == NULL) {
+			continue;
+		}
+		if ((typed != NULL &&
+		     strcmp(f->spelled ? f->spelled : f->name, typed) == 0) ||
+		    (shorthand != 0 && f->shorthand == shorthand)) {
+			return f;
 		}
 	}
-	return false;
+	return NULL;
 }
 
 /* Parse one flag at argv[*i]; 0, or an exit code after printing the error. */
@@ -1431,14 +1456,8 @@ static int parse_flag(char **argv, int argc, int *i, const struct ctl_cmd *cmd)
 	}
 	f = flag_find(global_flags, N_GLOBAL, shorthand ? NULL : nbuf,
 		      shorthand);
-	if (f == NULL && shorthand) {
-		f = flag_find(local_flags, N_LOCAL, NULL, shorthand);
-		if (f != NULL && !cmd_has_flag(cmd, f->name)) {
-			f = NULL;
-		}
-	}
-	if (f == NULL && cmd_has_flag(cmd, nbuf)) {
-		f = flag_find(local_flags, N_LOCAL, nbuf, 0);
+	if (f == NULL) {
+		f = cmd_flag(cmd, shorthand ? NULL : nbuf, shorthand);
 	}
 	if (f == NULL) {
 		if (shorthand) {
@@ -1493,9 +1512,7 @@ int ctl_parse_op_flags(const char *op, char **args, size_t n, char **pos,
 			}
 			memcpy(nbuf, name, nlen);
 			nbuf[nlen] = '\0';
-			if (!cmd_has_flag(cmd, nbuf) ||
-			    (f = flag_find(local_flags, N_LOCAL, nbuf, 0)) ==
-				NULL) {
+			if ((f = cmd_flag(cmd, nbuf, 0)) == NULL) {
 				return -EINVAL;
 			}
 			if (eq != NULL) {
@@ -1616,7 +1633,8 @@ static int setup(struct ctl *c, const struct ctl_cmd *cmd)
 		if (pr != 0) {
 			return pr;
 		}
-		/* The JSON printers' ctl_print_json writes the bytes instead. */
+		/* The JSON printers' ctl_print_json writes the bytes instead.
+		 */
 		c->format = CTL_FMT_JSON;
 		out_protobuf = true;
 	} else {

@@ -82,6 +82,8 @@ struct perf_run {
 	struct perf_err *errs;
 	size_t n_errs;
 	uint64_t seed;
+	struct buf key; /* --prefix, then PERF_KEY_SIZE bytes */
+	size_t prefix_len;
 };
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)
@@ -130,13 +132,12 @@ static int append_base64(struct buf *out, const uint8_t *p, size_t n)
 static int perf_body(struct perf_run *pr, const char *value_b64,
 		     struct buf *out)
 {
-	uint8_t key[sizeof(PERF_PREFIX) - 1 + PERF_KEY_SIZE] = {0};
-	uint8_t *k = key + sizeof(PERF_PREFIX) - 1;
+	uint8_t *k = pr->key.data + pr->prefix_len;
 	uint64_t ux = (next_rand(pr) >> 1)
 		      << 1; /* zigzag of a non-negative int64 */
 	size_t i = 0;
 
-	memcpy(key, PERF_PREFIX, sizeof(PERF_PREFIX) - 1);
+	memset(k, 0, PERF_KEY_SIZE);
 	while (ux >= 0x80) {
 		k[i++] = (uint8_t)(ux | 0x80);
 		ux >>= 7;
@@ -144,7 +145,7 @@ static int perf_body(struct perf_run *pr, const char *value_b64,
 	k[i] = (uint8_t)ux;
 	out->len = 0;
 	if (buf_append_str(out, "{\"key\":\"") < 0 ||
-	    append_base64(out, key, sizeof(key)) < 0 ||
+	    append_base64(out, pr->key.data, pr->key.len) < 0 ||
 	    buf_printf(out, "\",\"value\":\"%s\"}", value_b64) < 0) {
 		return -ENOMEM;
 	}
@@ -360,24 +361,32 @@ out:
 	return r;
 }
 
-static int perf_prefix_range(const struct ctl *c, bool del, int64_t *rev,
-			     bool *has_keys, char *err, size_t size)
+/* Whether any key has the prefix, or (del) delete them all. */
+static int perf_prefix_range(const struct ctl *c, const char *prefix, bool del,
+			     int64_t *rev, bool *has_keys, char *err,
+			     size_t size)
 {
-	static char prefix[] = PERF_PREFIX;
-	uint8_t end[sizeof(PERF_PREFIX)];
+	size_t n = strlen(prefix), end_len;
+	/* The request's key (a copy: protobuf-c's fields are not const), then
+	 * its range end. */
+	_cleanup_free_ uint8_t *key = mem_alloc(2 * n + 1);
 	ProtobufCMessage *resp = NULL;
 	int r;
 
-	memcpy(end, PERF_PREFIX, sizeof(PERF_PREFIX) - 1);
-	end[sizeof(PERF_PREFIX) - 2]++; /* "/etcdctl-check-perf0" */
+	if (key == NULL) {
+		snprintf(err, size, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(key, prefix, n);
+	end_len = ctl_prefix_end(prefix, key + n);
 	if (del) {
 		Etcdserverpb__DeleteRangeRequest req =
 		    ETCDSERVERPB__DELETE_RANGE_REQUEST__INIT;
 		struct ctl longer = *c;
-		req.key.data = (uint8_t *)prefix;
-		req.key.len = sizeof(PERF_PREFIX) - 1;
-		req.range_end.data = end;
-		req.range_end.len = sizeof(PERF_PREFIX) - 1;
+		req.key.data = key;
+		req.key.len = n;
+		req.range_end.data = key + n;
+		req.range_end.len = end_len;
 		longer.command_timeout_ms =
 		    30000; /* etcd compat: 30 s for the cleanup */
 		/* The load may have cost the leader: "no leader" changed
@@ -403,10 +412,10 @@ static int perf_prefix_range(const struct ctl *c, bool del, int64_t *rev,
 	} else {
 		Etcdserverpb__RangeRequest req =
 		    ETCDSERVERPB__RANGE_REQUEST__INIT;
-		req.key.data = (uint8_t *)prefix;
-		req.key.len = sizeof(PERF_PREFIX) - 1;
-		req.range_end.data = end;
-		req.range_end.len = sizeof(PERF_PREFIX) - 1;
+		req.key.data = key;
+		req.key.len = n;
+		req.range_end.data = key + n;
+		req.range_end.len = end_len;
 		req.limit = 1;
 		r = ctl_call(c, "/v3/kv/range", &req.base,
 			     &etcdserverpb__range_response__descriptor, &resp,
@@ -474,8 +483,10 @@ static int perf_after(const struct ctl *c, int64_t rev)
 int ctl_cmd_check_perf(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 		       size_t n)
 {
+	static const uint8_t zeros[PERF_KEY_SIZE];
 	const char *name = ctl_flag("load"),
-		   *knob = getenv("CETCDCTL_CHECK_PERF_DURATION");
+		   *knob = getenv("CETCDCTL_CHECK_PERF_DURATION"),
+		   *prefix = ctl_flag("perf-prefix");
 	const struct perf_load *load = NULL;
 	struct perf_run pr = {0};
 	uint64_t dur_ns = 60 * NSEC_PER_SEC, total_ns = 0;
@@ -507,8 +518,11 @@ int ctl_cmd_check_perf(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 				     "bad CETCDCTL_CHECK_PERF_DURATION %s",
 				     knob);
 	}
-	if (perf_prefix_range(c, false, &rev, &has_keys, err, sizeof(err)) <
-	    0) {
+	if (prefix == NULL) {
+		prefix = PERF_PREFIX;
+	}
+	if (perf_prefix_range(c, prefix, false, &rev, &has_keys, err,
+			      sizeof(err)) < 0) {
 		return ctl_fail(err);
 	}
 	if (has_keys) {
@@ -516,7 +530,12 @@ int ctl_cmd_check_perf(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 				     "prefix \"%s\" has keys. Delete with "
 				     "etcdctl del --prefix %s "
 				     "first",
-				     PERF_PREFIX, PERF_PREFIX);
+				     prefix, prefix);
+	}
+	pr.prefix_len = strlen(prefix);
+	if (buf_append_str(&pr.key, prefix) < 0 ||
+	    buf_append(&pr.key, zeros, sizeof(zeros)) < 0) {
+		return ctl_fail("out of memory");
 	}
 	pr.seed = timeutil_mono_ns() ^ (uint64_t)getpid() << 32;
 	r = perf_workload(c, load, dur_ns, &pr, &total_ns);
@@ -524,7 +543,8 @@ int ctl_cmd_check_perf(struct ctl *c, const struct ctl_cmd *cmd, char **args,
 		r = ctl_fail(r == -ENOMEM ? "out of memory" : "libcurl failed");
 		goto out;
 	}
-	if (perf_prefix_range(c, true, &rev, &has_keys, err, sizeof(err)) < 0) {
+	if (perf_prefix_range(c, prefix, true, &rev, &has_keys, err,
+			      sizeof(err)) < 0) {
 		r = ctl_fail(err);
 		goto out;
 	}
@@ -579,5 +599,6 @@ out:
 	mem_free(pr.errs);
 	mem_free(pr.lats);
 	mem_free(pr.slots);
+	buf_done(&pr.key);
 	return r;
 }
