@@ -93,8 +93,9 @@ static void count_proposal_done(struct member *m, struct member_req *rq,
 	if (rq->state == REQ_PROPOSED) {
 		srvmetrics_pending(m->smx, -1);
 	}
-	if (err == -ERR_TIMEOUT || err == -ERR_STOPPED ||
-	    err == -ERR_NO_LEADER || err == -ERR_LEADER_CHANGED ||
+	if (err == -ERR_TIMEOUT || err == -ERR_TIMEOUT_LEADER_FAIL ||
+	    err == -ERR_STOPPED || err == -ERR_NO_LEADER ||
+	    err == -ERR_LEADER_CHANGED ||
 	    (rq->state == REQ_INCOMING && err < 0)) {
 		srvmetrics_failed(m->smx);
 	}
@@ -1518,6 +1519,22 @@ void member_tick_cb(struct sys_timer *t, void *arg)
 	member_kick(m);
 }
 
+/*
+ * What a request that ran out of time gets.  etcd compat
+ * (parseProposeCtxErr): a proposal may be in the log and still apply, so it
+ * times out, "possibly due to previous leader failure" when there is no
+ * leader now.  "no leader" is only for what never reached Raft, which a
+ * client may take as not done.
+ */
+static int expired_error(const struct member *m, const struct member_req *rq)
+{
+	if (rq->state == REQ_PROPOSED) {
+		return m->leader == RAFT_NONE ? -ERR_TIMEOUT_LEADER_FAIL
+					      : -ERR_TIMEOUT;
+	}
+	return m->leader == RAFT_NONE ? -ERR_NO_LEADER : -ERR_TIMEOUT;
+}
+
 void member_house_cb(struct sys_timer *t, void *arg)
 {
 	struct member *m = arg;
@@ -1558,9 +1575,7 @@ void member_house_cb(struct sys_timer *t, void *arg)
 		if (rq->deadline_ms > now) {
 			break;
 		}
-		member_req_complete(
-		    rq, m->leader == RAFT_NONE ? -ERR_NO_LEADER : -ERR_TIMEOUT,
-		    NULL);
+		member_req_complete(rq, expired_error(m, rq), NULL);
 	}
 }
 

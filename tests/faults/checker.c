@@ -87,6 +87,11 @@ struct op {
 	 * was dropped before this operation completed, so its version (and,
 	 * for a delete, the key's presence) may count that write. */
 	bool lenient;
+	/* Set by check_linearizable: the completion the search uses, which is
+	 * complete, or for an unknown write whose value an acknowledged
+	 * operation observed, the earliest such observer's completion: values
+	 * are unique, so the write took effect before that operation did. */
+	int64_t lin_complete;
 };
 
 struct at_check {
@@ -737,7 +742,7 @@ static int check_key(const struct history *h, struct op *const *ops, size_t n)
 		c->is_call = true;
 		c->op = r->op = i;
 		c->time = ops[i]->invoke;
-		r->time = ops[i]->complete;
+		r->time = ops[i]->lin_complete;
 		c->match = r;
 		order[2 * i] = c;
 		order[2 * i + 1] = r;
@@ -823,31 +828,54 @@ out:
  * after the first of them are checked without their version (and a delete
  * may find the key present).  Sound: it can only accept more histories.
  */
-static bool droppable(const struct op *o, const bool *seen)
+static bool droppable(const struct op *o, const int64_t *seen_by)
 {
 	return o->status == ST_UNKNOWN && (o->kind == OP_PUT || o->kind == OP_CAS) &&
-	       !seen[o->value];
+	       seen_by[o->value] == T_INF;
+}
+
+static void observe(int64_t *seen_by, int value, int64_t at)
+{
+	if (at < seen_by[value]) {
+		seen_by[value] = at;
+	}
 }
 
 static void check_linearizable(struct history *h, size_t *n_checked)
 {
 	struct op **ops = mem_calloc(h->n_ops + 1, sizeof(*ops));
-	bool *seen = mem_calloc(h->n_strs + 1, sizeof(*seen));
+	/* By value: the earliest completion of an operation that saw it. */
+	int64_t *seen_by = mem_calloc(h->n_strs + 1, sizeof(*seen_by));
 	bool *is_key = mem_calloc(h->n_strs + 1, sizeof(*is_key));
 
-	if (ops == NULL || seen == NULL || is_key == NULL) {
+	if (ops == NULL || seen_by == NULL || is_key == NULL) {
 		exit(2);
+	}
+	for (size_t v = 0; v <= h->n_strs; v++) {
+		seen_by[v] = T_INF;
 	}
 	for (size_t i = 0; i < h->n_ops; i++) {
 		const struct op *o = &h->ops[i];
 
 		is_key[o->key] = true;
 		if (op_read_value_any(o)) {
-			seen[o->rvalue] = true;
+			observe(seen_by, o->rvalue, o->complete);
 		}
 		if (o->kind == OP_CAS && o->status == ST_OK && o->succeeded &&
 		    o->expect != ABSENT) {
-			seen[o->expect] = true;
+			observe(seen_by, o->expect, o->complete);
+		}
+	}
+	for (size_t i = 0; i < h->n_ops; i++) {
+		struct op *o = &h->ops[i];
+		bool write = o->kind == OP_PUT || o->kind == OP_CAS;
+
+		o->lin_complete = o->complete;
+		/* An observer that completed before the write was invoked is a
+		 * violation: the search is left to find it. */
+		if (o->status == ST_UNKNOWN && write && seen_by[o->value] < o->complete &&
+		    seen_by[o->value] >= o->invoke) {
+			o->lin_complete = seen_by[o->value];
 		}
 	}
 	for (size_t k = 0; k < h->n_strs; k++) {
@@ -861,7 +889,7 @@ static void check_linearizable(struct history *h, size_t *n_checked)
 		for (size_t i = 0; i < h->n_ops; i++) {
 			const struct op *o = &h->ops[i];
 
-			if (o->key == (int)k && droppable(o, seen) && o->invoke < first_drop) {
+			if (o->key == (int)k && droppable(o, seen_by) && o->invoke < first_drop) {
 				first_drop = o->invoke;
 			}
 		}
@@ -871,7 +899,7 @@ static void check_linearizable(struct history *h, size_t *n_checked)
 			if (o->key != (int)k || o->status == ST_FAIL) {
 				continue;
 			}
-			if (droppable(o, seen)) {
+			if (droppable(o, seen_by)) {
 				dropped++;
 				continue;
 			}
@@ -898,7 +926,7 @@ static void check_linearizable(struct history *h, size_t *n_checked)
 		}
 	}
 	mem_free(is_key);
-	mem_free(seen);
+	mem_free(seen_by);
 	mem_free(ops);
 }
 

@@ -20,7 +20,11 @@ Invariants:
     killed and the temporary directory removed on exit.
  2. A write whose outcome the client cannot know (timeout, connection lost
     after sending, an error reply) is recorded "unknown", never "fail"; only
-    a refused connection (nothing was sent) makes a write "fail".
+    a refused connection (nothing was sent) and the member's "no leader"
+    (Raft refused the proposal: cetcd says so only for a write that never
+    reached Raft, and a write in the log that runs out of time gets "request
+    timed out") make a write "fail".  A member that broke that promise shows
+    as a read that no linearization explains (failed writes are dropped).
  3. Times are CLOCK_MONOTONIC nanoseconds; an operation's invoke is taken
     before its request is sent and its complete after its reply is read.
  4. The proxy of member B applies the mode of the directed link A->B to a
@@ -483,7 +487,8 @@ class Client(threading.Thread):
         except (OSError, ValueError, http.client.HTTPException) as e:
             rec.setdefault("complete", now())
             rec.setdefault("error", str(e)[:200])
-            rec["status"] = "fail" if op == "read" else "unknown"
+            refused = '"etcdserver: no leader"' in rec.get("error", "")
+            rec["status"] = "fail" if op == "read" or refused else "unknown"
             self.hist.add(rec)
             self.drop_conn(True)
             time.sleep(0.05)

@@ -800,6 +800,46 @@ START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
 }
 END_TEST
 
+/*
+ * etcd compat (parseProposeCtxErr): a write that reached Raft may still
+ * apply after its deadline, so it times out ("possibly due to previous
+ * leader failure" with no leader left); "no leader" is only for a write that
+ * never reached Raft, which a client may take as not done.
+ */
+START_TEST(test_a_write_in_the_log_times_out_and_one_never_proposed_gets_no_leader)
+{
+	struct cluster c;
+	uint64_t lead;
+	size_t li = 0;
+	struct member_info mi;
+
+	cluster_start(&c, 3, "lost", NULL);
+	lead = cluster_wait_leader(c.loop, c.ms, 3, 0);
+	for (size_t i = 0; i < 3; i++) {
+		if (c.nodes[i].cfg->member_id == lead) {
+			li = i;
+		}
+	}
+	for (size_t i = 0; i < 3; i++) {
+		if (i != li) {
+			member_free(c.nodes[i].m);
+			c.nodes[i].m = NULL;
+		}
+	}
+	cluster_sync(&c);
+	/* The leader logs the put, cannot commit it, steps down (check
+	 * quorum) and the request's deadline passes with no leader. */
+	ck_assert_int_eq(cluster_put(c.loop, c.ms[li], "k", "v", NULL),
+			 -ERR_TIMEOUT_LEADER_FAIL);
+	member_info(c.ms[li], &mi);
+	ck_assert_uint_eq(mi.leader, 0);
+	/* Now Raft refuses the proposal itself: nothing was logged. */
+	ck_assert_int_eq(cluster_put(c.loop, c.ms[li], "k", "v", NULL),
+			 -ERR_NO_LEADER);
+	cluster_stop(&c);
+}
+END_TEST
+
 /* Run until every live member has applied the same index as the leader. */
 static bool caught_up(struct member **ms, size_t n)
 {
@@ -1214,6 +1254,9 @@ static Suite *member_suite(void)
 	tcase_add_test(tc,
 		       test_three_members_replicate_and_survive_a_leader_loss);
 	tcase_add_test(tc, test_move_leader_remove_and_graceful_stop);
+	tcase_add_test(
+	    tc,
+	    test_a_write_in_the_log_times_out_and_one_never_proposed_gets_no_leader);
 	tcase_add_test(tc, test_member_added_with_member_add_joins_and_serves);
 	tcase_add_test(
 	    tc, test_members_restarted_again_and_again_rejoin_their_leader);
