@@ -180,8 +180,8 @@ static void propose_conf(struct member *m, struct member_req *rq,
 #define PROMOTE_PEER_HDR 10
 #define PROMOTE_RETRY_MS 500
 
-static int promote_send(struct member *m, raft_id to, uint8_t kind,
-			uint64_t id, const uint8_t *body, size_t n)
+static int promote_send(struct member *m, raft_id to, uint8_t kind, uint64_t id,
+			const uint8_t *body, size_t n)
 {
 	uint8_t *p = mem_alloc(PROMOTE_PEER_HDR + n);
 	int r;
@@ -286,7 +286,7 @@ static void promote_serve_peer(struct member *m, raft_id from, uint64_t rid,
 	if (r == -ERR_PROPOSAL_DROPPED) {
 		return; /* e.g. leadership moving: asked again */
 	}
-	encode_u64(code, (uint64_t)-(int64_t)r);
+	encode_u64(code, (uint64_t)(-(int64_t)r));
 	(void)promote_send(m, from, PEER_KIND_PROMOTE | PEER_KIND_REPLY, rid,
 			   code, sizeof(code));
 }

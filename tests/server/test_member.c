@@ -1294,8 +1294,7 @@ START_TEST(test_learner_is_promoted_only_when_caught_up_whichever_member_is_aske
 		ck_assert(!mlr->members[i]->islearner);
 	}
 	proto_free(&mlr->base);
-	ck_assert_int_eq(cluster_put(loop, ms[3], "after", "promote", NULL),
-			 0);
+	ck_assert_int_eq(cluster_put(loop, ms[3], "after", "promote", NULL), 0);
 
 	/* No leader: the follower's question goes nowhere; etcd's
 	 * waitLeader fails with "no leader" at the request's deadline. */
