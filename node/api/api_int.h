@@ -106,6 +106,19 @@ struct api_call {
 int snapshot_svc_register(struct api *a, struct svc_method *sm,
 			  struct grpc_method *gm);
 
+/*
+ * go-grpc-prometheus' counters of a streaming method (etcd compat: the
+ * gateway's streams count as gRPC ones, as etcd's gateway calls its own
+ * gRPC server): started when a stream opens, received and sent once per
+ * message, handled once with its code when it ends.  No-ops when sm's
+ * counters are not registered.
+ */
+void services_stream_started(const struct svc_method *sm);
+void services_stream_received(const struct svc_method *sm);
+void services_stream_sent(const struct svc_method *sm);
+void services_stream_handled(const struct svc_method *sm,
+			     enum grpc_status code);
+
 /* Build the method tables, register the gateway routes. */
 int services_init(struct api *a);
 void services_done(struct api *a);

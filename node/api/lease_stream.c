@@ -47,9 +47,23 @@ struct ka_stream {
 	bool ended;
 	struct api_jstream jin; /* the gateway's body */
 	bool http_started;	/* the 200 and its headers went out */
+	bool metered; /* started_total counted it, handled_total not yet */
 };
 
 static void ka_pump(struct ka_stream *st);
+
+/*
+ * etcd compat (go-grpc-prometheus, LeaseServer.LeaseKeepAlive): handled
+ * with the code the stream ends with; a client that goes away is counted
+ * Unavailable, as etcd turns its cancelled context into "no leader".
+ */
+static void ka_meter_end(struct ka_stream *st, enum grpc_status code)
+{
+	if (st->metered) {
+		st->metered = false;
+		services_stream_handled(st->sm, code);
+	}
+}
 
 static void ka_cancel(struct ka_stream *st)
 {
@@ -68,6 +82,7 @@ static void ka_end(struct ka_stream *st, int err)
 	}
 	st->ended = true;
 	ka_cancel(st);
+	ka_meter_end(st, err == 0 ? GRPC_STATUS_OK : errmap_lookup(err)->code);
 	if (st->gcall != NULL) {
 		const struct errmap_entry *e;
 		if (err == 0) {
@@ -106,6 +121,9 @@ static int ka_send(struct ka_stream *st, const ProtobufCMessage *resp)
 		if (p != small) {
 			mem_free(p);
 		}
+		if (r >= 0) {
+			services_stream_sent(st->sm);
+		}
 		return r == -ENOBUFS ? -ERR_TOO_MANY_REQUESTS : r;
 	}
 	r = pjson_encode(resp, &b);
@@ -115,6 +133,9 @@ static int ka_send(struct ka_stream *st, const ProtobufCMessage *resp)
 		r = r > 0 ? 0 : r;
 	}
 	buf_done(&b);
+	if (r >= 0) {
+		services_stream_sent(st->sm);
+	}
 	return r;
 }
 
@@ -179,9 +200,7 @@ static int ka_queue(struct ka_stream *st, int64_t id)
 {
 	/* etcd compat: go-grpc-prometheus counts each message received, and
 	 * etcd's gateway streams go through its gRPC server too. */
-	if (st->sm->msg_received != NULL) {
-		metrics_counter_inc(st->sm->msg_received);
-	}
+	services_stream_received(st->sm);
 	if (st->n == KA_MAX_QUEUED) {
 		return -ERR_TOO_MANY_REQUESTS;
 	}
@@ -199,9 +218,8 @@ static struct ka_stream *ka_new(const struct svc_method *sm)
 		st->sm = sm;
 		api_jstream_init(&st->jin);
 		/* etcd compat: grpc_server_started_total counts streams. */
-		if (sm->started != NULL) {
-			metrics_counter_inc(sm->started);
-		}
+		services_stream_started(sm);
+		st->metered = true;
 	}
 	return st;
 }
@@ -234,6 +252,7 @@ static void ka_grpc_message(struct grpc_call *call, const uint8_t *msg,
 		/* etcd compat: grpc-go's text for an undecodable message. */
 		st->ended = true;
 		ka_cancel(st);
+		ka_meter_end(st, GRPC_STATUS_INTERNAL);
 		grpc_call_finish(
 		    call, GRPC_STATUS_INTERNAL,
 		    "grpc: error unmarshalling request: proto: cannot parse "
@@ -272,6 +291,7 @@ static void ka_grpc_close(struct grpc_call *call, void *arg)
 	(void)arg;
 	grpc_call_set_data(call, NULL);
 	if (st != NULL) {
+		ka_meter_end(st, GRPC_STATUS_UNAVAILABLE);
 		ka_cancel(st);
 		mem_free(st);
 	}
@@ -297,6 +317,7 @@ static void ka_http_close(struct http1_req *req, void *arg)
 
 	(void)req;
 	/* The client is gone: ending just releases the request. */
+	ka_meter_end(st, GRPC_STATUS_UNAVAILABLE);
 	ka_end(st, 0);
 }
 
@@ -319,6 +340,8 @@ static void ka_http_refuse(struct ka_stream *st, int err, const char *msg)
 {
 	struct http1_req *req = st->hreq;
 
+	ka_meter_end(st, msg != NULL ? GRPC_STATUS_UNKNOWN
+				     : errmap_lookup(err)->code);
 	api_jstream_done(&st->jin);
 	mem_free(st);
 	if (msg != NULL) {

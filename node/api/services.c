@@ -156,6 +156,34 @@ static void count_handled(struct api_call *c, const struct svc_method *sm,
 	metrics_counter_add(sm->api->client_tx, (double)sent);
 }
 
+void services_stream_started(const struct svc_method *sm)
+{
+	if (sm->started) {
+		metrics_counter_inc(sm->started);
+	}
+}
+
+void services_stream_received(const struct svc_method *sm)
+{
+	if (sm->msg_received) {
+		metrics_counter_inc(sm->msg_received);
+	}
+}
+
+void services_stream_sent(const struct svc_method *sm)
+{
+	if (sm->msg_sent) {
+		metrics_counter_inc(sm->msg_sent);
+	}
+}
+
+void services_stream_handled(const struct svc_method *sm, enum grpc_status code)
+{
+	if (sm->started && (unsigned)code <= GRPC_STATUS_UNAUTHENTICATED) {
+		metrics_counter_inc(sm->handled[code]);
+	}
+}
+
 static void call_free(struct api_call *c)
 {
 	if (c) {

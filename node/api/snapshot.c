@@ -46,6 +46,8 @@
 
 struct snap_stream {
 	struct api *api;
+	const struct svc_method *sm;
+	bool metered; /* started_total counted it, handled_total not yet */
 	struct grpc_call *gcall;
 	struct http1_req *hreq;
 	struct member_snapshot *h; /* while the member copies */
@@ -70,14 +72,28 @@ static void stream_free(struct snap_stream *st)
 	mem_free(st);
 }
 
-static struct snap_stream *stream_new(struct api *a)
+/*
+ * etcd compat (go-grpc-prometheus): started when the stream opens, its
+ * request received, one sent per message, handled with the code it ends
+ * with (a client gone before the end: Canceled).
+ */
+static void stream_meter_end(struct snap_stream *st, enum grpc_status code)
+{
+	if (st->metered) {
+		st->metered = false;
+		services_stream_handled(st->sm, code);
+	}
+}
+
+static struct snap_stream *stream_new(const struct svc_method *sm)
 {
 	struct snap_stream *st = mem_calloc(1, sizeof(*st));
 
 	if (st == NULL) {
 		return NULL;
 	}
-	st->api = a;
+	st->api = sm->api;
+	st->sm = sm;
 	st->fd = -1;
 	st->sha = EVP_MD_CTX_new();
 	if (st->sha == NULL ||
@@ -132,6 +148,7 @@ static void grpc_end(struct snap_stream *st, int err)
 	const struct errmap_entry *e = errmap_lookup(err);
 
 	st->ended = true;
+	stream_meter_end(st, err < 0 ? e->code : GRPC_STATUS_OK);
 	if (err < 0) {
 		log_warn("snapshot to a client failed: %s", err_str(err));
 		grpc_call_finish(st->gcall, e->code, e->message);
@@ -168,6 +185,7 @@ static void grpc_pump(struct snap_stream *st)
 			grpc_end(st, -EIO);
 			break;
 		}
+		services_stream_sent(st->sm);
 		if (last == 1) {
 			grpc_end(st, 0);
 		}
@@ -204,19 +222,24 @@ static void grpc_on_message(struct grpc_call *call, const uint8_t *msg,
 	if (grpc_call_data(call) != NULL) {
 		return;
 	}
+	services_stream_started(sm);
 	r = proto_unpack(sm->req, msg, len, &req);
 	if (r < 0) {
 		const struct errmap_entry *e = errmap_lookup(r);
+		services_stream_handled(sm, e->code);
 		grpc_call_finish(call, e->code, e->message);
 		return;
 	}
 	proto_free(req);
-	st = stream_new(sm->api);
+	services_stream_received(sm);
+	st = stream_new(sm);
 	if (st == NULL) {
 		const struct errmap_entry *e = errmap_lookup(-ENOMEM);
+		services_stream_handled(sm, e->code);
 		grpc_call_finish(call, e->code, e->message);
 		return;
 	}
+	st->metered = true;
 	st->gcall = call;
 	grpc_call_set_data(call, st);
 	r = member_snapshot(sm->api->m, grpc_copied, st, &st->h);
@@ -243,6 +266,7 @@ static void grpc_on_close(struct grpc_call *call, void *arg)
 	(void)arg;
 	grpc_call_set_data(call, NULL);
 	if (st != NULL) {
+		stream_meter_end(st, GRPC_STATUS_CANCELLED);
 		stream_free(st);
 	}
 }
@@ -255,6 +279,8 @@ static void http_finish(struct snap_stream *st, int err)
 
 	st->ended = true;
 	st->hreq = NULL;
+	stream_meter_end(st,
+			 err < 0 ? errmap_lookup(err)->code : GRPC_STATUS_OK);
 	if (err < 0) {
 		log_warn("snapshot to a gateway client failed: %s",
 			 err_str(err));
@@ -297,6 +323,9 @@ static void http_pump(struct http1_req *req, void *arg)
 			return;
 		}
 		r = http1_stream_result(st->hreq, (const char *)b.data, b.len);
+		if (r >= 0) {
+			services_stream_sent(st->sm);
+		}
 		if (r < 0 || last == 1) {
 			buf_done(&b);
 			http_finish(st, r < 0 ? r : 0);
@@ -348,13 +377,17 @@ static void http_copied(void *arg, int err, int fd, uint64_t size)
 static void http_handle(struct http1_req *req, void *ctx)
 {
 	struct svc_method *sm = ctx;
-	struct snap_stream *st = stream_new(sm->api);
+	struct snap_stream *st = stream_new(sm);
 	int r;
 
+	services_stream_started(sm);
 	if (st == NULL) {
+		services_stream_handled(sm, errmap_lookup(-ENOMEM)->code);
 		http1_reply_error(req, -ENOMEM);
 		return;
 	}
+	services_stream_received(sm);
+	st->metered = true;
 	st->hreq = req;
 	http1_req_on_close(req, http_gone, st);
 	r = member_snapshot(sm->api->m, http_copied, st, &st->h);

@@ -91,6 +91,8 @@ struct watcher {
 struct watch_stream {
 	struct list_node node; /* in hub->streams */
 	struct watch_hub *hub;
+	const struct svc_method *sm;
+	bool metered; /* started_total counted it, handled_total not yet */
 	struct grpc_call *gcall; /* one of these two, NULL once closed */
 	struct http1_req *hreq;
 	struct list_node watchers;
@@ -194,6 +196,26 @@ static mvcc_rev current_rev(struct watch_hub *h)
 
 /* --- sending --- */
 
+/*
+ * etcd compat (go-grpc-prometheus): a stream counts as started once
+ * etcd's interceptors let it through to the handler, and as handled with
+ * the code it ends with: a client that goes away is Canceled (etcd's
+ * ErrGRPCWatchCanceled).
+ */
+static void stream_meter_start(struct watch_stream *s)
+{
+	s->metered = true;
+	services_stream_started(s->sm);
+}
+
+static void stream_meter_end(struct watch_stream *s, enum grpc_status code)
+{
+	if (s->metered) {
+		s->metered = false;
+		services_stream_handled(s->sm, code);
+	}
+}
+
 static void stream_note_blocked(struct watch_stream *s)
 {
 	if (!s->blocked) {
@@ -235,6 +257,7 @@ static int stream_send(struct watch_stream *s,
 		if (r < 0) {
 			return r;
 		}
+		services_stream_sent(s->sm);
 		if (grpc_call_queued(s->gcall) >= WATCH_STREAM_HIGH) {
 			stream_note_blocked(s);
 			return 1;
@@ -250,6 +273,9 @@ static int stream_send(struct watch_stream *s,
 						b.len);
 		}
 		buf_done(&b);
+		if (r >= 0) {
+			services_stream_sent(s->sm);
+		}
 		if (r == 1) {
 			stream_note_blocked(s);
 		}
@@ -504,6 +530,7 @@ static int deliver_packed(struct watch_stream *s, struct watcher *w,
 	if (r < 0) {
 		return r;
 	}
+	services_stream_sent(s->sm);
 	if (grpc_call_queued(s->gcall) >= WATCH_STREAM_HIGH) {
 		stream_note_blocked(s);
 	}
@@ -1117,7 +1144,8 @@ static void stream_request(struct watch_stream *s,
 
 /* --- streams --- */
 
-static struct watch_stream *stream_new(struct watch_hub *h)
+static struct watch_stream *stream_new(struct watch_hub *h,
+				       const struct svc_method *sm)
 {
 	struct watch_stream *s = mem_calloc(1, sizeof(*s));
 
@@ -1125,6 +1153,7 @@ static struct watch_stream *stream_new(struct watch_hub *h)
 		return NULL;
 	}
 	s->hub = h;
+	s->sm = sm;
 	list_init(&s->watchers);
 	list_init(&s->node);
 	api_jstream_init(&s->jin);
@@ -1146,6 +1175,7 @@ static void stream_free(struct watch_stream *s)
 /* The protocol side is gone: the pump frees the stream (inv. 5). */
 static void stream_release(struct watch_stream *s)
 {
+	stream_meter_end(s, GRPC_STATUS_CANCELLED);
 	s->gcall = NULL;
 	s->hreq = NULL;
 	s->dead = true;
@@ -1162,6 +1192,7 @@ static void stream_fail(struct watch_stream *s, int err)
 		return;
 	}
 	s->dead = true;
+	stream_meter_end(s, e->code);
 	if (s->gcall) {
 		/* on_close follows from the loop and frees the stream. */
 		grpc_call_finish(s->gcall, e->code, e->message);
@@ -1191,7 +1222,7 @@ static void grpc_on_message(struct grpc_call *call, const uint8_t *msg,
 					 "etcdserver: watch is not available");
 			return;
 		}
-		s = stream_new(h);
+		s = stream_new(h, sm);
 		if (!s) {
 			grpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED,
 					 errmap_lookup(-ENOMEM)->message);
@@ -1206,11 +1237,14 @@ static void grpc_on_message(struct grpc_call *call, const uint8_t *msg,
 			s->require_leader = hl && strcmp(hl, "true") == 0;
 			member_info(h->api->m, &info);
 			if (s->require_leader && info.leader == 0) {
-				/* etcd compat: refused at once. */
+				/* etcd compat: refused at once, by an
+				 * interceptor that go-grpc-prometheus'
+				 * does not see. */
 				stream_fail(s, -ERR_NO_LEADER);
 				return;
 			}
 		}
+		stream_meter_start(s);
 	}
 	if (s->dead) {
 		return;
@@ -1219,11 +1253,13 @@ static void grpc_on_message(struct grpc_call *call, const uint8_t *msg,
 	if (r < 0) {
 		/* etcd compat: grpc-go ends the stream on a bad message. */
 		s->dead = true;
+		stream_meter_end(s, GRPC_STATUS_INTERNAL);
 		grpc_call_finish(call, GRPC_STATUS_INTERNAL,
 				 "grpc: error unmarshalling request: proto: "
 				 "cannot parse invalid wire-format data");
 		return;
 	}
+	services_stream_received(sm);
 	stream_request(s, (const Etcdserverpb__WatchRequest *)req);
 	proto_free(req);
 }
@@ -1331,6 +1367,7 @@ static void http_on_body(struct http1_req *req, const uint8_t *data,
 			proto_free(msg);
 			break;
 		}
+		services_stream_received(s->sm);
 		stream_request(s, (const Etcdserverpb__WatchRequest *)msg);
 		proto_free(msg);
 	}
@@ -1370,11 +1407,12 @@ void watch_http_handle(struct http1_req *req, void *ctx)
 				      "etcdserver: watch is not available");
 		return;
 	}
-	s = stream_new(h);
+	s = stream_new(h, sm);
 	if (!s) {
 		http1_reply_error(req, -ENOMEM);
 		return;
 	}
+	stream_meter_start(s);
 	s->hreq = req;
 	s->http_req_desc = sm->req;
 	http1_req_on_close(req, http_on_close, s);

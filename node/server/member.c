@@ -1566,6 +1566,7 @@ void member_house_cb(struct sys_timer *t, void *arg)
 	if (m->error == 0 && !m->stopped && m->raft != NULL) {
 		retry_reads(m, now);
 		member_lease_tick(m, now);
+		member_conf_tick(m, now);
 	}
 	/* Invariant 2: the oldest request expires first. */
 	list_for_each_safe(pos, tmp, &m->all)

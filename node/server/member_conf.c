@@ -18,6 +18,8 @@
  */
 #include "server/member_int.h"
 
+#include <limits.h>
+
 /*
  * etcd compat (membership's removed set, kept in the backend): peers
  * refuse the streams of a removed member (transport.h, is_removed), which
@@ -78,25 +80,35 @@ void member_conf_serve_list(struct member *m, struct member_req *rq)
 	answer_members(m, rq, &etcdserverpb__member_list_response__descriptor);
 }
 
-/* MemberRemove and MemberPromote: a conf change carrying the waiter id. */
 /*
  * etcd compat (isLearnerReady): the leader promotes a learner only once it
- * has at least 90% of the leader's log.  A follower cannot see the
- * learner's progress; the leader's Raft takes the conf change as it comes.
+ * has at least 90% of the leader's log.  Leader only: a follower cannot
+ * see the learner's progress, so it asks the leader (below).
  */
 static bool learner_ready(struct member *m, raft_id id)
 {
 	const struct raft_progress *lp, *me;
 
-	if (m->state != RAFT_LEADER) {
-		return true;
-	}
 	lp = raft_progress_of(m->raft, id);
 	me = raft_progress_of(m->raft, m->id);
 	if (lp == NULL || me == NULL) {
 		return false;
 	}
 	return (double)lp->match >= (double)me->match * 0.9;
+}
+
+/* The leader's checks of a promotion: 0 or the error the client gets. */
+static int check_promote(struct member *m, uint64_t id)
+{
+	const struct member_rec *rec = member_conf_find_rec(m, id);
+
+	if (rec == NULL) {
+		return -ERR_MEMBER_NOT_FOUND;
+	}
+	if (!rec->is_learner) {
+		return -ERR_MEMBER_NOT_LEARNER;
+	}
+	return learner_ready(m, id) ? 0 : -ERR_LEARNER_NOT_READY;
 }
 
 /* Whether url is one of a member's peer URLs (other than except's). */
@@ -132,6 +144,7 @@ static void propose_conf(struct member *m, struct member_req *rq,
 	if (r >= 0) {
 		r = raft_propose_conf_change(m->raft, cc);
 		mem_free(cc->context);
+		cc->context = NULL;
 	}
 	if (r < 0) {
 		member_req_complete(
@@ -141,6 +154,207 @@ static void propose_conf(struct member *m, struct member_req *rq,
 	list_remove(&rq->q);
 	rq->state = REQ_PROPOSED;
 	list_push_back(member_bucket(m, rq->id), &rq->q);
+}
+
+/*
+ * etcd compat (PromoteMember, forwarded to the leader over the peer
+ * port's /members/promote/): only the leader knows whether a learner
+ * caught up, so a follower asks it on the peer stream (PEER_KIND_PROMOTE,
+ * member_int.h: the asking request's id, then the packed
+ * MemberPromoteRequest) and the leader checks the promotion as for its
+ * own client.  It answers with PEER_KIND_PROMOTE | PEER_KIND_REPLY, the
+ * same id and an 8-byte code: 0 when it proposed the conf change under
+ * the asking request's id (which the entry's context carries, so the
+ * asker's waiter answers when the entry applies on the asker, as for a
+ * proposal of its own), else the error its own client would get.
+ *
+ * The reply travels on the leader's stream ahead of the entry's appends,
+ * so a follower normally waits in its waiter bucket before the entry
+ * applies; it is also found on m->promotes if the reply was lost.  A
+ * request not yet answered is asked again every PROMOTE_RETRY_MS, of the
+ * leader of the moment; with no leader until its deadline it fails with
+ * "no leader", as etcd's waitLeader does.  A repeated proposal is
+ * harmless: the second finds the member promoted or is dropped by Raft
+ * while the first is pending.
+ */
+#define PROMOTE_PEER_HDR 10
+#define PROMOTE_RETRY_MS 500
+
+static int promote_send(struct member *m, raft_id to, uint8_t kind, uint64_t id,
+			const uint8_t *body, size_t n)
+{
+	uint8_t *p = mem_alloc(PROMOTE_PEER_HDR + n);
+	int r;
+
+	if (p == NULL) {
+		return -ENOMEM;
+	}
+	p[0] = LEASE_PEER_MAGIC;
+	p[1] = kind;
+	encode_u64(p + 2, id);
+	if (n > 0) {
+		memcpy(p + PROMOTE_PEER_HDR, body, n);
+	}
+	r = peer_transport_send(m->tr, to, p, PROMOTE_PEER_HDR + n);
+	mem_free(p);
+	return r;
+}
+
+/* Ask the leader of the moment, unless asked less than a retry ago. */
+static void promote_ask(struct member *m, struct member_req *rq, uint64_t now)
+{
+	if (m->leader == RAFT_NONE || m->leader == m->id ||
+	    (rq->asked_ms != 0 && rq->asked_ms + PROMOTE_RETRY_MS > now)) {
+		return;
+	}
+	rq->asked_ms = now;
+	(void)promote_send(m, m->leader, PEER_KIND_PROMOTE, rq->id, rq->data,
+			   rq->len);
+}
+
+static void promote_forward(struct member *m, struct member_req *rq)
+{
+	list_remove(&rq->q);
+	rq->state = REQ_PROMOTE;
+	rq->asked_ms = 0;
+	list_push_back(&m->promotes, &rq->q);
+	promote_ask(m, rq, timeutil_mono_ms());
+}
+
+static struct member_req *promote_take(struct member *m, uint64_t id)
+{
+	struct list_node *pos;
+
+	list_for_each(pos, &m->promotes)
+	{
+		struct member_req *rq = container_of(pos, struct member_req, q);
+		if (rq->id == id) {
+			return rq;
+		}
+	}
+	return NULL;
+}
+
+/* Propose learner id's promotion for request request_id (any member's). */
+static int propose_promote(struct member *m, uint64_t id, uint64_t request_id)
+{
+	Cetcdpb__Member ctx = CETCDPB__MEMBER__INIT;
+	struct raft_cc_single ch = {.type = RAFT_CC_ADD_NODE, .node_id = id};
+	struct raft_conf_change cc;
+	int r;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.transition = RAFT_CC_AUTO;
+	cc.changes = &ch;
+	cc.n_changes = 1;
+	ctx.id = id;
+	ctx.request_id = request_id;
+	r = member_pack_msg(&ctx.base, &cc.context, &cc.context_len);
+	if (r < 0) {
+		return r;
+	}
+	r = raft_propose_conf_change(m->raft, &cc);
+	mem_free(cc.context);
+	return r;
+}
+
+/* The leader's side: check, propose, answer the asker. */
+static void promote_serve_peer(struct member *m, raft_id from, uint64_t rid,
+			       const uint8_t *data, size_t len)
+{
+	ProtobufCMessage *req;
+	uint8_t code[8];
+	uint64_t id;
+	int r;
+
+	/* Not the leader (any more): no answer, the asker asks again. */
+	if (m->leader != m->id) {
+		return;
+	}
+	r = proto_unpack(&etcdserverpb__member_promote_request__descriptor,
+			 data, len, &req);
+	if (r < 0) {
+		return;
+	}
+	id = ((Etcdserverpb__MemberPromoteRequest *)req)->id;
+	proto_free(req);
+	r = check_promote(m, id);
+	if (r == 0) {
+		r = member_check_raft(m, propose_promote(m, id, rid),
+				      "raft propose conf change");
+	}
+	if (r == -ERR_PROPOSAL_DROPPED) {
+		return; /* e.g. leadership moving: asked again */
+	}
+	encode_u64(code, (uint64_t)(-(int64_t)r));
+	(void)promote_send(m, from, PEER_KIND_PROMOTE | PEER_KIND_REPLY, rid,
+			   code, sizeof(code));
+}
+
+/* The asker's side: the leader's verdict on request rid. */
+static void promote_on_reply(struct member *m, uint64_t rid,
+			     const uint8_t *data, size_t len)
+{
+	struct member_req *rq = promote_take(m, rid);
+	uint64_t code;
+
+	if (rq == NULL || len != 8) {
+		return;
+	}
+	code = decode_u64(data);
+	if (code > INT_MAX) {
+		return;
+	}
+	if (code != 0) {
+		member_req_complete(rq, -(int)code, NULL);
+		return;
+	}
+	/* Proposed: wait for the entry like a proposal of our own. */
+	list_remove(&rq->q);
+	rq->state = REQ_PROPOSED;
+	mem_free(rq->data);
+	rq->data = NULL;
+	rq->len = 0;
+	list_push_back(member_bucket(m, rq->id), &rq->q);
+}
+
+void member_conf_on_peer(struct member *m, raft_id from, const uint8_t *data,
+			 size_t len)
+{
+	uint64_t rid;
+
+	if (len < PROMOTE_PEER_HDR) {
+		return;
+	}
+	rid = decode_u64(data + 2);
+	if (data[1] == PEER_KIND_PROMOTE) {
+		promote_serve_peer(m, from, rid, data + PROMOTE_PEER_HDR,
+				   len - PROMOTE_PEER_HDR);
+	} else if (data[1] == (PEER_KIND_PROMOTE | PEER_KIND_REPLY)) {
+		promote_on_reply(m, rid, data + PROMOTE_PEER_HDR,
+				 len - PROMOTE_PEER_HDR);
+	}
+}
+
+/*
+ * Ask again the promotions not answered yet; one whose member became the
+ * leader meanwhile is checked here like a request of the leader's own.
+ */
+void member_conf_tick(struct member *m, uint64_t now)
+{
+	struct list_node *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &m->promotes)
+	{
+		struct member_req *rq = container_of(pos, struct member_req, q);
+
+		if (m->leader == m->id) {
+			member_conf_propose_change(m, rq);
+			member_kick(m);
+		} else {
+			promote_ask(m, rq, now);
+		}
+	}
 }
 
 void member_conf_propose_change(struct member *m, struct member_req *rq)
@@ -153,6 +367,10 @@ void member_conf_propose_change(struct member *m, struct member_req *rq)
 	uint64_t id;
 	int r;
 
+	if (rq->op == MEMBER_OP_MEMBER_PROMOTE && m->leader != m->id) {
+		promote_forward(m, rq);
+		return;
+	}
 	r = proto_unpack(member_op_types[rq->op], rq->data, rq->len, &req);
 	if (r < 0) {
 		member_req_complete(rq, r, NULL);
@@ -174,13 +392,10 @@ void member_conf_propose_change(struct member *m, struct member_req *rq)
 	}
 	rec = member_conf_find_rec(m, id);
 	r = 0;
-	if (rec == NULL) {
+	if (rq->op == MEMBER_OP_MEMBER_PROMOTE) {
+		r = check_promote(m, id);
+	} else if (rec == NULL) {
 		r = -ERR_MEMBER_NOT_FOUND;
-	} else if (rq->op == MEMBER_OP_MEMBER_PROMOTE && !rec->is_learner) {
-		r = -ERR_MEMBER_NOT_LEARNER;
-	} else if (rq->op == MEMBER_OP_MEMBER_PROMOTE &&
-		   !learner_ready(m, id)) {
-		r = -ERR_LEARNER_NOT_READY;
 	} else if (rq->op == MEMBER_OP_MEMBER_UPDATE) {
 		const Etcdserverpb__MemberUpdateRequest *u = (const void *)req;
 		if (u->n_peerurls == 0) {
@@ -484,6 +699,9 @@ static void answer_conf_waiter(struct member *m,
 	rid = ((Cetcdpb__Member *)pm)->request_id;
 	proto_free(pm);
 	rq = rid != 0 ? member_waiter_take(m, rid) : NULL;
+	if (rq == NULL && rid != 0) {
+		rq = promote_take(m, rid); /* the leader's reply was lost */
+	}
 	if (rq == NULL) {
 		return;
 	}

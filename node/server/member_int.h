@@ -73,6 +73,7 @@ enum req_state {
 	REQ_READ,     /* linearizable read: read state, then applied index */
 	REQ_MOVE,     /* MoveLeader: until the target leads */
 	REQ_LEASE,    /* KeepAlive, TimeToLive: leader answers or forwarded */
+	REQ_PROMOTE,  /* MemberPromote on a follower: the leader is asked */
 };
 
 struct member_req {
@@ -184,6 +185,7 @@ struct member {
 	/* leases (member.h "Leases") */
 	struct lessor *lessor;
 	struct list_node lease_reqs; /* REQ_LEASE requests */
+	struct list_node promotes;   /* REQ_PROMOTE requests */
 };
 
 /*
@@ -194,6 +196,12 @@ struct member {
  * the packed request or response.
  */
 #define LEASE_PEER_MAGIC 0xff
+/*
+ * The kinds: 1 and 2 are member_lease.c's, 3 (MemberPromote, asked of the
+ * leader) member_conf.c's; a reply is its request's kind | 0x80.
+ */
+#define PEER_KIND_PROMOTE 3
+#define PEER_KIND_REPLY 0x80
 
 static inline void encode_u64(uint8_t out[8], uint64_t v)
 {
@@ -258,6 +266,9 @@ int member_conf_apply_entry(struct member *m, const struct raft_entry *e);
 int member_conf_pack(struct member *m, uint8_t **data, size_t *len);
 int member_conf_load(struct member *m, const uint8_t *data, size_t len,
 		     bool reset);
+void member_conf_on_peer(struct member *m, raft_id from, const uint8_t *data,
+			 size_t len);
+void member_conf_tick(struct member *m, uint64_t now);
 
 /* member_lease.c: leases: forwarding, answers, expiry */
 void member_lease_start(struct member *m, struct member_req *rq);

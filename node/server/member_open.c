@@ -206,6 +206,12 @@ static void on_peer_message(void *arg, raft_id from, const uint8_t *data,
 	if (m->error != 0 || m->stopped || m->in_ready || m->raft == NULL) {
 		return;
 	}
+	if (len > 1 && data[0] == LEASE_PEER_MAGIC &&
+	    (data[1] & ~PEER_KIND_REPLY) == PEER_KIND_PROMOTE) {
+		member_conf_on_peer(m, from, data, len);
+		member_kick(m);
+		return;
+	}
 	if (len > 0 && data[0] == LEASE_PEER_MAGIC) {
 		member_lease_on_peer(m, from, data, len);
 		member_kick(m);
@@ -449,6 +455,7 @@ int member_new(struct sys_loop *loop, const struct config *cfg,
 	list_init(&m->copies);
 	list_init(&m->snap_sends);
 	list_init(&m->lease_reqs);
+	list_init(&m->promotes);
 	for (size_t i = 0; i < WAITER_BUCKETS; i++) {
 		list_init(&m->waiters[i]);
 	}

@@ -1223,6 +1223,134 @@ START_TEST(test_member_added_with_member_add_joins_and_serves)
 }
 END_TEST
 
+/*
+ * etcd compat (PromoteMember): only the leader knows a learner's progress,
+ * so a follower asks the leader; the client gets the leader's verdict
+ * whichever member it asked.
+ */
+START_TEST(test_learner_is_promoted_only_when_caught_up_whichever_member_is_asked)
+{
+	struct sys_loop *loop;
+	struct cluster_node nd[4];
+	struct member *ms[4] = {NULL, NULL, NULL, NULL};
+	const char *dir = testlib_tmpdir();
+	Etcdserverpb__MemberAddRequest add =
+	    ETCDSERVERPB__MEMBER_ADD_REQUEST__INIT;
+	Etcdserverpb__MemberAddResponse *ar = NULL;
+	Etcdserverpb__MemberPromoteRequest pr =
+	    ETCDSERVERPB__MEMBER_PROMOTE_REQUEST__INIT;
+	Etcdserverpb__MemberPromoteResponse *prr = NULL;
+	Etcdserverpb__MemberListRequest ml =
+	    ETCDSERVERPB__MEMBER_LIST_REQUEST__INIT;
+	Etcdserverpb__MemberListResponse *mlr = NULL;
+	char url[64], *urls[1] = {url}, key[16];
+	uint64_t lead, learner;
+	size_t li = 0, f;
+	int r = -1;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	cluster_node_init(&nd[0], "n1", dir);
+	cluster_node_init(&nd[1], "n2", dir);
+	cluster_node_init(&nd[2], "n3", dir);
+	cluster_node_init(&nd[3], "n4", dir);
+	for (size_t i = 0; i < 3; i++) {
+		nd[i].cfg = cluster_node_config(&nd[i], nd, 3, "learn", NULL);
+		cluster_node_start(loop, &nd[i]);
+		ms[i] = nd[i].m;
+	}
+	lead = cluster_wait_leader(loop, ms, 3, 0);
+	for (size_t i = 0; i < 3; i++) {
+		if (nd[i].cfg->member_id == lead) {
+			li = i;
+		}
+	}
+	f = (li + 1) % 3;
+	for (int i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		ck_assert_int_eq(cluster_put(loop, ms[f], key, "v", NULL), 0);
+	}
+
+	snprintf(url, sizeof(url), "http://%s:%d", nd[3].addr, nd[3].peer_port);
+	add.n_peerurls = 1;
+	add.peerurls = urls;
+	add.islearner = true;
+	ck_assert_int_eq(cluster_call(loop, ms[f], MEMBER_OP_MEMBER_ADD,
+				      &add.base, (ProtobufCMessage **)&ar),
+			 0);
+	learner = ar->member->id;
+	ck_assert(ar->member->islearner);
+	proto_free(&ar->base);
+
+	/* Added, never started: not in sync, through a follower as
+	 * through the leader; the follower's other answers are the
+	 * leader's too. */
+	pr.id = learner;
+	ck_assert_int_eq(
+	    cluster_call(loop, ms[f], MEMBER_OP_MEMBER_PROMOTE, &pr.base, NULL),
+	    -ERR_LEARNER_NOT_READY);
+	ck_assert_int_eq(cluster_call(loop, ms[li], MEMBER_OP_MEMBER_PROMOTE,
+				      &pr.base, NULL),
+			 -ERR_LEARNER_NOT_READY);
+	pr.id = 12345;
+	ck_assert_int_eq(
+	    cluster_call(loop, ms[f], MEMBER_OP_MEMBER_PROMOTE, &pr.base, NULL),
+	    -ERR_MEMBER_NOT_FOUND);
+	pr.id = nd[li].cfg->member_id;
+	ck_assert_int_eq(
+	    cluster_call(loop, ms[f], MEMBER_OP_MEMBER_PROMOTE, &pr.base, NULL),
+	    -ERR_MEMBER_NOT_LEARNER);
+
+	/* Started, it catches up; then the follower promotes it. */
+	nd[3].cfg = cluster_node_config(
+	    &nd[3], nd, 4, "learn",
+	    (const char *[]){"--initial-cluster-state=existing", NULL});
+	cluster_node_start(loop, &nd[3]);
+	ms[3] = nd[3].m;
+	cluster_wait_leader(loop, ms, 4, 0);
+	pr.id = learner;
+	for (int i = 0; i < 50 && r != 0; i++) {
+		r = cluster_call(loop, ms[f], MEMBER_OP_MEMBER_PROMOTE,
+				 &pr.base, (ProtobufCMessage **)&prr);
+		ck_assert_msg(r == 0 || r == -ERR_LEARNER_NOT_READY,
+			      "promote through a follower: %s", err_str(r));
+		if (r != 0) {
+			cluster_run_for(loop, 100);
+		}
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_uint_eq(prr->header->member_id, nd[f].cfg->member_id);
+	ck_assert_uint_eq(prr->n_members, 4);
+	for (size_t i = 0; i < prr->n_members; i++) {
+		ck_assert(!prr->members[i]->islearner);
+	}
+	proto_free(&prr->base);
+	ck_assert_int_eq(
+	    cluster_call(loop, ms[f], MEMBER_OP_MEMBER_PROMOTE, &pr.base, NULL),
+	    -ERR_MEMBER_NOT_LEARNER);
+	ck_assert_int_eq(cluster_call(loop, ms[li], MEMBER_OP_MEMBER_LIST,
+				      &ml.base, (ProtobufCMessage **)&mlr),
+			 0);
+	for (size_t i = 0; i < mlr->n_members; i++) {
+		ck_assert(!mlr->members[i]->islearner);
+	}
+	proto_free(&mlr->base);
+	ck_assert_int_eq(cluster_put(loop, ms[3], "after", "promote", NULL), 0);
+
+	/* No leader: the follower's question goes nowhere; etcd's
+	 * waitLeader fails with "no leader" at the request's deadline. */
+	for (size_t i = 0; i < 4; i++) {
+		if (i != f) {
+			cluster_node_done(&nd[i]);
+			ms[i] = NULL;
+		}
+	}
+	r = cluster_call(loop, ms[f], MEMBER_OP_MEMBER_PROMOTE, &pr.base, NULL);
+	ck_assert_msg(r == -ERR_NO_LEADER, "no leader: %s", err_str(r));
+	cluster_node_done(&nd[f]);
+	sys_loop_free(loop);
+}
+END_TEST
+
 static Suite *member_suite(void)
 {
 	Suite *s = suite_create("member");
@@ -1258,6 +1386,9 @@ static Suite *member_suite(void)
 	    tc,
 	    test_a_write_in_the_log_times_out_and_one_never_proposed_gets_no_leader);
 	tcase_add_test(tc, test_member_added_with_member_add_joins_and_serves);
+	tcase_add_test(
+	    tc,
+	    test_learner_is_promoted_only_when_caught_up_whichever_member_is_asked);
 	tcase_add_test(
 	    tc, test_members_restarted_again_and_again_rejoin_their_leader);
 	tcase_add_test(tc,
