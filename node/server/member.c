@@ -1112,6 +1112,7 @@ static int apply_entries(struct member *m, const struct raft_entry *ents,
 		if (r < 0) {
 			return r;
 		}
+		m->applied_bytes += raft_entry_size(e);
 		/* After a restart Raft replays from the snapshot while the
 		 * store is already further on: applied never goes back. */
 		if (e->index > m->applied) {
@@ -1705,6 +1706,7 @@ void member_on_revision(struct member *m, void (*fn)(void *arg, int64_t rev),
 void member_info(const struct member *m, struct member_info *out)
 {
 	const struct raft_conf_state *cs;
+	struct raft_storage st;
 
 	memset(out, 0, sizeof(*out));
 	out->id = m->id;
@@ -1719,6 +1721,9 @@ void member_info(const struct member *m, struct member_info *out)
 		return; /* joining: nothing known yet */
 	}
 	out->revision = mvcc_current_rev(m->store);
+	out->snapshot_index = m->snap_index;
+	st = walstore_storage(m->ws);
+	(void)st.first_index(st.ctx, &out->log_first_index);
 	cs = raft_conf(m->raft);
 	for (size_t i = 0; i < cs->n_learners; i++) {
 		if (cs->learners[i] == m->id) {

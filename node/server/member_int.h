@@ -61,6 +61,17 @@
 /* etcd compat: entries kept in memory behind a snapshot for slow
  * followers, and snapshot files kept. */
 #define SNAPSHOT_CATCHUP_ENTRIES 5000
+/*
+ * etcd bounds the Raft log it holds in memory by entries only
+ * (--snapshot-count since the last snapshot, the catch-up entries behind
+ * it), so large entries make it hundreds of MB.  Members here also take a
+ * snapshot after half of SNAPSHOT_LOG_BYTES of applied entries
+ * (raft_entry_size) and keep at most the other half as the catch-up
+ * window: the applied log in memory stays under SNAPSHOT_LOG_BYTES, and a
+ * follower that falls further behind gets the store
+ * (tests/bench/README.md).
+ */
+#define SNAPSHOT_LOG_BYTES (16ULL * 1024 * 1024)
 #define SNAPSHOTS_KEPT 5
 /* etcd compat: auto-compaction checks (reference etcd-v3.md 7.4). */
 #define AUTO_COMPACT_REVISION_CHECK_MS (5 * 60 * 1000)
@@ -148,6 +159,7 @@ struct member {
 	struct raft_hard_state hs; /* as last saved */
 	raft_index applied;
 	raft_index snap_index; /* the latest snapshot's */
+	uint64_t applied_bytes; /* raft_entry_size applied since snap_index */
 	uint64_t ops_uncommitted;
 	uint64_t request_timeout_ms;
 
