@@ -1197,7 +1197,12 @@ static int save_wal(struct member *m, const struct raft_ready *rd)
 	return r;
 }
 
-/* mvcc_commit, timed for etcd_disk_backend_commit_duration_seconds. */
+/*
+ * mvcc_commit, timed for etcd_disk_backend_commit_duration_seconds.  Then,
+ * when a transaction was outsized (RELEASE_PAGES_WRITES) and no copy of
+ * the store is reading it, the store frees LMDB's cache of its dirty
+ * pages (mvcc_release_pages).
+ */
 static int commit_store(struct member *m)
 {
 	uint64_t t0 = timeutil_mono_ns();
@@ -1205,8 +1210,14 @@ static int commit_store(struct member *m)
 
 	if (r >= 0) {
 		srvmetrics_backend_commit(m->smx, timeutil_mono_ns() - t0);
+		if (list_is_empty(&m->copies)) {
+			r = mvcc_release_pages(m->store, RELEASE_PAGES_WRITES);
+		}
+		if (r == 1) {
+			member_return_freed_memory();
+		}
 	}
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static void run_ready(struct member *m)

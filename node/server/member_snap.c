@@ -29,13 +29,14 @@
 
 /*
  * After the in-memory Raft log was cut (a snapshot of our own, or one
- * installed from the leader): the entries it dropped were most of the
- * heap after a burst of writes (tests/bench/README.md), and glibc returns
- * only free memory at the top of the heap by itself, while these lay
- * below the entries kept.  malloc_trim gives the free pages back wherever
- * they are; it walks the free lists once per snapshot, not per write.
+ * installed from the leader) or LMDB's page cache freed: what was dropped
+ * was most of the heap after a burst of writes (tests/bench/README.md),
+ * and glibc returns only free memory at the top of the heap by itself,
+ * while this lay below what is kept.  malloc_trim gives the free pages
+ * back wherever they are; it walks the free lists once per snapshot, not
+ * per write.
  */
-static void return_freed_memory(void)
+void member_return_freed_memory(void)
 {
 	(void)malloc_trim(0);
 }
@@ -108,7 +109,7 @@ void member_snap_maybe_take(struct member *m)
 			 ": %s",
 			 m->snap_index, err_str(r));
 	}
-	return_freed_memory();
+	member_return_freed_memory();
 	log_info("member %016" PRIx64 ": snapshot at index %" PRIu64, m->id,
 		 m->snap_index);
 }
@@ -383,7 +384,7 @@ int member_snap_install(struct member *m, const struct raft_snapshot *snap)
 	if (r < 0) {
 		return r;
 	}
-	return_freed_memory();
+	member_return_freed_memory();
 	r = member_conf_load(m, snap->data, snap->len, true);
 	if (r < 0) {
 		return r;
