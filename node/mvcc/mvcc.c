@@ -91,6 +91,9 @@ struct mvcc_store {
 	int64_t map_size;
 	bool nospace;
 	uint64_t uncommitted; /* write ops applied since the last commit */
+	uint64_t txn_writes;  /* w_put/w_del calls in wtxn */
+	uint64_t max_writes;  /* the most txn_writes committed since the last
+				 mvcc_release_pages */
 
 	mvcc_rev rev;
 	mvcc_rev compact_rev;
@@ -411,6 +414,7 @@ static int w_put(struct mvcc_store *s, MDB_dbi dbi, MDB_val *k, MDB_val *v,
 {
 	int rc = mdb_put(s->op, dbi, k, v, flags);
 	s->touched = s->touched || lmdb_touched(rc);
+	s->txn_writes++;
 	return rc;
 }
 
@@ -418,6 +422,7 @@ static int w_del(struct mvcc_store *s, MDB_dbi dbi, MDB_val *k)
 {
 	int rc = mdb_del(s->op, dbi, k, NULL);
 	s->touched = s->touched || lmdb_touched(rc);
+	s->txn_writes++;
 	return rc;
 }
 
@@ -1128,6 +1133,7 @@ int mvcc_open_file(const char *path, struct mvcc_store **out)
 static void env_close(struct mvcc_store *s)
 {
 	s->op = NULL; /* the write transaction itself, when set */
+	s->txn_writes = 0;
 	if (s->wtxn) {
 		mdb_txn_abort(s->wtxn);
 		s->wtxn = NULL;
@@ -1166,6 +1172,10 @@ int mvcc_commit(struct mvcc_store *s)
 	FAILPOINT("mvcc_after_commit");
 	s->wtxn = NULL;
 	s->uncommitted = 0;
+	if (s->txn_writes > s->max_writes) {
+		s->max_writes = s->txn_writes;
+	}
+	s->txn_writes = 0;
 	if (rc != 0) {
 		/* The committed state is now unknown: stop (sticky error). */
 		s->sticky = lmdb_err(rc);
@@ -2952,6 +2962,25 @@ int mvcc_copy_fd(struct mvcc_store *s, int fd)
 	 * plain copy would wait for the owner's next commit.
 	 */
 	return lmdb_err(mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT));
+}
+
+int mvcc_release_pages(struct mvcc_store *s, uint64_t min_writes)
+{
+	if (s->sticky) {
+		return s->sticky;
+	}
+	if (s->wtxn || s->max_writes < min_writes) {
+		return 0;
+	}
+	s->max_writes = 0;
+	/* LMDB frees its list of reusable dirty pages only here. */
+	env_close(s);
+	int r = env_open(s);
+	if (r < 0) {
+		s->sticky = r;
+		return r;
+	}
+	return 1;
 }
 
 int mvcc_replace(struct mvcc_store *s, const char *path)

@@ -331,6 +331,19 @@ int mvcc_defrag(struct mvcc_store *s);
 int mvcc_copy_fd(struct mvcc_store *s, int fd);
 
 /*
+ * LMDB keeps the dirty pages of every committed write transaction on a
+ * list for reuse until the environment closes, so the memory of the
+ * largest transaction ever made stays (one DeleteRange of 100 000 keys:
+ * some 26 MB).  When a transaction committed since the last call wrote at
+ * least min_writes records (puts and deletes in its tables), close and
+ * reopen the environment, which frees them.  Only between transactions
+ * (nothing applied since mvcc_commit; else it waits for the next call)
+ * and, like mvcc_defrag, never while mvcc_copy_fd runs.  1: reopened,
+ * 0: not needed, or an error (a failure to reopen is sticky).
+ */
+int mvcc_release_pages(struct mvcc_store *s, uint64_t min_writes);
+
+/*
  * Replace the store by the LMDB file at path (a copy made by
  * mvcc_copy_fd, e.g. received from the leader): drop the open write
  * transaction, rename path over dir/data.mdb, sync the directory, reopen.

@@ -293,3 +293,20 @@ int raft_mem_storage_compact(struct raft_mem_storage *ms, raft_index i)
 	ms->off_index = i;
 	return 0;
 }
+
+raft_index raft_mem_storage_window(const struct raft_mem_storage *ms,
+				   raft_index i, uint64_t max_size)
+{
+	uint64_t size = 0;
+
+	if (i > last_index(ms)) {
+		i = last_index(ms);
+	}
+	for (raft_index k = i; k > ms->off_index; k--) {
+		size += raft_entry_size(&ms->ents[k - ms->off_index - 1]);
+		if (size > max_size) {
+			return k;
+		}
+	}
+	return ms->off_index;
+}

@@ -125,4 +125,13 @@ int raft_mem_storage_create_snapshot(struct raft_mem_storage *ms, raft_index i,
  */
 int raft_mem_storage_compact(struct raft_mem_storage *ms, raft_index i);
 
+/*
+ * The smallest k (>= the compaction boundary S) for which the entries
+ * k+1 .. i hold at most max_size in total raft_entry_size(): compacting up
+ * to k keeps at most max_size of the log up to i in memory.  i beyond
+ * last_index counts from last_index.
+ */
+raft_index raft_mem_storage_window(const struct raft_mem_storage *ms,
+				   raft_index i, uint64_t max_size);
+
 #endif

@@ -119,6 +119,11 @@ struct config {
 	/* entries kept behind a snapshot for slow followers (etcd 3.5.14's
 	 * --experimental-snapshot-catchup-entries) */
 	unsigned snapshot_catchup_entries;
+	/* Not a flag (0: the member's default, member_int.h's
+	 * SNAPSHOT_LOG_BYTES; tests set less): the most applied Raft log a
+	 * member holds in memory, half since the last snapshot and half in
+	 * the catch-up window behind it. */
+	uint64_t snapshot_log_bytes;
 	/* --experimental-watch-progress-notify-interval (default 10m) */
 	uint64_t watch_progress_notify_ns;
 

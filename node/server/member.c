@@ -1113,6 +1113,7 @@ static int apply_entries(struct member *m, const struct raft_entry *ents,
 		if (r < 0) {
 			return r;
 		}
+		m->applied_bytes += raft_entry_size(e);
 		/* After a restart Raft replays from the snapshot while the
 		 * store is already further on: applied never goes back. */
 		if (e->index > m->applied) {
@@ -1197,7 +1198,12 @@ static int save_wal(struct member *m, const struct raft_ready *rd)
 	return r;
 }
 
-/* mvcc_commit, timed for etcd_disk_backend_commit_duration_seconds. */
+/*
+ * mvcc_commit, timed for etcd_disk_backend_commit_duration_seconds.  Then,
+ * when a transaction was outsized (RELEASE_PAGES_WRITES) and no copy of
+ * the store is reading it, the store frees LMDB's cache of its dirty
+ * pages (mvcc_release_pages).
+ */
 static int commit_store(struct member *m)
 {
 	uint64_t t0 = timeutil_mono_ns();
@@ -1205,8 +1211,14 @@ static int commit_store(struct member *m)
 
 	if (r >= 0) {
 		srvmetrics_backend_commit(m->smx, timeutil_mono_ns() - t0);
+		if (list_is_empty(&m->copies)) {
+			r = mvcc_release_pages(m->store, RELEASE_PAGES_WRITES);
+		}
+		if (r == 1) {
+			member_return_freed_memory();
+		}
 	}
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static void run_ready(struct member *m)
@@ -1721,6 +1733,7 @@ void member_on_revision(struct member *m, void (*fn)(void *arg, int64_t rev),
 void member_info(const struct member *m, struct member_info *out)
 {
 	const struct raft_conf_state *cs;
+	struct raft_storage st;
 
 	memset(out, 0, sizeof(*out));
 	out->id = m->id;
@@ -1735,6 +1748,9 @@ void member_info(const struct member *m, struct member_info *out)
 		return; /* joining: nothing known yet */
 	}
 	out->revision = mvcc_current_rev(m->store);
+	out->snapshot_index = m->snap_index;
+	st = walstore_storage(m->ws);
+	(void)st.first_index(st.ctx, &out->log_first_index);
 	cs = raft_conf(m->raft);
 	for (size_t i = 0; i < cs->n_learners; i++) {
 		if (cs->learners[i] == m->id) {

@@ -220,6 +220,8 @@ struct member_info {
 	uint64_t term;
 	uint64_t commit_index;
 	uint64_t applied_index;
+	uint64_t snapshot_index;  /* the member's latest snapshot (0: none) */
+	uint64_t log_first_index; /* the oldest Raft entry held in memory */
 	int64_t revision;
 	bool is_learner;
 	bool nospace; /* NOSPACE alarm raised */

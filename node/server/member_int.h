@@ -61,7 +61,26 @@
 /* etcd compat: entries kept in memory behind a snapshot for slow
  * followers, and snapshot files kept. */
 #define SNAPSHOT_CATCHUP_ENTRIES 5000
+/*
+ * etcd bounds the Raft log it holds in memory by entries only
+ * (--snapshot-count since the last snapshot, the catch-up entries behind
+ * it), so large entries make it hundreds of MB.  Members here also take a
+ * snapshot after half of SNAPSHOT_LOG_BYTES of applied entries
+ * (raft_entry_size) and keep at most the other half as the catch-up
+ * window: the applied log in memory stays under SNAPSHOT_LOG_BYTES, and a
+ * follower that falls further behind gets the store
+ * (tests/bench/README.md).
+ */
+#define SNAPSHOT_LOG_BYTES (16ULL * 1024 * 1024)
 #define SNAPSHOTS_KEPT 5
+/*
+ * Records written by one store transaction above which the member has the
+ * store free LMDB's cache of dirty pages after the commit (mvcc.h's
+ * mvcc_release_pages).  The 100 ms and COMMIT_MAX_OPS commits keep
+ * ordinary transactions to a few thousand; one DeleteRange of many keys
+ * is not split (100 000 keys: some 300 000 records, 26 MB of pages).
+ */
+#define RELEASE_PAGES_WRITES 50000
 /* etcd compat: auto-compaction checks (reference etcd-v3.md 7.4). */
 #define AUTO_COMPACT_REVISION_CHECK_MS (5 * 60 * 1000)
 #define AUTO_COMPACT_MAX_SAMPLE_MS (60 * 60 * 1000)
@@ -149,6 +168,7 @@ struct member {
 	struct raft_hard_state hs; /* as last saved */
 	raft_index applied;
 	raft_index snap_index; /* the latest snapshot's */
+	uint64_t applied_bytes; /* raft_entry_size applied since snap_index */
 	uint64_t ops_uncommitted;
 	uint64_t request_timeout_ms;
 
@@ -284,6 +304,8 @@ void member_lease_tick(struct member *m, uint64_t now);
 
 /* member_snap.c: snapshots: taking, sending, receiving, installing */
 void member_snap_maybe_take(struct member *m);
+/* malloc_trim, after a large part of the heap was freed */
+void member_return_freed_memory(void);
 void member_snap_send_start(struct member *m, const struct raft_message *msg);
 void member_snap_drop_pending(struct member *m);
 void member_snap_free_all(struct member *m);

@@ -25,12 +25,22 @@
  */
 #include "server/member_int.h"
 
+#include <malloc.h>
+
 /*
- * Every snapshot-count applied entries: commit the store (the snapshot
- * must not cover writes the store could lose), write a snapshot of the
- * membership at the applied index, then release WAL segments and memory
- * behind it, keeping SNAPSHOT_CATCHUP_ENTRIES for slow followers.
+ * After the in-memory Raft log was cut (a snapshot of our own, or one
+ * installed from the leader) or LMDB's page cache freed: what was dropped
+ * was most of the heap after a burst of writes (tests/bench/README.md),
+ * and glibc returns only free memory at the top of the heap by itself,
+ * while this lay below what is kept.  malloc_trim gives the free pages
+ * back wherever they are; it walks the free lists once per snapshot, not
+ * per write.
  */
+void member_return_freed_memory(void)
+{
+	(void)malloc_trim(0);
+}
+
 static raft_index catchup_entries(const struct member *m)
 {
 	/* etcd compat: --experimental-snapshot-catchup-entries (0: 5000). */
@@ -39,15 +49,31 @@ static raft_index catchup_entries(const struct member *m)
 		   : SNAPSHOT_CATCHUP_ENTRIES;
 }
 
+static uint64_t log_bytes(const struct member *m)
+{
+	return m->cfg->snapshot_log_bytes > 0 ? m->cfg->snapshot_log_bytes
+					      : SNAPSHOT_LOG_BYTES;
+}
+
+/*
+ * Every snapshot-count applied entries, or half of SNAPSHOT_LOG_BYTES of
+ * them (member_int.h): commit the store (the snapshot must not cover
+ * writes the store could lose), write a snapshot of the membership at the
+ * applied index, then release WAL segments and memory behind it, keeping
+ * SNAPSHOT_CATCHUP_ENTRIES for slow followers, at most the other half of
+ * SNAPSHOT_LOG_BYTES of them.  So the applied part of the log in memory
+ * stays under SNAPSHOT_LOG_BYTES.
+ */
 void member_snap_maybe_take(struct member *m)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
-	raft_index keep_from;
+	raft_index keep_from, window;
 	int r;
 
-	if (m->applied < m->snap_index + m->cfg->snapshot_count ||
-	    m->applied == 0) {
+	if (m->applied <= m->snap_index ||
+	    (m->applied < m->snap_index + m->cfg->snapshot_count &&
+	     m->applied_bytes < log_bytes(m) / 2)) {
 		return;
 	}
 	r = mvcc_commit(m->store);
@@ -69,15 +95,21 @@ void member_snap_maybe_take(struct member *m)
 		return;
 	}
 	m->snap_index = m->applied;
+	m->applied_bytes = 0;
 	keep_from = m->applied > catchup_entries(m)
 			? m->applied - catchup_entries(m)
 			: 0;
+	window = walstore_window(m->ws, m->applied, log_bytes(m) / 2);
+	if (window > keep_from) {
+		keep_from = window;
+	}
 	r = walstore_compact(m->ws, keep_from, SNAPSHOTS_KEPT);
 	if (r < 0) {
 		log_warn("member: releasing the WAL behind snapshot %" PRIu64
 			 ": %s",
 			 m->snap_index, err_str(r));
 	}
+	member_return_freed_memory();
 	log_info("member %016" PRIx64 ": snapshot at index %" PRIu64, m->id,
 		 m->snap_index);
 }
@@ -352,6 +384,7 @@ int member_snap_install(struct member *m, const struct raft_snapshot *snap)
 	if (r < 0) {
 		return r;
 	}
+	member_return_freed_memory();
 	r = member_conf_load(m, snap->data, snap->len, true);
 	if (r < 0) {
 		return r;
@@ -360,6 +393,7 @@ int member_snap_install(struct member *m, const struct raft_snapshot *snap)
 	 * be further on; apply skips what it has). */
 	m->snap_index = snap->meta.index;
 	m->applied = snap->meta.index;
+	m->applied_bytes = 0;
 	log_notice("member %016" PRIx64 ": installed snapshot %" PRIu64
 		   " (term %" PRIu64 ") from the leader %s: store at applied "
 		   "index %" PRIu64 ", revision %" PRId64,

@@ -324,6 +324,12 @@ int walstore_compact(struct walstore *ws, raft_index i, size_t keep_snaps)
 	return r;
 }
 
+raft_index walstore_window(const struct walstore *ws, raft_index i,
+			   uint64_t max_size)
+{
+	return raft_mem_storage_window(ws->ms, i, max_size);
+}
+
 int walstore_dirs(const char *data_dir, const char *wal_dir, char **wal_out,
 		  char **snap_out)
 {

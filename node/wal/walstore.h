@@ -99,6 +99,13 @@ int walstore_create_snapshot(struct walstore *ws, raft_index i,
 int walstore_compact(struct walstore *ws, raft_index i, size_t keep_snaps);
 
 /*
+ * Where to compact so that at most max_size bytes of the log up to i stay
+ * in memory (raft_mem_storage_window).
+ */
+raft_index walstore_window(const struct walstore *ws, raft_index i,
+			   uint64_t max_size);
+
+/*
  * etcd's layout: *wal_out = wal_dir when given (--wal-dir, non-empty), else
  * <data_dir>/member/wal; *snap_out = <data_dir>/member/snap (the LMDB file
  * goes beside the snapshots).  Both new strings (mem_free).  0 or -ENOMEM.

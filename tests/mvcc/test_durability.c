@@ -322,6 +322,47 @@ START_TEST(test_defrag_shrinks_the_file_and_keeps_the_data)
 }
 END_TEST
 
+/*
+ * mvcc_release_pages reopens the environment only after a transaction
+ * that wrote at least min_writes records, only between transactions, and
+ * the store goes on as before.
+ */
+START_TEST(test_release_pages_reopens_after_an_outsized_transaction_only)
+{
+	const char *dir = testlib_tmpdir();
+	struct mvcc_store *s = h_open(dir);
+	struct mvcc_kv kv;
+
+	for (int i = 0; i < 300; i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "k%03d", i);
+		h_put(s, k, "v");
+	}
+	ck_assert_int_eq(mvcc_commit(s), 0);
+	/* 300 puts write fewer than 3000 records; 300 more. */
+	ck_assert_int_eq(mvcc_release_pages(s, 3000), 0);
+	ck_assert_int_eq(mvcc_release_pages(s, 300), 1);
+	ck_assert_int_eq(mvcc_release_pages(s, 1), 0);
+
+	/* One DeleteRange of the 300: pending until it is committed. */
+	ck_assert_int_eq(h_del(s, "k", "l", NULL), 300);
+	ck_assert_int_eq(mvcc_release_pages(s, 300), 0);
+	ck_assert_int_eq(mvcc_commit(s), 0);
+	ck_assert_int_eq(mvcc_release_pages(s, 300), 1);
+
+	ck_assert_int_eq(mvcc_current_rev(s), 302);
+	ck_assert_int_eq(h_get(s, "k000", 0, &kv), -ENOENT);
+	ck_assert_int_eq(h_get(s, "k000", 300, &kv), 0);
+	mvcc_kv_done(&kv);
+	ck_assert_int_eq(h_put(s, "after", "release"), 303);
+	ck_assert_int_eq(mvcc_commit(s), 0);
+	mvcc_close(s);
+	s = h_open(dir);
+	ck_assert_int_eq(mvcc_current_rev(s), 303);
+	mvcc_close(s);
+}
+END_TEST
+
 START_TEST(test_event_feed_returns_whole_revisions_in_order)
 {
 	struct mvcc_store *s = h_open(testlib_tmpdir());
@@ -369,6 +410,8 @@ static Suite *durability_suite(void)
 	tcase_add_test(tc,
 		       test_full_map_stops_the_store_and_a_reopen_has_room);
 	tcase_add_test(tc, test_defrag_shrinks_the_file_and_keeps_the_data);
+	tcase_add_test(
+	    tc, test_release_pages_reopens_after_an_outsized_transaction_only);
 	tcase_add_test(tc, test_event_feed_returns_whole_revisions_in_order);
 	suite_add_tcase(s, tc);
 	return s;

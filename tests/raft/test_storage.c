@@ -95,6 +95,28 @@ START_TEST(test_storage_entries_respects_bounds_and_max_size)
 }
 END_TEST
 
+/* Each entry of storage_345 costs raft_entry_size: one byte plus the
+ * overhead. */
+START_TEST(test_storage_window_keeps_at_most_max_size_of_the_log)
+{
+	struct raft_mem_storage *ms = storage_345();
+	uint64_t one = 1 + raft_entry_size(&(struct raft_entry){0});
+
+	/* Both entries fit: nothing to compact past the boundary 3. */
+	ck_assert_uint_eq(raft_mem_storage_window(ms, 5, 2 * one), 3);
+	/* One fits: compact up to 4, entry 5 stays. */
+	ck_assert_uint_eq(raft_mem_storage_window(ms, 5, 2 * one - 1), 4);
+	ck_assert_uint_eq(raft_mem_storage_window(ms, 5, one), 4);
+	/* None fits: compact up to i itself. */
+	ck_assert_uint_eq(raft_mem_storage_window(ms, 5, one - 1), 5);
+	ck_assert_uint_eq(raft_mem_storage_window(ms, 4, 0), 4);
+	/* Counted from i, and from last_index when i is beyond it. */
+	ck_assert_uint_eq(raft_mem_storage_window(ms, 4, one), 3);
+	ck_assert_uint_eq(raft_mem_storage_window(ms, 9, one), 4);
+	raft_mem_storage_free(ms);
+}
+END_TEST
+
 START_TEST(test_storage_first_and_last_index_follow_append_and_compact)
 {
 	struct raft_mem_storage *ms = storage_345();
@@ -274,6 +296,7 @@ static Suite *storage_suite(void)
 	    tc, test_storage_append_truncates_conflicts_and_refuses_gaps);
 	tcase_add_test(tc,
 		       test_storage_apply_snapshot_replaces_log_and_conf_state);
+	tcase_add_test(tc, test_storage_window_keeps_at_most_max_size_of_the_log);
 	tcase_add_test(tc, test_storage_survives_every_failed_allocation);
 	tcase_add_test(tc, test_conf_state_equal_ignores_order);
 	suite_add_tcase(s, tc);

@@ -24,6 +24,7 @@
 #include "base/mem.h"
 #include "mvcc/mvcc.h"
 #include "proto/proto.h"
+#include "raft/types.h"
 #include "server/config.h"
 #include "server/member.h"
 #include "sys/loop.h"
@@ -215,6 +216,72 @@ static size_t count_files(const char *dir, const char *prefix)
 /* Small snapshot-count and catch-up window: the log is compacted early. */
 static const char *const small_log[] = {
     "--snapshot-count=100", "--experimental-snapshot-catchup-entries=20", NULL};
+
+/*
+ * The member's memory: the Raft log it holds is cut at each snapshot to
+ * the catch-up window, so it never grows past snapshot-count plus that
+ * window (tests/bench/README.md: it is most of the heap after a load).
+ */
+START_TEST(test_snapshot_cuts_the_memory_log_to_the_catchup_window)
+{
+	struct sys_loop *loop;
+	struct cluster_node nd;
+	struct member *m;
+	struct member_info mi;
+
+	cluster_solo(&loop, &nd, "cut", small_log);
+	m = nd.m;
+	put_keys(loop, m, 0, 50);
+	member_info(m, &mi);
+	ck_assert_uint_eq(mi.snapshot_index, 0);
+	ck_assert_uint_eq(mi.log_first_index, 1);
+
+	put_keys(loop, m, 50, 150);
+	member_info(m, &mi);
+	ck_assert_uint_ge(mi.snapshot_index, 100);
+	ck_assert_uint_le(mi.snapshot_index, mi.applied_index);
+	ck_assert_uint_eq(mi.log_first_index, mi.snapshot_index - 20 + 1);
+	cluster_node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
+
+/*
+ * The bytes bound (member_int.h's SNAPSHOT_LOG_BYTES, here 8 KiB): with a
+ * snapshot-count never reached, a snapshot follows 4 KiB of applied
+ * entries, and the log behind it keeps at most 4 KiB of them although the
+ * catch-up window would allow 5000 entries.
+ */
+START_TEST(test_snapshot_follows_a_size_of_log_and_bounds_its_window)
+{
+	static const char *const many[] = {"--snapshot-count=100000", NULL};
+	struct sys_loop *loop;
+	struct cluster_node nd;
+	struct member *m;
+	struct member_info mi;
+
+	ck_assert_int_eq(sys_loop_new(&loop), 0);
+	cluster_node_init(&nd, "n1", testlib_tmpdir());
+	nd.cfg = cluster_node_config(&nd, &nd, 1, "bytes", many);
+	nd.cfg->snapshot_log_bytes = 8192;
+	cluster_node_start(loop, &nd);
+	m = nd.m;
+	cluster_wait_leader(loop, &m, 1, 0);
+	/* A put's entry is some 40 bytes plus the overhead: 8 KiB is well
+	 * under 300 of them. */
+	put_keys(loop, m, 0, 300);
+	member_info(m, &mi);
+	ck_assert_uint_gt(mi.snapshot_index, 0);
+	ck_assert_uint_lt(mi.snapshot_index, 300);
+	ck_assert_uint_gt(mi.log_first_index, 1);
+	/* The window kept: at most 4 KiB of entries, each of them the
+	 * overhead and a payload at least. */
+	ck_assert_uint_le(mi.snapshot_index - mi.log_first_index + 1,
+			  4096 / (raft_entry_size(&(struct raft_entry){0}) + 1));
+	cluster_node_done(&nd);
+	sys_loop_free(loop);
+}
+END_TEST
 
 START_TEST(test_lagging_member_catches_up_by_snapshot_transfer)
 {
@@ -592,6 +659,9 @@ static Suite *snapshot_suite(void)
 		 test_member_snapshot_is_a_store_with_every_applied_write);
 	add_case(s, "etcdctl",
 		 test_debian_etcdctl_saves_a_snapshot_that_opens_as_a_store);
+	add_case(s, "cut", test_snapshot_cuts_the_memory_log_to_the_catchup_window);
+	add_case(s, "bytes",
+		 test_snapshot_follows_a_size_of_log_and_bounds_its_window);
 	add_case(s, "lagging",
 		 test_lagging_member_catches_up_by_snapshot_transfer);
 	add_case(s, "join",
