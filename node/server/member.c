@@ -1540,7 +1540,9 @@ void member_tick_cb(struct sys_timer *t, void *arg)
  */
 static int expired_error(const struct member *m, const struct member_req *rq)
 {
-	if (rq->state == REQ_PROPOSED) {
+	/* A promotion the leader was asked for may be in its log. */
+	if (rq->state == REQ_PROPOSED ||
+	    (rq->state == REQ_PROMOTE && rq->asked_ms != 0)) {
 		return m->leader == RAFT_NONE ? -ERR_TIMEOUT_LEADER_FAIL
 					      : -ERR_TIMEOUT;
 	}
