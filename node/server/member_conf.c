@@ -177,28 +177,7 @@ static void propose_conf(struct member *m, struct member_req *rq,
  * harmless: the second finds the member promoted or is dropped by Raft
  * while the first is pending.
  */
-#define PROMOTE_PEER_HDR 10
 #define PROMOTE_RETRY_MS 500
-
-static int promote_send(struct member *m, raft_id to, uint8_t kind, uint64_t id,
-			const uint8_t *body, size_t n)
-{
-	uint8_t *p = mem_alloc(PROMOTE_PEER_HDR + n);
-	int r;
-
-	if (p == NULL) {
-		return -ENOMEM;
-	}
-	p[0] = LEASE_PEER_MAGIC;
-	p[1] = kind;
-	encode_u64(p + 2, id);
-	if (n > 0) {
-		memcpy(p + PROMOTE_PEER_HDR, body, n);
-	}
-	r = peer_transport_send(m->tr, to, p, PROMOTE_PEER_HDR + n);
-	mem_free(p);
-	return r;
-}
 
 /* Ask the leader of the moment, unless asked less than a retry ago. */
 static void promote_ask(struct member *m, struct member_req *rq, uint64_t now)
@@ -208,8 +187,8 @@ static void promote_ask(struct member *m, struct member_req *rq, uint64_t now)
 		return;
 	}
 	rq->asked_ms = now;
-	(void)promote_send(m, m->leader, PEER_KIND_PROMOTE, rq->id, rq->data,
-			   rq->len);
+	(void)member_side_send(m, m->leader, PEER_KIND_PROMOTE, rq->id, NULL,
+			       rq->data, rq->len);
 }
 
 static void promote_forward(struct member *m, struct member_req *rq)
@@ -287,8 +266,8 @@ static void promote_serve_peer(struct member *m, raft_id from, uint64_t rid,
 		return; /* e.g. leadership moving: asked again */
 	}
 	encode_u64(code, (uint64_t)(-(int64_t)r));
-	(void)promote_send(m, from, PEER_KIND_PROMOTE | PEER_KIND_REPLY, rid,
-			   code, sizeof(code));
+	(void)member_side_send(m, from, PEER_KIND_PROMOTE | PEER_KIND_REPLY,
+			       rid, NULL, code, sizeof(code));
 }
 
 /* The asker's side: the leader's verdict on request rid. */
@@ -323,16 +302,16 @@ void member_conf_on_peer(struct member *m, raft_id from, const uint8_t *data,
 {
 	uint64_t rid;
 
-	if (len < PROMOTE_PEER_HDR) {
+	if (len < LEASE_PEER_HDR) {
 		return;
 	}
 	rid = decode_u64(data + 2);
 	if (data[1] == PEER_KIND_PROMOTE) {
-		promote_serve_peer(m, from, rid, data + PROMOTE_PEER_HDR,
-				   len - PROMOTE_PEER_HDR);
+		promote_serve_peer(m, from, rid, data + LEASE_PEER_HDR,
+				   len - LEASE_PEER_HDR);
 	} else if (data[1] == (PEER_KIND_PROMOTE | PEER_KIND_REPLY)) {
-		promote_on_reply(m, rid, data + PROMOTE_PEER_HDR,
-				 len - PROMOTE_PEER_HDR);
+		promote_on_reply(m, rid, data + LEASE_PEER_HDR,
+				 len - LEASE_PEER_HDR);
 	}
 }
 
@@ -773,8 +752,8 @@ static int removed_found(void *arg, const void *key, size_t key_len,
 
 int member_conf_restore_removed(struct member *m)
 {
-	int r = mvcc_aux_scan(m->store, MEMBER_REMOVED_PREFIX, strlen(MEMBER_REMOVED_PREFIX),
-			      removed_found, m);
+	int r = mvcc_aux_scan(m->store, MEMBER_REMOVED_PREFIX,
+			      strlen(MEMBER_REMOVED_PREFIX), removed_found, m);
 
 	return r < 0 ? r : 0;
 }

@@ -167,7 +167,7 @@ struct member {
 	enum raft_state state;
 	struct raft_hard_state hs; /* as last saved */
 	raft_index applied;
-	raft_index snap_index; /* the latest snapshot's */
+	raft_index snap_index;	/* the latest snapshot's */
 	uint64_t applied_bytes; /* raft_entry_size applied since snap_index */
 	uint64_t ops_uncommitted;
 	uint64_t request_timeout_ms;
@@ -216,6 +216,11 @@ struct member {
  * the packed request or response.
  */
 #define LEASE_PEER_MAGIC 0xff
+#define LEASE_PEER_HDR 10
+/* Send such a frame to peer to: msg packed, or (msg NULL) the raw bytes. */
+int member_side_send(struct member *m, raft_id to, uint8_t kind, uint64_t id,
+		     const ProtobufCMessage *msg, const uint8_t *raw,
+		     size_t raw_len);
 /*
  * The kinds: 1 and 2 are member_lease.c's, 3 (MemberPromote, asked of the
  * leader) member_conf.c's; a reply is its request's kind | 0x80.

@@ -20,7 +20,6 @@
  */
 #include "server/member_int.h"
 
-#define LEASE_PEER_HDR 10
 #define LEASE_PEER_KEEPALIVE 1
 #define LEASE_PEER_TIMETOLIVE 2
 #define LEASE_PEER_REPLY 0x80
@@ -160,10 +159,12 @@ static int lease_answer(struct member *m, enum member_op op,
 	}
 }
 
-static int lease_send(struct member *m, raft_id to, uint8_t kind, uint64_t id,
-		      const ProtobufCMessage *msg)
+int member_side_send(struct member *m, raft_id to, uint8_t kind, uint64_t id,
+		     const ProtobufCMessage *msg, const uint8_t *raw,
+		     size_t raw_len)
 {
-	size_t n = protobuf_c_message_get_packed_size(msg);
+	size_t n =
+	    msg != NULL ? protobuf_c_message_get_packed_size(msg) : raw_len;
 	uint8_t *p = mem_alloc(LEASE_PEER_HDR + n);
 	int r;
 
@@ -173,7 +174,11 @@ static int lease_send(struct member *m, raft_id to, uint8_t kind, uint64_t id,
 	p[0] = LEASE_PEER_MAGIC;
 	p[1] = kind;
 	encode_u64(p + 2, id);
-	protobuf_c_message_pack(msg, p + LEASE_PEER_HDR);
+	if (msg != NULL) {
+		protobuf_c_message_pack(msg, p + LEASE_PEER_HDR);
+	} else if (n > 0) {
+		memcpy(p + LEASE_PEER_HDR, raw, n);
+	}
 	r = peer_transport_send(m->tr, to, p, LEASE_PEER_HDR + n);
 	mem_free(p);
 	return r;
@@ -208,11 +213,11 @@ static void lease_try(struct member *m, struct member_req *rq, uint64_t now)
 	    0) {
 		return;
 	}
-	(void)lease_send(m, m->leader,
-			 rq->op == MEMBER_OP_LEASE_KEEPALIVE
-			     ? LEASE_PEER_KEEPALIVE
-			     : LEASE_PEER_TIMETOLIVE,
-			 rq->id, req);
+	(void)member_side_send(m, m->leader,
+			       rq->op == MEMBER_OP_LEASE_KEEPALIVE
+				   ? LEASE_PEER_KEEPALIVE
+				   : LEASE_PEER_TIMETOLIVE,
+			       rq->id, req, NULL, 0);
 	proto_free(req);
 }
 
@@ -297,7 +302,8 @@ void member_lease_on_peer(struct member *m, raft_id from, const uint8_t *data,
 		    lease_answer(m, op, data, len, &resp) < 0) {
 			return;
 		}
-		(void)lease_send(m, from, kind | LEASE_PEER_REPLY, id, resp);
+		(void)member_side_send(m, from, kind | LEASE_PEER_REPLY, id,
+				       resp, NULL, 0);
 		lease_resp_free(resp);
 		return;
 	}
