@@ -68,12 +68,19 @@ void member_snap_maybe_take(struct member *m)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
-	raft_index keep_from, window;
+	raft_index keep_from, window, last;
+	struct raft_storage st = walstore_storage(m->ws);
 	int r;
 
 	if (m->applied <= m->snap_index ||
 	    (m->applied < m->snap_index + m->cfg->snapshot_count &&
 	     m->applied_bytes < log_bytes(m) / 2)) {
+		return;
+	}
+	/* The store can be ahead of the log (invariant 3: a crash while a
+	 * received snapshot was being installed).  Raft cannot snapshot past
+	 * its log: wait until the log has caught up with the store. */
+	if (st.last_index(st.ctx, &last) < 0 || m->applied > last) {
 		return;
 	}
 	r = mvcc_commit(m->store);
