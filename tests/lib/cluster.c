@@ -329,3 +329,14 @@ void cluster_stop(struct cluster *c)
 	sys_loop_free(c->loop);
 	c->loop = NULL;
 }
+
+size_t cluster_node_index(const struct cluster_node *nd, size_t n,
+			  uint64_t id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (nd[i].cfg != NULL && nd[i].cfg->member_id == id) {
+			return i;
+		}
+	}
+	return n;
+}

@@ -69,6 +69,9 @@ int cluster_call(struct sys_loop *loop, struct member *m, enum member_op op,
  * other than not_leader (0: any); returns it. */
 uint64_t cluster_wait_leader(struct sys_loop *loop, struct member **ms,
 			     size_t n, uint64_t not_leader);
+/* The index in nd[0..n) of the node whose member ID is id (n: none). */
+size_t cluster_node_index(const struct cluster_node *nd, size_t n,
+			  uint64_t id);
 /* Put k = v; *rev (may be NULL) the response's revision. */
 int cluster_put(struct sys_loop *loop, struct member *m, const char *k,
 		const char *v, int64_t *rev);

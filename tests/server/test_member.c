@@ -749,11 +749,7 @@ START_TEST(test_three_members_replicate_and_survive_a_leader_loss)
 		ms[i] = nd[i].m;
 	}
 	lead = cluster_wait_leader(loop, ms, 3, 0);
-	for (size_t i = 0; i < 3; i++) {
-		if (nd[i].cfg->member_id == lead) {
-			li = i;
-		}
-	}
+	li = cluster_node_index(nd, 3, lead);
 	ck_assert_uint_eq(nd[li].cfg->member_id, lead);
 	other = (li + 1) % 3;
 
@@ -815,11 +811,7 @@ START_TEST(test_a_write_in_the_log_times_out_and_one_never_proposed_gets_no_lead
 
 	cluster_start(&c, 3, "lost", NULL);
 	lead = cluster_wait_leader(c.loop, c.ms, 3, 0);
-	for (size_t i = 0; i < 3; i++) {
-		if (c.nodes[i].cfg->member_id == lead) {
-			li = i;
-		}
-	}
+	li = cluster_node_index(c.nodes, 3, lead);
 	for (size_t i = 0; i < 3; i++) {
 		if (i != li) {
 			member_free(c.nodes[i].m);
@@ -983,11 +975,7 @@ START_TEST(test_member_stops_when_told_to_commit_entries_it_lost)
 		ms[i] = nd[i].m;
 	}
 	lead = cluster_wait_leader(loop, ms, 3, 0);
-	for (size_t i = 0; i < 3; i++) {
-		if (nd[i].cfg->member_id == lead) {
-			li = i;
-		}
-	}
+	li = cluster_node_index(nd, 3, lead);
 	v = (li + 1) % 3;
 	ck_assert_int_eq(cluster_put(loop, ms[li], "k0", "v", NULL), 0);
 
@@ -1082,11 +1070,7 @@ START_TEST(test_move_leader_remove_and_graceful_stop)
 		ms[i] = nd[i].m;
 	}
 	lead = cluster_wait_leader(loop, ms, 3, 0);
-	for (size_t i = 0; i < 3; i++) {
-		if (nd[i].cfg->member_id == lead) {
-			li = i;
-		}
-	}
+	li = cluster_node_index(nd, 3, lead);
 	a = (li + 1) % 3;
 	b = (li + 2) % 3;
 	ck_assert_int_eq(cluster_put(loop, ms[a], "k", "v", NULL), 0);
@@ -1259,11 +1243,7 @@ START_TEST(test_learner_is_promoted_only_when_caught_up_whichever_member_is_aske
 		ms[i] = nd[i].m;
 	}
 	lead = cluster_wait_leader(loop, ms, 3, 0);
-	for (size_t i = 0; i < 3; i++) {
-		if (nd[i].cfg->member_id == lead) {
-			li = i;
-		}
-	}
+	li = cluster_node_index(nd, 3, lead);
 	f = (li + 1) % 3;
 	for (int i = 0; i < 20; i++) {
 		snprintf(key, sizeof(key), "k%d", i);

@@ -306,11 +306,7 @@ START_TEST(test_lagging_member_catches_up_by_snapshot_transfer)
 		ms[i] = nd[i].m;
 	}
 	lead = cluster_wait_leader(loop, ms, 3, 0);
-	for (size_t i = 0; i < 3; i++) {
-		if (nd[i].cfg->member_id == lead) {
-			li = i;
-		}
-	}
+	li = cluster_node_index(nd, 3, lead);
 	lag = (li + 1) % 3;
 	/* Through the leader: a follower's forwarded puts are slower. */
 	put_keys(loop, ms[li], 0, 20);
@@ -385,11 +381,7 @@ START_TEST(test_member_added_after_compaction_joins_by_snapshot)
 		ms[i] = nd[i].m;
 	}
 	lead = cluster_wait_leader(loop, ms, 3, 0);
-	for (size_t i = 0; i < 3; i++) {
-		if (nd[i].cfg->member_id == lead) {
-			li = i;
-		}
-	}
+	li = cluster_node_index(nd, 3, lead);
 	put_keys(loop, ms[li], 0, 120);
 
 	snprintf(url, sizeof(url), "http://%s:%d", nd[3].addr, nd[3].peer_port);
